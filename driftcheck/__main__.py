@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from driftcheck.cli import entry
+
+entry()

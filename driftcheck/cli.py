@@ -1,0 +1,206 @@
+"""Command line: parse flags, call the engine, pick a reporter, map to an exit code.
+
+All error handling funnels through `main()`: a `UsageError` is one line and exit 2,
+anything unexpected is a short report and exit 3 (`--debug` shows the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from driftcheck import __version__
+from driftcheck.errors import DriftcheckError, UsageError
+from driftcheck.model import ExitCode, ScanResult, fails
+
+FORMATS = ("text", "json", "markdown", "sarif")
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class Progress:
+    """A one-line ticker on stderr, shown only on a terminal and after a moment."""
+
+    def __init__(self, delay: float = 0.4) -> None:
+        self.start = time.monotonic()
+        self.delay = delay
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay:
+            return
+        line = f"driftcheck: pair {min(done + 1, total)}/{total} {label}"[:100]
+        sys.stderr.write("\r\033[K" + line)
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def use_color(choice: str, output: str | None) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: str) -> int:
+    from driftcheck.report import render
+
+    text = render(result, fmt, color=use_color(color, output))
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
+    else:
+        click.echo(text, nl=not text.endswith("\n"))
+    failing = any(fails(f.severity, fail_on) for f in result.findings)
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
+
+
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON),
+        default="error",
+        show_default=True,
+        help="Exit 1 when a finding reaches this severity.",
+    )(func)
+    func = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")(func)
+    func = click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+    )(func)
+    func = click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+    )(func)
+    return func
+
+
+def debug_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    def remember(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(dict)["debug"] = True
+            os.environ["DRIFTCHECK_DEBUG"] = "1"
+        return value
+
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        is_eager=True,
+        help="Show tracebacks for internal errors.",
+    )(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="driftcheck")
+@debug_option
+def cli() -> None:
+    """Find drift between parallel worktrees before it is written."""
+
+
+@cli.command()
+@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
+@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
+@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
+@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
+@click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
+@report_options
+@debug_option
+def scan(
+    repo: str,
+    trunk: str | None,
+    refs: tuple[str, ...],
+    committed_only: bool,
+    only: str | None,
+    fmt: str,
+    color: str,
+    output: str | None,
+    fail_on: str,
+) -> None:
+    """Compare every worktree (and selected refs) with every other one."""
+    from driftcheck.engine import ScanOptions, parse_kinds
+    from driftcheck.engine import scan as run_scan
+
+    options = ScanOptions(
+        repo=repo,
+        trunk=trunk,
+        ref_patterns=refs,
+        committed_only=committed_only,
+        only=parse_kinds(only),
+    )
+    progress = Progress()
+    try:
+        result = run_scan(options, progress=progress)
+    finally:
+        progress.clear()
+    for warning in result.warnings:
+        click.echo(f"driftcheck: warning: {warning}", err=True)
+    sys.exit(emit(result, fmt, output, color, fail_on))
+
+
+@cli.command()
+@click.option("--keep", is_flag=True, help="Leave the demo repository on disk to explore.")
+@click.option("--path", "target", type=click.Path(file_okay=False), help="Build the demo here.")
+@report_options
+@debug_option
+def demo(keep: bool, target: str | None, fmt: str, color: str, output: str | None, fail_on: str):
+    """Build a throwaway repository full of drift, scan it and print the report."""
+    from driftcheck.demo import run_demo
+
+    result, where = run_demo(keep=keep, target=target)
+    code = emit(result, fmt, output, color, fail_on)
+    if keep:
+        click.echo(f"driftcheck: demo repository kept at {where}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point with the one error handler every command shares."""
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or os.environ.get("DRIFTCHECK_DEBUG") == "1"
+    try:
+        cli.main(args=args, prog_name="driftcheck", standalone_mode=False)
+    except SystemExit as exc:
+        return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.USAGE_OR_INPUT
+    except click.exceptions.Abort:
+        click.echo("driftcheck: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        # Usage mistakes (bad flag, bad choice) are input errors by contract.
+        click.echo(f"driftcheck: error: {exc.format_message()}", err=True)
+        return ExitCode.USAGE_OR_INPUT
+    except UsageError as exc:
+        click.echo(f"driftcheck: error: {exc}", err=True)
+        return ExitCode.USAGE_OR_INPUT
+    except KeyboardInterrupt:
+        click.echo("driftcheck: interrupted", err=True)
+        return 130
+    except (DriftcheckError, Exception) as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(
+            f"driftcheck: internal error: {type(exc).__name__}: {exc}"
+            + ("" if debug else " (run with --debug for the traceback)"),
+            err=True,
+        )
+        return ExitCode.INTERNAL
+    return ExitCode.CLEAN
+
+
+def entry() -> None:
+    sys.exit(main())

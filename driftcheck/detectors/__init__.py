@@ -1,0 +1,59 @@
+"""Detectors: each is `detect(context) -> Iterable[Finding]`, listed in one dict.
+
+A detector never prints and never touches the repository; it reads the pair's
+context and returns findings in the v1 shape.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from driftcheck import git
+from driftcheck.model import (
+    CONTRADICTING_EDIT,
+    DUPLICATE,
+    STALE_CALLER,
+    TEXTUAL_CONFLICT,
+    Finding,
+    Pair,
+)
+
+
+@dataclass
+class PairContext:
+    """What a detector may know about one pair of participants."""
+
+    pair: Pair
+    repo: git.RepoInfo
+    scratch: git.Scratch
+    base_tree: str
+    left_changes: Mapping[str, str]  # path -> A/M/D/T against the merge base
+    right_changes: Mapping[str, str]
+    paths_meet: bool
+    config: Any = None
+    # Shared, lazily filled services (symbol tables, ...), keyed by name.
+    services: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cwd(self) -> str:
+        return str(self.repo.common_dir)
+
+
+Detector = Callable[[PairContext], Iterable[Finding]]
+
+# kind -> module implementing `detect`; imported only when that kind runs.
+DETECTOR_MODULES: dict[str, str] = {
+    TEXTUAL_CONFLICT: "driftcheck.detectors.textual",
+}
+PLANNED_KINDS = (STALE_CALLER, DUPLICATE, CONTRADICTING_EDIT)
+
+
+def load(kind: str) -> Detector | None:
+    module = DETECTOR_MODULES.get(kind)
+    if module is None:
+        return None
+    detect: Detector = importlib.import_module(module).detect
+    return detect

@@ -1,0 +1,308 @@
+"""Every git subprocess driftcheck runs goes through this module.
+
+Two rules keep the user's repository untouched:
+- inherited ``GIT_*`` variables are stripped, so a hook's ``GIT_INDEX_FILE`` or
+  ``GIT_DIR`` can never redirect us at the user's index by accident (pre-commit learnt
+  this the hard way: https://github.com/pre-commit/pre-commit/issues/300);
+- anything that writes objects runs with a `Scratch` environment: a private object
+  directory and index in a temp dir, with the real object store as an alternate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftcheck.errors import GitError, UsageError
+
+# Variables that describe the user's git setup rather than a repository location.
+_KEEP_GIT_VARS = frozenset(
+    {
+        "GIT_EXEC_PATH",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+        "GIT_CONFIG_NOSYSTEM",
+        "GIT_CONFIG_COUNT",
+        "GIT_SSH",
+        "GIT_SSH_COMMAND",
+        "GIT_SSL_CAINFO",
+        "GIT_SSL_NO_VERIFY",
+        "GIT_ASKPASS",
+        "GIT_ALLOW_PROTOCOL",
+        "GIT_TRACE",
+        "GIT_TRACE2",
+        "GIT_TRACE2_EVENT",
+    }
+)
+
+# -c options on every call: no background maintenance, no fsmonitor daemon, no
+# auto-gc (they would write into the user's .git), and stable path output.
+_SAFE_CONFIG = (
+    "-c",
+    "gc.auto=0",
+    "-c",
+    "maintenance.auto=false",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.quotePath=false",
+)
+
+# Fixed identity for driftcheck's throwaway commits (they live only in a temp dir).
+_IDENTITY = {
+    "GIT_AUTHOR_NAME": "driftcheck",
+    "GIT_AUTHOR_EMAIL": "driftcheck@localhost",
+    "GIT_AUTHOR_DATE": "1700000000 +0000",
+    "GIT_COMMITTER_NAME": "driftcheck",
+    "GIT_COMMITTER_EMAIL": "driftcheck@localhost",
+    "GIT_COMMITTER_DATE": "1700000000 +0000",
+}
+
+
+def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("GIT_")
+        or k in _KEEP_GIT_VARS
+        or k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
+    # Messages are parsed in places; keep them untranslated.
+    env["LC_ALL"] = "C"
+    env.pop("LANGUAGE", None)
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def run_git(
+    args: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+    ok_codes: tuple[int, ...] = (0,),
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git with a clean environment; raise `GitError` on an unexpected exit code."""
+    cmd = ["git", *_SAFE_CONFIG, *args]
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=str(cwd),
+            env=clean_env(env),
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise UsageError("git is not installed or not on PATH") from exc
+    except NotADirectoryError as exc:
+        raise UsageError(f"not a directory: {cwd}") from exc
+    if proc.returncode not in ok_codes:
+        raise GitError(list(args), proc.returncode, proc.stderr.decode("utf-8", "replace"))
+    return proc
+
+
+def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:
+    """stdout of a git command as text, trailing newline stripped."""
+    out = run_git(args, cwd=cwd, env=env).stdout
+    return out.decode("utf-8", "surrogateescape").rstrip("\n")
+
+
+def git_version() -> tuple[int, ...]:
+    out = run_git(["version"], cwd=".").stdout.decode()
+    digits = out.split()[2].split(".")
+    return tuple(int(d) for d in digits[:3] if d.isdigit())
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """Where a repository's pieces live, as absolute paths."""
+
+    common_dir: Path
+    toplevel: Path | None  # None for a bare repository
+    is_bare: bool
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.common_dir / "objects"
+
+    @property
+    def cache_dir(self) -> Path:
+        """The only place driftcheck may write inside a repository."""
+        return self.common_dir / "driftcheck"
+
+
+def open_repo(path: str | Path) -> RepoInfo:
+    """Locate the repository containing `path`, or raise a one-line `UsageError`."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"no such directory: {path}")
+    if not p.is_dir():
+        p = p.parent
+    try:
+        out = git_out(
+            [
+                "rev-parse",
+                "--path-format=absolute",
+                "--git-common-dir",
+                "--is-bare-repository",
+                "--show-toplevel",
+            ],
+            cwd=p,
+        )
+    except GitError as exc:
+        if "not a git repository" in exc.stderr:
+            raise UsageError(f"not a git repository: {p.resolve()}") from exc
+        if "this operation must be run in a work tree" not in exc.stderr:
+            raise UsageError(f"cannot read repository at {p.resolve()}: {exc}") from exc
+        out = git_out(
+            ["rev-parse", "--path-format=absolute", "--git-common-dir", "--is-bare-repository"],
+            cwd=p,
+        )
+    lines = out.splitlines()
+    is_bare = lines[1].strip() == "true"
+    toplevel = Path(lines[2]) if len(lines) > 2 and lines[2] else None
+    return RepoInfo(common_dir=Path(lines[0]), toplevel=toplevel, is_bare=is_bare)
+
+
+def resolve_commit(ref: str, *, cwd: str | Path) -> str | None:
+    """The commit id `ref` names, or None when it names no commit."""
+    proc = run_git(
+        ["rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"],
+        cwd=cwd,
+        ok_codes=(0, 1, 128),
+    )
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.decode().strip()
+
+
+def full_ref_name(ref: str, *, cwd: str | Path) -> str | None:
+    proc = run_git(
+        ["rev-parse", "--symbolic-full-name", "--end-of-options", ref],
+        cwd=cwd,
+        ok_codes=(0, 1, 128),
+    )
+    name = proc.stdout.decode().strip()
+    return name or None if proc.returncode == 0 else None
+
+
+def merge_base(a: str, b: str, *, cwd: str | Path) -> str | None:
+    """The merge base git would pick, or None for unrelated or shallow histories."""
+    proc = run_git(["merge-base", a, b], cwd=cwd, ok_codes=(0, 1, 128))
+    out = proc.stdout.decode().strip()
+    return out if proc.returncode == 0 and out else None
+
+
+def tree_of(commit: str, *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:
+    return git_out(["rev-parse", "--verify", f"{commit}^{{tree}}"], cwd=cwd, env=env)
+
+
+def changed_paths(
+    old_tree: str, new_tree: str, *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """path -> status letter (A, M, D, T) between two trees, without rename pairing."""
+    if old_tree == new_tree:
+        return {}
+    out = run_git(
+        ["diff-tree", "-r", "-z", "--no-renames", "--name-status", old_tree, new_tree],
+        cwd=cwd,
+        env=env,
+    ).stdout
+    parts = out.split(b"\0")
+    result: dict[str, str] = {}
+    for status, path in zip(parts[0::2], parts[1::2], strict=False):
+        if status:
+            result[path.decode("utf-8", "surrogateescape")] = status.decode()[:1]
+    return result
+
+
+class Scratch:
+    """A private object directory and index files in a temp dir.
+
+    Objects driftcheck writes (blobs of untracked files, trees, wrapper commits, merge
+    results) land here and vanish with the directory. The user's object store is
+    read through GIT_ALTERNATE_OBJECT_DIRECTORIES and never written.
+    """
+
+    def __init__(self, repo: RepoInfo) -> None:
+        self.repo = repo
+        self.root = Path(tempfile.mkdtemp(prefix="driftcheck-"))
+        (self.root / "objects" / "info").mkdir(parents=True)
+        (self.root / "objects" / "pack").mkdir()
+        self._counter = 0
+        alternates = [str(repo.objects_dir)]
+        # GIT_OBJECT_DIRECTORY replaces objects/info/alternates of the repository,
+        # so carry those over ourselves (e.g. a clone made with --reference).
+        alt_file = repo.objects_dir / "info" / "alternates"
+        if alt_file.is_file():
+            for line in alt_file.read_text(errors="replace").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    alt = Path(line)
+                    alternates.append(str(alt if alt.is_absolute() else repo.objects_dir / alt))
+        self.env: dict[str, str] = {
+            "GIT_OBJECT_DIRECTORY": str(self.root / "objects"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": os.pathsep.join(alternates),
+            **_IDENTITY,
+        }
+
+    def index_env(self) -> dict[str, str]:
+        """Scratch env plus a fresh private index file path."""
+        self._counter += 1
+        return {**self.env, "GIT_INDEX_FILE": str(self.root / f"index-{self._counter}")}
+
+    def close(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def commit_tree(tree: str, parents: Sequence[str], *, cwd: str | Path, scratch: Scratch) -> str:
+    """A throwaway commit (in the scratch store) wrapping `tree`."""
+    args = ["commit-tree", "--no-gpg-sign", tree, "-m", "driftcheck state"]
+    for parent in parents:
+        args += ["-p", parent]
+    return git_out(args, cwd=cwd, env=scratch.env)
+
+
+def read_blobs(
+    oids: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Contents of many blobs with one `cat-file --batch` process."""
+    if not oids:
+        return {}
+    unique = list(dict.fromkeys(oids))
+    out = run_git(
+        ["cat-file", "--batch"], cwd=cwd, env=env, input="".join(o + "\n" for o in unique).encode()
+    ).stdout
+    result: dict[str, bytes] = {}
+    pos = 0
+    for oid in unique:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == b"missing":
+            continue
+        size = int(header[2])
+        result[oid] = out[pos : pos + size]
+        pos += size + 1
+    return result
+
+
+def iter_nul(data: bytes) -> Iterator[str]:
+    for item in data.split(b"\0"):
+        yield item.decode("utf-8", "surrogateescape")

@@ -1,0 +1,166 @@
+"""Plain value objects that flow through the pipeline.
+
+participants -> changes -> symbols -> graph -> detectors -> findings -> reporters.
+Everything here is data: no git calls, no parsing, no printing.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA = "driftcheck/v1"
+
+TEXTUAL_CONFLICT = "textual-conflict"
+STALE_CALLER = "stale-caller"
+DUPLICATE = "duplicate"
+CONTRADICTING_EDIT = "contradicting-edit"
+KINDS: tuple[str, ...] = (TEXTUAL_CONFLICT, STALE_CALLER, DUPLICATE, CONTRADICTING_EDIT)
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class ExitCode(enum.IntEnum):
+    """The exit-code contract shared by every command."""
+
+    CLEAN = 0
+    FINDINGS = 1
+    USAGE_OR_INPUT = 2
+    INTERNAL = 3
+
+
+def fails(severity: Severity, fail_on: str) -> bool:
+    """True when a finding of `severity` reaches the `--fail-on` threshold."""
+    if fail_on == "never":
+        return False
+    return severity.rank >= Severity(fail_on).rank
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One side of a comparison: a worktree's current state or a ref's commit.
+
+    `tree` is the state that takes part: for a worktree the tree `git add -A` would
+    record (or HEAD's tree with --committed-only), for a ref its commit's tree.
+    `state_commit` is a commit whose tree is `tree` and whose parent is `head`; for a
+    clean worktree or a ref it is `head` itself.
+    """
+
+    name: str
+    kind: Literal["worktree", "ref"]
+    path: str | None
+    branch: str | None
+    head: str | None
+    tree: str
+    state_commit: str | None
+    dirty: bool
+    ref: str | None = None
+    detached: bool = False
+    locked: bool = False
+
+    def to_json(self, *, changed_paths: int) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": self.path,
+            "branch": self.branch,
+            "head": self.head,
+            "dirty": self.dirty,
+            "changed_paths": changed_paths,
+            "ref": self.ref,
+            "detached": self.detached,
+            "locked": self.locked,
+        }
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of drift, in the v1 JSON shape.
+
+    `path`/`line` point where a person should look; `details` carries the structured
+    facts a tool needs (conflict type, line ranges, signatures, ...).
+    """
+
+    kind: str
+    code: str
+    severity: Severity
+    participants: tuple[str, ...]
+    path: str | None
+    line: int | None
+    message: str
+    symbol: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "severity": self.severity.value,
+            "participants": list(self.participants),
+            "path": self.path,
+            "line": self.line,
+            "symbol": self.symbol,
+            "message": self.message,
+            "details": dict(self.details),
+        }
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            -self.severity.rank,
+            self.participants,
+            self.path or "",
+            self.line or 0,
+            self.kind,
+            self.code,
+            self.message,
+        )
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two participants and the merge base their changes are measured against."""
+
+    left: Participant
+    right: Participant
+    merge_base: str | None
+
+    @property
+    def names(self) -> tuple[str, str]:
+        return (self.left.name, self.right.name)
+
+
+@dataclass
+class ScanResult:
+    """Everything a reporter needs; reporters never analyse."""
+
+    repo: str
+    trunk: str | None
+    participants: list[Participant]
+    findings: list[Finding]
+    stats: dict[str, Any]
+    changed_paths: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "repo": self.repo,
+            "trunk": self.trunk,
+            "participants": [
+                p.to_json(changed_paths=self.changed_paths.get(p.name, 0))
+                for p in self.participants
+            ],
+            "findings": [f.to_json() for f in self.findings],
+            "stats": self.stats,
+            "warnings": list(self.warnings),
+        }

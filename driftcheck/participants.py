@@ -1,0 +1,252 @@
+"""Find the participants of a scan and capture each one's state as a git tree.
+
+Naming rule (documented in the README):
+- a worktree on a branch is named by the branch's short name (`feat/a`);
+- a worktree on a detached HEAD is named by its folder's base name (`agent-3`);
+- a ref is named by its short name (`origin/pr/12`);
+- a name already taken gets a `#2`, `#3`, ... suffix, in discovery order.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from driftcheck import git
+from driftcheck.errors import GitError, UsageError
+from driftcheck.model import Participant
+
+ZERO_OID = "0" * 40
+
+
+@dataclass(frozen=True)
+class WorktreeEntry:
+    path: str
+    head: str | None
+    branch_ref: str | None
+    detached: bool
+    bare: bool
+    locked: bool
+    prunable: bool
+
+
+@dataclass
+class Discovery:
+    participants: list[Participant]
+    trunk: str | None
+    trunk_name: str | None
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def list_worktrees(repo: git.RepoInfo) -> list[WorktreeEntry]:
+    out = git.run_git(["worktree", "list", "--porcelain", "-z"], cwd=repo.common_dir).stdout
+    entries: list[WorktreeEntry] = []
+    record: dict[str, str] = {}
+    for item in git.iter_nul(out):
+        if item:
+            key, _, value = item.partition(" ")
+            record[key] = value
+            continue
+        if record:
+            entries.append(_entry(record))
+            record = {}
+    if record:
+        entries.append(_entry(record))
+    return entries
+
+
+def _entry(record: dict[str, str]) -> WorktreeEntry:
+    head = record.get("HEAD")
+    return WorktreeEntry(
+        path=record["worktree"],
+        head=None if not head or head == ZERO_OID else head,
+        branch_ref=record.get("branch"),
+        detached="detached" in record,
+        bare="bare" in record,
+        locked="locked" in record,
+        prunable="prunable" in record,
+    )
+
+
+def short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/remotes/", "refs/tags/", "refs/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
+
+
+def worktree_tree(entry: WorktreeEntry, scratch: git.Scratch, *, committed_only: bool) -> str:
+    """The tree `git add -A` would record in this worktree, built in a private index."""
+    if committed_only:
+        return _head_tree(entry, scratch)
+    wt = entry.path
+    env = scratch.index_env()
+    own_index = Path(git.git_out(["rev-parse", "--absolute-git-dir"], cwd=wt)) / "index"
+    # Seeding from a copy of the worktree's index keeps its stat data, so `add -A`
+    # only hashes files that changed; it also keeps sparse-checkout skip bits.
+    seeded = False
+    if own_index.is_file():
+        try:
+            shutil.copyfile(own_index, env["GIT_INDEX_FILE"])
+            seeded = True
+        except OSError:
+            seeded = False
+    add = ["-c", "core.splitIndex=false", "add", "-A", "--ignore-errors", "--", "."]
+    try:
+        if not seeded:
+            _seed_from_head(entry, env)
+        git.run_git(add, cwd=wt, env=env)
+    except GitError:
+        if not seeded:
+            raise
+        # A copied index can be unreadable on its own (split index); start from HEAD.
+        Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
+        _seed_from_head(entry, env)
+        git.run_git(add, cwd=wt, env=env)
+    return git.git_out(["write-tree"], cwd=wt, env=env)
+
+
+def _seed_from_head(entry: WorktreeEntry, env: dict[str, str]) -> None:
+    if entry.head:
+        git.run_git(["read-tree", entry.head], cwd=entry.path, env=env)
+
+
+def _head_tree(entry: WorktreeEntry, scratch: git.Scratch) -> str:
+    if entry.head:
+        return git.tree_of(entry.head, cwd=entry.path)
+    return git.git_out(["mktree"], cwd=entry.path, env=scratch.env)
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}#{n}"
+    taken.add(candidate)
+    return candidate
+
+
+def discover(
+    repo: git.RepoInfo,
+    scratch: git.Scratch,
+    *,
+    ref_patterns: Sequence[str] = (),
+    trunk: str | None = None,
+    committed_only: bool = False,
+    include_worktrees: bool = True,
+) -> Discovery:
+    """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk."""
+    cwd = repo.common_dir
+    trunk_commit = trunk_full = None
+    if trunk:
+        trunk_commit = git.resolve_commit(trunk, cwd=cwd)
+        if trunk_commit is None:
+            raise UsageError(f"unknown ref for --trunk: {trunk}")
+        trunk_full = git.full_ref_name(trunk, cwd=cwd) or trunk_commit
+
+    result = Discovery(participants=[], trunk=trunk_full, trunk_name=None)
+    taken: set[str] = set()
+    checked_out: dict[str, str] = {}
+    for entry in list_worktrees(repo) if include_worktrees else []:
+        if entry.bare:
+            continue
+        if entry.prunable or not Path(entry.path).is_dir():
+            result.warnings.append(f"skipped worktree {entry.path}: its folder is gone (prunable)")
+            result.skipped.append({"path": entry.path, "reason": "folder is gone"})
+            continue
+        try:
+            tree = worktree_tree(entry, scratch, committed_only=committed_only)
+            head_tree = git.tree_of(entry.head, cwd=entry.path) if entry.head else None
+        except (GitError, OSError) as exc:
+            result.warnings.append(f"skipped worktree {entry.path}: {exc}")
+            result.skipped.append({"path": entry.path, "reason": str(exc)})
+            continue
+        branch = short_ref(entry.branch_ref) if entry.branch_ref else None
+        name = _unique(branch or Path(entry.path).name, taken)
+        if entry.branch_ref:
+            checked_out[entry.branch_ref] = name
+        dirty = tree != head_tree if head_tree else tree != _empty_tree(entry.path, scratch)
+        state_commit = entry.head
+        if dirty:
+            parents = [entry.head] if entry.head else []
+            state_commit = git.commit_tree(tree, parents, cwd=entry.path, scratch=scratch)
+        result.participants.append(
+            Participant(
+                name=name,
+                kind="worktree",
+                path=entry.path,
+                branch=branch,
+                head=entry.head,
+                tree=tree,
+                state_commit=state_commit,
+                dirty=dirty,
+                ref=entry.branch_ref,
+                detached=entry.detached,
+                locked=entry.locked,
+            )
+        )
+
+    refs: list[tuple[str, str]] = []
+    if trunk_full and trunk_commit:
+        if trunk_full in checked_out:
+            result.trunk_name = checked_out[trunk_full]
+        else:
+            refs.append((trunk_full, trunk_commit))
+    matched = _matching_refs(ref_patterns, cwd=cwd)
+    for pattern in ref_patterns:
+        if not any(_ref_matches(full, pattern) for full, _ in matched):
+            result.warnings.append(f"no refs match --refs {pattern}")
+    refs += matched
+    seen_refs = set(checked_out)
+    for full, commit in refs:
+        if full in seen_refs:
+            continue
+        seen_refs.add(full)
+        name = _unique(short_ref(full) if full.startswith("refs/") else full[:12], taken)
+        if full == trunk_full:
+            result.trunk_name = name
+        result.participants.append(
+            Participant(
+                name=name,
+                kind="ref",
+                path=None,
+                branch=None,
+                head=commit,
+                tree=git.tree_of(commit, cwd=cwd),
+                state_commit=commit,
+                dirty=False,
+                ref=full if full.startswith("refs/") else None,
+            )
+        )
+    return result
+
+
+def _empty_tree(cwd: str, scratch: git.Scratch) -> str:
+    return git.git_out(["mktree"], cwd=cwd, env=scratch.env)
+
+
+def _matching_refs(patterns: Sequence[str], *, cwd: Path) -> list[tuple[str, str]]:
+    """(full ref, commit) for refs matching any pattern, sorted by ref name."""
+    if not patterns:
+        return []
+    fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(objecttype)%00%(*objecttype)"
+    out = git.run_git(["for-each-ref", f"--format={fmt}"], cwd=cwd).stdout
+    found: dict[str, str] = {}
+    for line in out.decode("utf-8", "surrogateescape").splitlines():
+        name, oid, peeled, otype, ptype = line.split("\0")
+        commit = peeled if ptype == "commit" else oid if otype == "commit" else None
+        if commit and any(_ref_matches(name, p) for p in patterns):
+            found[name] = commit
+    return sorted(found.items())
+
+
+def _ref_matches(ref: str, pattern: str) -> bool:
+    """for-each-ref's rule: fnmatch, or a literal prefix ending at a slash."""
+    if fnmatch.fnmatchcase(ref, pattern):
+        return True
+    literal = pattern.rstrip("/")
+    return ref == literal or ref.startswith(literal + "/")
