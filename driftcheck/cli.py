@@ -53,9 +53,10 @@ def use_color(choice: str, output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: str) -> int:
+def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: str | None) -> int:
     from driftcheck.report import render
 
+    fail_on = fail_on or result.fail_on or "error"
     text = render(result, fmt, color=use_color(color, output))
     if output:
         try:
@@ -72,9 +73,8 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
     func = click.option(
         "--fail-on",
         type=click.Choice(FAIL_ON),
-        default="error",
-        show_default=True,
-        help="Exit 1 when a finding reaches this severity.",
+        default=None,
+        help="Exit 1 when a finding reaches this severity [default: error, or config].",
     )(func)
     func = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")(func)
     func = click.option(
@@ -130,7 +130,7 @@ def scan(
     fmt: str,
     color: str,
     output: str | None,
-    fail_on: str,
+    fail_on: str | None,
 ) -> None:
     """Compare every worktree (and selected refs) with every other one."""
     from driftcheck.engine import ScanOptions, parse_kinds
@@ -158,7 +158,9 @@ def scan(
 @click.option("--path", "target", type=click.Path(file_okay=False), help="Build the demo here.")
 @report_options
 @debug_option
-def demo(keep: bool, target: str | None, fmt: str, color: str, output: str | None, fail_on: str):
+def demo(
+    keep: bool, target: str | None, fmt: str, color: str, output: str | None, fail_on: str | None
+) -> None:
     """Build a throwaway repository full of drift, scan it and print the report."""
     from driftcheck.demo import run_demo
 

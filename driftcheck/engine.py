@@ -6,11 +6,12 @@ import itertools
 import posixpath
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from driftcheck import detectors, git
+from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.model import KINDS, Finding, Pair, Participant, ScanResult
 from driftcheck.participants import discover
@@ -25,7 +26,7 @@ class ScanOptions:
     ref_patterns: Sequence[str] = ()
     committed_only: bool = False
     only: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
-    config: Any = None
+    config: Config | None = None
 
 
 def parse_kinds(value: str | None) -> frozenset[str]:
@@ -43,6 +44,8 @@ def parse_kinds(value: str | None) -> frozenset[str]:
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     started = time.monotonic()
     repo = git.open_repo(options.repo)
+    config = options.config or load_config(repo.toplevel)
+    options = replace(options, config=config, trunk=options.trunk or config.trunk)
     with git.Scratch(repo) as scratch:
         found = discover(
             repo,
@@ -68,11 +71,17 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         repo=str(main_worktree(repo, found.participants)),
         trunk=found.trunk,
         participants=found.participants,
-        findings=sorted(analysis.findings, key=Finding.sort_key),
+        findings=sorted(configured(analysis.findings, config), key=Finding.sort_key),
         stats=stats,
         changed_paths={k: len(v) for k, v in analysis.changed_by.items()},
         warnings=found.warnings,
+        fail_on=config.fail_on,
     )
+
+
+def configured(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    """Apply severities, disabled kinds and ignored paths from configuration."""
+    return [f for f in map(config.apply, findings) if f is not None]
 
 
 def main_worktree(repo: git.RepoInfo, participants: Sequence[Participant]) -> Path:

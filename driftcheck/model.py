@@ -150,6 +150,8 @@ class ScanResult:
     stats: dict[str, Any]
     changed_paths: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # The configured default for --fail-on; the command line overrides it.
+    fail_on: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -1,0 +1,125 @@
+"""`[tool.driftcheck]` in pyproject.toml, or `.driftcheck.toml` (which wins).
+
+Configuration is data only: nothing in it is imported or executed.
+
+    [tool.driftcheck]
+    trunk = "main"                     # default for --trunk
+    fail-on = "error"                  # default for --fail-on
+    disable = ["duplicate"]            # finding kinds to turn off
+    ignore-paths = ["docs/**", "*.md"] # fnmatch patterns; findings there are dropped
+    strict = false                     # agent hooks deny instead of ask
+    hook-deadline-ms = 1500
+
+    [tool.driftcheck.severity]         # by kind or by code
+    duplicate = "info"
+    DC303 = "warning"
+
+    [tool.driftcheck.duplicate]
+    min-statements = 3                 # smaller bodies are never duplicates
+    similarity = 0.85                  # 0..1, near-duplicate threshold
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from driftcheck.errors import UsageError
+from driftcheck.model import KINDS, Finding, Severity
+
+_SEVERITIES = {s.value for s in Severity}
+
+
+@dataclass(frozen=True)
+class Config:
+    trunk: str | None = None
+    fail_on: str | None = None
+    disable: frozenset[str] = frozenset()
+    ignore_paths: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    strict: bool = False
+    hook_deadline_ms: int = 1500
+    duplicate_min_statements: int = 3
+    duplicate_similarity: float = 0.85
+    source: str | None = None
+
+    def apply(self, finding: Finding) -> Finding | None:
+        """The finding as configured, or None when configuration silences it."""
+        if finding.kind in self.disable:
+            return None
+        if finding.path and self.path_ignored(finding.path):
+            return None
+        severity = self.severity.get(finding.code) or self.severity.get(finding.kind)
+        if severity and severity != finding.severity:
+            return replace(finding, severity=severity)
+        return finding
+
+    def path_ignored(self, path: str) -> bool:
+        return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
+
+
+def load_config(folder: Path | None) -> Config:
+    """Read configuration from the worktree root `folder`; defaults when absent."""
+    if folder is None:
+        return Config()
+    dedicated = folder / ".driftcheck.toml"
+    if dedicated.is_file():
+        return _parse(_read(dedicated), str(dedicated))
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read(pyproject).get("tool", {}).get("driftcheck")
+        if isinstance(table, dict):
+            return _parse(table, str(pyproject))
+    return Config()
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read configuration {path}: {exc}") from exc
+
+
+def _parse(table: dict[str, Any], source: str) -> Config:
+    def bad(key: str, why: str) -> UsageError:
+        return UsageError(f"{source}: [tool.driftcheck] {key}: {why}")
+
+    fail_on = table.get("fail-on")
+    if fail_on is not None and fail_on not in (*_SEVERITIES, "never"):
+        raise bad("fail-on", f"expected error, warning, info or never, got {fail_on!r}")
+    disable = table.get("disable", [])
+    if not isinstance(disable, list) or not set(disable) <= set(KINDS):
+        raise bad("disable", f"expected a list of kinds from {', '.join(KINDS)}")
+    ignore = table.get("ignore-paths", [])
+    if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
+        raise bad("ignore-paths", "expected a list of glob patterns")
+    severity: dict[str, Severity] = {}
+    for key, value in (table.get("severity") or {}).items():
+        if value not in _SEVERITIES:
+            raise bad(f"severity.{key}", f"expected error, warning or info, got {value!r}")
+        severity[key] = Severity(value)
+    duplicate = table.get("duplicate") or {}
+    try:
+        min_statements = int(duplicate.get("min-statements", 3))
+        similarity = float(duplicate.get("similarity", 0.85))
+        deadline = int(table.get("hook-deadline-ms", 1500))
+    except (TypeError, ValueError) as exc:
+        raise bad("duplicate/hook-deadline-ms", f"expected a number ({exc})") from exc
+    if not 0.0 < similarity <= 1.0:
+        raise bad("duplicate.similarity", "expected a number in (0, 1]")
+    trunk = table.get("trunk")
+    return Config(
+        trunk=trunk if isinstance(trunk, str) else None,
+        fail_on=fail_on,
+        disable=frozenset(disable),
+        ignore_paths=tuple(ignore),
+        severity=severity,
+        strict=bool(table.get("strict", False)),
+        hook_deadline_ms=deadline,
+        duplicate_min_statements=min_statements,
+        duplicate_similarity=similarity,
+        source=source,
+    )
