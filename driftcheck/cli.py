@@ -57,14 +57,16 @@ def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: 
     from driftcheck.report import render
 
     fail_on = fail_on or result.fail_on or "error"
-    text = render(result, fmt, color=use_color(color, output))
+    colored = use_color(color, output)
+    text = render(result, fmt, color=colored)
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
     else:
-        click.echo(text, nl=not text.endswith("\n"))
+        # click strips ANSI codes off a pipe unless told otherwise (--color always).
+        click.echo(text, nl=not text.endswith("\n"), color=colored or None)
     failing = any(fails(f.severity, fail_on) for f in result.findings)
     return ExitCode.FINDINGS if failing else ExitCode.CLEAN
 

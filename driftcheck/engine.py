@@ -13,6 +13,7 @@ from typing import Any
 from driftcheck import detectors, git
 from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
+from driftcheck.languages import frontend_for
 from driftcheck.model import KINDS, Finding, Pair, Participant, ScanResult
 from driftcheck.participants import discover
 
@@ -160,7 +161,7 @@ def analyse_pairs(
         if not meet:
             # No merge simulation for this pair; semantic detectors may still look.
             result.skipped_disjoint += 1
-            if not _semantic_selected(options):
+            if not (_semantic_selected(options) and _both_parsable(left_changes, right_changes)):
                 continue
         result.analysed += 1
         if meet and any(kind == "textual-conflict" for kind, _ in selected):
@@ -174,6 +175,11 @@ def analyse_pairs(
 
 def _semantic_selected(options: ScanOptions) -> bool:
     return any(k in options.only for k in detectors.DETECTOR_MODULES if k != "textual-conflict")
+
+
+def _both_parsable(left: Mapping[str, str], right: Mapping[str, str]) -> bool:
+    """Semantic drift needs source changes on both sides (a definition and a use)."""
+    return any(frontend_for(p) for p in left) and any(frontend_for(p) for p in right)
 
 
 def paths_can_meet(left: Mapping[str, str], right: Mapping[str, str]) -> bool:
@@ -203,7 +209,8 @@ def _ancestors(paths: Iterable[str]) -> set[str]:
 
 
 def _adds_into_emptied(deleter: Mapping[str, str], adder: Mapping[str, str]) -> bool:
-    emptied = {posixpath.dirname(p) for p, s in deleter.items() if s == "D"} - {""}
+    # Every folder above a deleted file may be a renamed one (with its subfolders).
+    emptied = _ancestors(p for p, s in deleter.items() if s == "D")
     if not emptied:
         return False
     added = [p for p, s in adder.items() if s == "A"]

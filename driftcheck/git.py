@@ -187,13 +187,17 @@ def resolve_commit(ref: str, *, cwd: str | Path) -> str | None:
 
 
 def full_ref_name(ref: str, *, cwd: str | Path) -> str | None:
+    """`main` -> `refs/heads/main`; None for a commit id or an expression."""
+    if ref.startswith("-"):
+        return None
+    # --verify, not --end-of-options: git < 2.43 echoes the latter as an output line.
     proc = run_git(
-        ["rev-parse", "--symbolic-full-name", "--end-of-options", ref],
+        ["rev-parse", "--verify", "--quiet", "--symbolic-full-name", ref],
         cwd=cwd,
         ok_codes=(0, 1, 128),
     )
     name = proc.stdout.decode().strip()
-    return name or None if proc.returncode == 0 else None
+    return name if proc.returncode == 0 and name.startswith("refs/") else None
 
 
 def merge_base(a: str, b: str, *, cwd: str | Path) -> str | None:
@@ -306,3 +310,53 @@ def read_blobs(
 def iter_nul(data: bytes) -> Iterator[str]:
     for item in data.split(b"\0"):
         yield item.decode("utf-8", "surrogateescape")
+
+
+def ls_tree(
+    tree: str,
+    paths: Sequence[str] | None = None,
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """path -> blob id for regular files in `tree` (all of them when `paths` is None)."""
+    args = ["ls-tree", "-r", "-z", "--full-tree", tree]
+    if paths is not None:
+        if not paths:
+            return {}
+        args += ["--", *(":(literal)" + p for p in paths)]
+    out = run_git(args, cwd=cwd, env=env).stdout
+    listing: dict[str, str] = {}
+    for item in iter_nul(out):
+        if not item:
+            continue
+        meta, _, path = item.partition("\t")
+        mode, otype, oid = meta.split()
+        if otype == "blob" and mode in ("100644", "100755"):
+            listing[path] = oid
+    return listing
+
+
+def grep_count(
+    tree: str,
+    pattern: str,
+    pathspecs: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, int]:
+    """path -> number of lines matching the extended regex `pattern` in `tree`."""
+    proc = run_git(
+        ["grep", "-c", "-E", "-I", "-e", pattern, tree, "--", *pathspecs],
+        cwd=cwd,
+        env=env,
+        ok_codes=(0, 1),
+    )
+    counts: dict[str, int] = {}
+    prefix = tree + ":"
+    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
+        line = line.removeprefix(prefix)
+        path, _, count = line.rpartition(":")
+        if count.isdigit():
+            counts[path] = int(count)
+    return counts

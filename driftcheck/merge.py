@@ -29,9 +29,6 @@ _TYPE_PRIORITY = (
 )
 _MESSAGE_TYPE = re.compile(r"^CONFLICT \(([^)]*)\)")
 _START = re.compile(rb"^<{7,}(?: |$)")
-_BASE = re.compile(rb"^\|{7,}(?: |$)")
-_MID = re.compile(rb"^={7,}$")
-_END = re.compile(rb"^>{7,}(?: |$)")
 
 
 @dataclass(frozen=True)
@@ -79,7 +76,7 @@ def simulate(left_commit: str, right_commit: str, *, cwd: str, scratch: git.Scra
         ok_codes=(0, 1),
     )
     result = parse_merge_tree(proc.stdout, clean=proc.returncode == 0)
-    _add_hunks(result, cwd=cwd, scratch=scratch)
+    _add_hunks(result, (left_commit, right_commit), cwd=cwd, scratch=scratch)
     return result
 
 
@@ -137,7 +134,9 @@ def _normalise_type(raw: str) -> str:
     return raw
 
 
-def _add_hunks(result: MergeResult, *, cwd: str, scratch: git.Scratch) -> None:
+def _add_hunks(
+    result: MergeResult, labels: tuple[str, str], *, cwd: str, scratch: git.Scratch
+) -> None:
     """Locate each content conflict's regions in the left and right versions."""
     wanted = [c for c in result.conflicts if c.conflict_type in ("content", "add/add")]
     if not wanted:
@@ -146,7 +145,10 @@ def _add_hunks(result: MergeResult, *, cwd: str, scratch: git.Scratch) -> None:
     merged_oids: dict[str, str] = {}
     for conflict in wanted:
         oids += [conflict.stages[s][1] for s in (2, 3) if s in conflict.stages]
-    listing = _ls_tree(result.tree, [c.path for c in wanted], cwd=cwd, scratch=scratch)
+    try:
+        listing = git.ls_tree(result.tree, [c.path for c in wanted], cwd=cwd, env=scratch.env)
+    except GitError:
+        listing = {}
     for conflict in wanted:
         if conflict.path in listing:
             merged_oids[conflict.path] = listing[conflict.path]
@@ -158,26 +160,13 @@ def _add_hunks(result: MergeResult, *, cwd: str, scratch: git.Scratch) -> None:
         right = blobs.get(conflict.stages.get(3, ("", ""))[1], b"")
         if merged is None:
             continue
-        conflict.hunks, conflict.left_text, conflict.right_text = locate_hunks(merged, left, right)
-
-
-def _ls_tree(tree: str, paths: list[str], *, cwd: str, scratch: git.Scratch) -> dict[str, str]:
-    try:
-        out = git.run_git(
-            ["ls-tree", "-z", "--full-tree", tree, "--", *paths], cwd=cwd, env=scratch.env
-        ).stdout
-    except GitError:
-        return {}
-    listing: dict[str, str] = {}
-    for item in git.iter_nul(out):
-        if item:
-            meta, _, path = item.partition("\t")
-            listing[path] = meta.split()[2]
-    return listing
+        conflict.hunks, conflict.left_text, conflict.right_text = locate_hunks(
+            merged, left, right, labels
+        )
 
 
 def locate_hunks(
-    merged: bytes, left: bytes, right: bytes
+    merged: bytes, left: bytes, right: bytes, labels: tuple[str, str] | None = None
 ) -> tuple[list[Hunk], list[bytes], list[bytes]]:
     """Conflict regions as line ranges in `left` and `right`.
 
@@ -185,7 +174,7 @@ def locate_hunks(
     by the other side's clean changes, so a line diff against the side maps each
     block to its real position there.
     """
-    blocks = _conflict_blocks(merged.splitlines(keepends=True))
+    blocks = _conflict_blocks(merged.splitlines(keepends=True), left, right, labels)
     if not blocks:
         return [], [], []
     left_ranges = _map_blocks(blocks, 0, left.splitlines(keepends=True))
@@ -198,31 +187,55 @@ def locate_hunks(
 _Block = tuple[list[bytes], tuple[list[bytes], list[bytes]]]
 
 
-def _conflict_blocks(lines: list[bytes]) -> list[_Block]:
-    """Split merged text into (lines before the block, (left side, right side)) pairs."""
+def _conflict_blocks(
+    lines: list[bytes], left: bytes, right: bytes, labels: tuple[str, str] | None
+) -> list[_Block]:
+    """Split merged text into (lines before the block, (left side, right side)) pairs.
+
+    Start and end markers carry the labels we gave git, so content that merely looks
+    like a marker is not taken for one; a separator-like line inside a side (an RST
+    underline, say) is told apart by checking which split gives each side's real text.
+    """
     blocks: list[_Block] = []
     plain: list[bytes] = []
-    section: str | None = None
-    left: list[bytes] = []
-    right: list[bytes] = []
+    inside: list[bytes] | None = None
+    size = 7
     for line in lines:
         bare = line.rstrip(b"\r\n")
-        if section is None and _START.match(bare):
-            section, left, right = "left", [], []
-        elif section == "left" and _BASE.match(bare):
-            section = "base"
-        elif section in ("left", "base") and _MID.match(bare):
-            section = "right"
-        elif section == "right" and _END.match(bare):
-            blocks.append((plain, (left, right)))
-            plain, section = [], None
-        elif section == "left":
-            left.append(line)
-        elif section == "right":
-            right.append(line)
-        elif section is None:
-            plain.append(line)
+        if inside is None:
+            if _START.match(bare) and _labelled(bare, b"<", labels[0] if labels else None):
+                size = len(bare) - len(bare.lstrip(b"<"))
+                inside = []
+            else:
+                plain.append(line)
+        elif bare.startswith(b">" * size) and _labelled(bare, b">", labels[1] if labels else None):
+            blocks.append((plain, _split_sides(inside, size, left, right)))
+            plain, inside = [], None
+        else:
+            inside.append(line)
     return blocks
+
+
+def _labelled(marker: bytes, char: bytes, label: str | None) -> bool:
+    if label is None:
+        return True
+    rest = marker.lstrip(char)
+    return rest == b"" or rest[1:].startswith(label.encode())
+
+
+def _split_sides(
+    inside: list[bytes], size: int, left: bytes, right: bytes
+) -> tuple[list[bytes], list[bytes]]:
+    separator = b"=" * size
+    candidates = [i for i, line in enumerate(inside) if line.rstrip(b"\r\n") == separator]
+    if not candidates:
+        return inside, []
+    for i in candidates:
+        ours, theirs = b"".join(inside[:i]), b"".join(inside[i + 1 :])
+        if ours in left and theirs in right:
+            return inside[:i], inside[i + 1 :]
+    i = candidates[0]
+    return inside[:i], inside[i + 1 :]
 
 
 def _map_blocks(

@@ -9,7 +9,6 @@ Naming rule (documented in the README):
 
 from __future__ import annotations
 
-import fnmatch
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,7 +90,9 @@ def worktree_tree(entry: WorktreeEntry, scratch: git.Scratch, *, committed_only:
     seeded = False
     if own_index.is_file():
         try:
-            shutil.copyfile(own_index, env["GIT_INDEX_FILE"])
+            # copy2 keeps the mtime: git's racy-clean check compares file times with
+            # the index's own, and a fresh mtime would hide same-second edits.
+            shutil.copy2(own_index, env["GIT_INDEX_FILE"])
             seeded = True
         except OSError:
             seeded = False
@@ -151,7 +152,11 @@ def discover(
     result = Discovery(participants=[], trunk=trunk_full, trunk_name=None)
     taken: set[str] = set()
     checked_out: dict[str, str] = {}
-    for entry in list_worktrees(repo) if include_worktrees else []:
+    entries = list_worktrees(repo) if include_worktrees else []
+    # git lists linked worktrees in directory order, which differs between file
+    # systems; sort them by path (main first) so names and sides are stable.
+    entries = entries[:1] + sorted(entries[1:], key=lambda e: e.path)
+    for entry in entries:
         if entry.bare:
             continue
         if entry.prunable or not Path(entry.path).is_dir():
@@ -196,11 +201,13 @@ def discover(
             result.trunk_name = checked_out[trunk_full]
         else:
             refs.append((trunk_full, trunk_commit))
-    matched = _matching_refs(ref_patterns, cwd=cwd)
+    matched: dict[str, str] = {}
     for pattern in ref_patterns:
-        if not any(_ref_matches(full, pattern) for full, _ in matched):
+        found = _matching_refs(pattern, cwd=cwd)
+        if not found:
             result.warnings.append(f"no refs match --refs {pattern}")
-    refs += matched
+        matched.update(found)
+    refs += sorted(matched.items())
     seen_refs = set(checked_out)
     for full, commit in refs:
         if full in seen_refs:
@@ -229,24 +236,14 @@ def _empty_tree(cwd: str, scratch: git.Scratch) -> str:
     return git.git_out(["mktree"], cwd=cwd, env=scratch.env)
 
 
-def _matching_refs(patterns: Sequence[str], *, cwd: Path) -> list[tuple[str, str]]:
-    """(full ref, commit) for refs matching any pattern, sorted by ref name."""
-    if not patterns:
-        return []
+def _matching_refs(pattern: str, *, cwd: Path) -> dict[str, str]:
+    """full ref -> commit for refs matching `pattern`, by git's own matching rules."""
     fmt = "%(refname)%00%(objectname)%00%(*objectname)%00%(objecttype)%00%(*objecttype)"
-    out = git.run_git(["for-each-ref", f"--format={fmt}"], cwd=cwd).stdout
+    out = git.run_git(["for-each-ref", f"--format={fmt}", "--", pattern], cwd=cwd).stdout
     found: dict[str, str] = {}
     for line in out.decode("utf-8", "surrogateescape").splitlines():
         name, oid, peeled, otype, ptype = line.split("\0")
         commit = peeled if ptype == "commit" else oid if otype == "commit" else None
-        if commit and any(_ref_matches(name, p) for p in patterns):
+        if commit:
             found[name] = commit
-    return sorted(found.items())
-
-
-def _ref_matches(ref: str, pattern: str) -> bool:
-    """for-each-ref's rule: fnmatch, or a literal prefix ending at a slash."""
-    if fnmatch.fnmatchcase(ref, pattern):
-        return True
-    literal = pattern.rstrip("/")
-    return ref == literal or ref.startswith(literal + "/")
+    return found

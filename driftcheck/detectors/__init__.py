@@ -34,8 +34,10 @@ class PairContext:
     right_changes: Mapping[str, str]
     paths_meet: bool
     config: Any = None
-    # Shared, lazily filled services (symbol tables, ...), keyed by name.
+    # Shared across pairs, lazily filled services (symbol index, ...), keyed by name.
     services: dict[str, Any] = field(default_factory=dict)
+    # This pair's facts, shared by its detectors (merge result, semantics, ...).
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def cwd(self) -> str:
@@ -47,8 +49,10 @@ Detector = Callable[[PairContext], Iterable[Finding]]
 # kind -> module implementing `detect`; imported only when that kind runs.
 DETECTOR_MODULES: dict[str, str] = {
     TEXTUAL_CONFLICT: "driftcheck.detectors.textual",
+    STALE_CALLER: "driftcheck.detectors.stale_callers",
+    DUPLICATE: "driftcheck.detectors.duplicates",
+    CONTRADICTING_EDIT: "driftcheck.detectors.contradictions",
 }
-PLANNED_KINDS = (STALE_CALLER, DUPLICATE, CONTRADICTING_EDIT)
 
 
 def load(kind: str) -> Detector | None:

@@ -32,7 +32,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
     result = merge.simulate(
         left.state_commit, right.state_commit, cwd=context.cwd, scratch=context.scratch
     )
-    context.services["merge_result"] = result
+    context.facts["merge_result"] = result
     labels = {left.state_commit: left.name, right.state_commit: right.name}
     for conflict in result.conflicts:
         yield _finding(conflict, left.name, right.name, labels)
