@@ -6,6 +6,7 @@ anything unexpected is a short report and exit 3 (`--debug` shows the traceback)
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -121,6 +122,12 @@ def cli() -> None:
 @click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
 @click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
 @click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
+@click.option(
+    "--focus",
+    metavar="NAME",
+    multiple=True,
+    help="Report only findings that involve this participant (e.g. the PR under test).",
+)
 @report_options
 @debug_option
 def scan(
@@ -129,6 +136,7 @@ def scan(
     refs: tuple[str, ...],
     committed_only: bool,
     only: str | None,
+    focus: tuple[str, ...],
     fmt: str,
     color: str,
     output: str | None,
@@ -150,9 +158,22 @@ def scan(
         result = run_scan(options, progress=progress)
     finally:
         progress.clear()
+    if focus:
+        result = focus_on(result, focus)
     for warning in result.warnings:
         click.echo(f"driftcheck: warning: {warning}", err=True)
     sys.exit(emit(result, fmt, output, color, fail_on))
+
+
+def focus_on(result: ScanResult, names: tuple[str, ...]) -> ScanResult:
+    """Keep the findings that involve one of `names`; unknown names are input errors."""
+    known = {p.name for p in result.participants}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise UsageError(f"--focus names no participant: {', '.join(unknown)} (known: {listed})")
+    kept = [f for f in result.findings if set(f.participants) & set(names)]
+    return dataclasses.replace(result, findings=kept)
 
 
 @cli.command()
