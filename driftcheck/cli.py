@@ -197,8 +197,21 @@ def demo(
 def main(argv: list[str] | None = None) -> int:
     """Entry point with the one error handler every command shares."""
     args = sys.argv[1:] if argv is None else argv
+    code = _run(args)
+    # Hooks fail open: an agent hook never blocks by exit code (Claude Code reads
+    # exit 2 as "block"), and the commit hook blocks only with a verdict (exit 1).
+    if args[:1] == ["hook"]:
+        allowed = (ExitCode.CLEAN, ExitCode.FINDINGS) if args[1:2] == ["pre-commit"] else ()
+        if code not in allowed:
+            return ExitCode.CLEAN
+    return code
+
+
+def _run(args: list[str]) -> int:
     debug = "--debug" in args or os.environ.get("DRIFTCHECK_DEBUG") == "1"
     try:
+        import driftcheck.cli_hooks  # noqa: F401  (registers hook/check/install)
+
         cli.main(args=args, prog_name="driftcheck", standalone_mode=False)
     except SystemExit as exc:
         return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.USAGE_OR_INPUT

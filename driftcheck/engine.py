@@ -15,7 +15,7 @@ from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
 from driftcheck.model import KINDS, Finding, Pair, Participant, ScanResult
-from driftcheck.participants import discover
+from driftcheck.participants import Discovery, discover
 
 Progress = Callable[[int, int, str], None]
 
@@ -58,6 +58,18 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         analysis = analyse_pairs(
             repo, scratch, list(itertools.combinations(found.participants, 2)), options, progress
         )
+    return build_result(repo, found, analysis, config, started)
+
+
+def build_result(
+    repo: git.RepoInfo,
+    found: Discovery,
+    analysis: PairAnalysis,
+    config: Config,
+    started: float,
+    findings: list[Finding] | None = None,
+) -> ScanResult:
+    """The v1 result: configured, sorted findings and the run's statistics."""
     stats: dict[str, Any] = {
         "participants": len(found.participants),
         "pairs": analysis.pairs,
@@ -68,11 +80,13 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         "skipped_participants": found.skipped,
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
+    if findings is None:
+        findings = configured(analysis.findings, config)
     return ScanResult(
         repo=str(main_worktree(repo, found.participants)),
         trunk=found.trunk,
         participants=found.participants,
-        findings=sorted(configured(analysis.findings, config), key=Finding.sort_key),
+        findings=sorted(findings, key=Finding.sort_key),
         stats=stats,
         changed_paths={k: len(v) for k, v in analysis.changed_by.items()},
         warnings=found.warnings,

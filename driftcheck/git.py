@@ -241,8 +241,12 @@ class Scratch:
     def __init__(self, repo: RepoInfo) -> None:
         self.repo = repo
         self.root = Path(tempfile.mkdtemp(prefix="driftcheck-"))
-        (self.root / "objects" / "info").mkdir(parents=True)
-        (self.root / "objects" / "pack").mkdir()
+        try:
+            (self.root / "objects" / "info").mkdir(parents=True)
+            (self.root / "objects" / "pack").mkdir()
+        except BaseException:
+            self.close()
+            raise
         self._counter = 0
         alternates = [str(repo.objects_dir)]
         # GIT_OBJECT_DIRECTORY replaces objects/info/alternates of the repository,
@@ -266,7 +270,10 @@ class Scratch:
         return {**self.env, "GIT_INDEX_FILE": str(self.root / f"index-{self._counter}")}
 
     def close(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
+        from driftcheck.deadline import alarms_held
+
+        with alarms_held():
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> Scratch:
         return self

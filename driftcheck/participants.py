@@ -10,7 +10,7 @@ Naming rule (documented in the README):
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,12 +78,41 @@ def short_ref(ref: str) -> str:
     return ref
 
 
-def worktree_tree(entry: WorktreeEntry, scratch: git.Scratch, *, committed_only: bool) -> str:
+@dataclass(frozen=True)
+class StateOverride:
+    """How a worktree's state departs from `git add -A`: for the file an agent is
+    about to write, or for the staged tree a pre-commit hook judges."""
+
+    # repository-relative path -> proposed content (None: the file is deleted)
+    files: Mapping[str, bytes | None] = field(default_factory=dict)
+    # judge this index (the staged tree) instead of the working files
+    staged_index: Path | None = None
+
+
+def worktree_tree(
+    entry: WorktreeEntry,
+    scratch: git.Scratch,
+    *,
+    committed_only: bool,
+    override: StateOverride | None = None,
+) -> str:
     """The tree `git add -A` would record in this worktree, built in a private index."""
-    if committed_only:
+    if override is None and committed_only:
         return _head_tree(entry, scratch)
-    wt = entry.path
     env = scratch.index_env()
+    if override is not None and override.staged_index is not None:
+        shutil.copy2(override.staged_index, env["GIT_INDEX_FILE"])
+    elif committed_only:
+        _seed_from_head(entry, env)
+    else:
+        _add_all(entry, env)
+    if override is not None and override.files:
+        _apply_files(entry.path, env, override.files)
+    return git.git_out(["write-tree"], cwd=entry.path, env=env)
+
+
+def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
+    wt = entry.path
     own_index = Path(git.git_out(["rev-parse", "--absolute-git-dir"], cwd=wt)) / "index"
     # Seeding from a copy of the worktree's index keeps its stat data, so `add -A`
     # only hashes files that changed; it also keeps sparse-checkout skip bits.
@@ -108,7 +137,29 @@ def worktree_tree(entry: WorktreeEntry, scratch: git.Scratch, *, committed_only:
         Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
         _seed_from_head(entry, env)
         git.run_git(add, cwd=wt, env=env)
-    return git.git_out(["write-tree"], cwd=wt, env=env)
+
+
+def _apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None]) -> None:
+    """Put proposed contents into the private index, as `git add` would record them."""
+    for path, content in sorted(files.items()):
+        if content is None:
+            git.run_git(["update-index", "--force-remove", "--", path], cwd=wt, env=env)
+            continue
+        # --path applies the same clean filters and eol conversion `git add` would.
+        oid = (
+            git.run_git(
+                ["hash-object", "-w", "--stdin", f"--path={path}"], cwd=wt, env=env, input=content
+            )
+            .stdout.decode()
+            .strip()
+        )
+        staged = git.git_out(["ls-files", "-s", "--", f":(literal){path}"], cwd=wt, env=env)
+        mode = staged.split()[0] if staged else "100644"
+        if mode not in ("100644", "100755"):
+            mode = "100644"
+        git.run_git(
+            ["update-index", "--add", "--cacheinfo", f"{mode},{oid},{path}"], cwd=wt, env=env
+        )
 
 
 def _seed_from_head(entry: WorktreeEntry, env: dict[str, str]) -> None:
@@ -139,6 +190,7 @@ def discover(
     trunk: str | None = None,
     committed_only: bool = False,
     include_worktrees: bool = True,
+    overrides: Mapping[str, StateOverride] | None = None,
 ) -> Discovery:
     """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk."""
     cwd = repo.common_dir
@@ -164,7 +216,8 @@ def discover(
             result.skipped.append({"path": entry.path, "reason": "folder is gone"})
             continue
         try:
-            tree = worktree_tree(entry, scratch, committed_only=committed_only)
+            override = (overrides or {}).get(str(Path(entry.path).resolve()))
+            tree = worktree_tree(entry, scratch, committed_only=committed_only, override=override)
             head_tree = git.tree_of(entry.head, cwd=entry.path) if entry.head else None
         except (GitError, OSError) as exc:
             result.warnings.append(f"skipped worktree {entry.path}: {exc}")

@@ -1,0 +1,149 @@
+"""Commands for the integrations: `hook`, `check` and `install`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from driftcheck.cli import cli, debug_option, emit, report_options
+from driftcheck.errors import UsageError
+
+
+@cli.group()
+def hook() -> None:
+    """Answer an agent's or git's hook (fails open on any problem)."""
+
+
+def _read_stdin() -> bytes:
+    if sys.stdin is None or sys.stdin.isatty():
+        return b""
+    return sys.stdin.buffer.read()
+
+
+def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> None:
+    from driftcheck.agent_hook import run
+
+    raw = _read_stdin()
+    if not raw and sys.stdin is not None and sys.stdin.isatty():
+        click.echo("driftcheck: allowing: expected hook JSON on stdin, got a terminal", err=True)
+        sys.exit(0)
+    answer = run(agent, raw, strict=strict, deadline_ms=deadline_ms)
+    for line in answer.stderr:
+        click.echo(line, err=True)
+    if answer.stdout:
+        click.echo(answer.stdout)
+    sys.exit(0)
+
+
+_strict = click.option("--strict/--no-strict", default=None, help="Deny instead of ask.")
+_deadline = click.option(
+    "--deadline-ms", type=click.IntRange(min=1), help="Give up and allow after this long."
+)
+
+
+@hook.command("claude")
+@_strict
+@_deadline
+def hook_claude(strict: bool | None, deadline_ms: int | None) -> None:
+    """Claude Code PreToolUse (Write, Edit, MultiEdit): JSON on stdin."""
+    _agent_hook("claude", strict, deadline_ms)
+
+
+@hook.command("codex")
+@_strict
+@_deadline
+def hook_codex(strict: bool | None, deadline_ms: int | None) -> None:
+    """Codex PreToolUse (apply_patch): JSON on stdin."""
+    _agent_hook("codex", strict, deadline_ms)
+
+
+@hook.command("pre-commit")
+@click.option("--warn-only", is_flag=True, help="Report, but never stop the commit.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]))
+def hook_pre_commit(warn_only: bool, fail_on: str | None) -> None:
+    """git pre-commit: judge the staged tree against every other participant."""
+    from driftcheck.commit_hook import run
+
+    verdict = run(cwd=Path.cwd(), warn_only=warn_only, fail_on=fail_on)
+    if verdict.report:
+        click.echo(verdict.report, err=True)
+    for note in verdict.notes:
+        click.echo(note, err=True)
+    sys.exit(verdict.code)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--content-file",
+    type=click.File("rb"),
+    help="The proposed content ('-' for stdin); default: the file as it is on disk.",
+)
+@click.option("--deleted", is_flag=True, help="Judge deleting PATH.")
+@report_options
+@debug_option
+def check(
+    path: Path,
+    content_file: click.utils.LazyFile | None,
+    deleted: bool,
+    fmt: str,
+    color: str,
+    output: str | None,
+    fail_on: str | None,
+) -> None:
+    """Judge a proposed state of PATH against every other participant."""
+    from driftcheck.judge import judge, relative_to_root, worktree_root
+
+    absolute = path if path.is_absolute() else Path.cwd() / path
+    root = worktree_root(absolute)
+    if deleted:
+        content: bytes | None = None
+    elif content_file is not None:
+        content = content_file.read()
+    elif absolute.is_file():
+        content = absolute.read_bytes()
+    else:
+        raise UsageError(f"{path} does not exist; pass --content-file or --deleted")
+    judgement = judge(root, files={relative_to_root(absolute, root): content})
+    sys.exit(emit(judgement.result, fmt, output, color, fail_on))
+
+
+@cli.group()
+def install() -> None:
+    """Wire driftcheck into Claude Code or git (only with your say-so)."""
+
+
+def _apply(plans: list, dry_run: bool) -> None:  # type: ignore[type-arg]
+    for plan in plans:
+        if dry_run:
+            diff = plan.diff()
+            click.echo(diff if diff else f"{plan.path}: no change")
+        elif plan.changes:
+            plan.apply()
+        click.echo(("would change " if dry_run and plan.changes else "") + plan.message, err=True)
+
+
+@install.command("claude")
+@click.option("--repo", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
+def install_claude(repo: Path, dry_run: bool) -> None:
+    """Add the PreToolUse hook to .claude/settings.json (idempotent)."""
+    from driftcheck.install import plan_claude
+    from driftcheck.judge import worktree_root
+
+    _apply([plan_claude(worktree_root(repo.resolve()))], dry_run)
+
+
+@install.command("pre-commit")
+@click.option("--repo", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
+@click.option("--force", is_flag=True, help="Replace a pre-commit hook that is not ours.")
+@click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")
+def install_pre_commit(repo: Path, dry_run: bool, force: bool, chain: bool) -> None:
+    """Write a thin pre-commit shim into the hooks folder all worktrees share."""
+    from driftcheck.install import plan_pre_commit
+    from driftcheck.judge import worktree_root
+
+    _apply(plan_pre_commit(worktree_root(repo.resolve()), force=force, chain=chain), dry_run)

@@ -1,0 +1,53 @@
+"""A wall-clock deadline for the hooks, with clean-up on every way out.
+
+SIGALRM interrupts whatever runs (a git subprocess is killed by `subprocess.run`
+when the exception passes through it); `DeadlineExceeded` derives from
+BaseException so no broad `except Exception` on the way can swallow it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class DeadlineExceeded(BaseException):
+    """The hook ran out of time; it must allow the edit and say so."""
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    usable = (
+        seconds > 0
+        and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def expire(_signum: int, _frame: object) -> None:
+        raise DeadlineExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def alarms_held() -> Iterator[None]:
+    """Hold SIGALRM back while clean-up runs, so a deadline cannot cut it short."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)

@@ -1,0 +1,219 @@
+"""What an agent is about to write, computed in memory from its tool call.
+
+Claude Code sends Write (`content`), Edit (`old_string`/`new_string`/`replace_all`)
+and MultiEdit (`edits[]`); Codex sends an `apply_patch` body. Each becomes the
+proposed full content of every file it touches. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftcheck.errors import DriftcheckError
+
+CLAUDE_EDIT_TOOLS = ("Write", "Edit", "MultiEdit")
+# A proposal larger than this is not judged (the hook allows it and says so).
+MAX_PROPOSAL_BYTES = 8_000_000
+
+
+class ProposalError(DriftcheckError):
+    """The tool call cannot be turned into file contents; hooks fail open on it."""
+
+
+@dataclass(frozen=True)
+class ProposedFile:
+    path: Path  # absolute
+    content: bytes | None  # None: the edit deletes the file
+
+
+def _absolute(raw: object, cwd: Path) -> Path:
+    if not isinstance(raw, str) or not raw or "\0" in raw:
+        raise ProposalError("tool_input has no usable file_path")
+    path = Path(raw)
+    return path if path.is_absolute() else cwd / path
+
+
+def _current_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ProposalError(f"{path} does not exist, so the edit cannot apply") from exc
+    except OSError as exc:
+        raise ProposalError(f"cannot read {path}: {exc.strerror}") from exc
+    # surrogateescape round-trips bytes that are not UTF-8.
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def apply_edit(text: str, old: str, new: str, *, replace_all: bool = False) -> str:
+    """The text after one Edit, or ProposalError where Claude Code would refuse it."""
+    if old == "":
+        if text == "":
+            return new
+        raise ProposalError("old_string is empty but the file is not")
+    count = text.count(old)
+    if count == 0:
+        raise ProposalError("old_string not found in the file")
+    if count > 1 and not replace_all:
+        raise ProposalError(f"old_string occurs {count} times and replace_all is false")
+    return text.replace(old, new) if replace_all else text.replace(old, new, 1)
+
+
+def from_claude(payload: Mapping[str, Any], cwd: Path) -> list[ProposedFile]:
+    tool = payload.get("tool_name")
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, Mapping):
+        raise ProposalError("tool_input is missing or not an object")
+    path = _absolute(tool_input.get("file_path"), cwd)
+    if tool == "Write":
+        content = tool_input.get("content")
+        if not isinstance(content, str):
+            raise ProposalError("Write has no string content")
+        return [ProposedFile(path, _encode(content))]
+    if tool == "Edit":
+        text = _edit_base(path, tool_input)
+        old, new, replace_all = _edit_args(tool_input)
+        text = apply_edit(text, old, new, replace_all=replace_all)
+        return [ProposedFile(path, _encode(text))]
+    if tool == "MultiEdit":
+        edits = tool_input.get("edits")
+        if not isinstance(edits, list) or not edits:
+            raise ProposalError("MultiEdit has no edits")
+        first = edits[0] if isinstance(edits[0], Mapping) else {}
+        text = _edit_base(path, first)
+        for edit in edits:
+            if not isinstance(edit, Mapping):
+                raise ProposalError("MultiEdit edit is not an object")
+            old, new, replace_all = _edit_args(edit)
+            text = apply_edit(text, old, new, replace_all=replace_all)
+        return [ProposedFile(path, _encode(text))]
+    raise ProposalError(f"unsupported tool {tool!r}")
+
+
+def _edit_base(path: Path, edit: Mapping[str, Any]) -> str:
+    # An Edit whose old_string is empty creates a new file.
+    if edit.get("old_string") == "" and not path.exists():
+        return ""
+    return _current_text(path)
+
+
+def _edit_args(edit: Mapping[str, Any]) -> tuple[str, str, bool]:
+    old, new = edit.get("old_string"), edit.get("new_string")
+    if not isinstance(old, str) or not isinstance(new, str):
+        raise ProposalError("edit needs string old_string and new_string")
+    return old, new, bool(edit.get("replace_all", False))
+
+
+def from_codex(payload: Mapping[str, Any], cwd: Path) -> list[ProposedFile]:
+    tool_input = payload.get("tool_input")
+    if not isinstance(tool_input, Mapping):
+        raise ProposalError("tool_input is missing or not an object")
+    patch = tool_input.get("command", tool_input.get("patch"))
+    if isinstance(patch, list):  # some callers send argv: ["apply_patch", "<patch>"]
+        patch = next((p for p in patch if isinstance(p, str) and "*** " in p), None)
+    if not isinstance(patch, str):
+        raise ProposalError("apply_patch body not found in tool_input.command")
+    return parse_apply_patch(patch, cwd)
+
+
+_HEADERS = ("*** Update File: ", "*** Add File: ", "*** Delete File: ")
+
+
+def parse_apply_patch(patch: str, cwd: Path) -> list[ProposedFile]:
+    """Proposed contents for every file an `apply_patch` body touches."""
+    lines = patch.splitlines()
+    if not any(line.startswith(_HEADERS) for line in lines):
+        raise ProposalError("no *** Update/Add/Delete File header in the patch")
+    results: list[ProposedFile] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("*** Add File: "):
+            path = _absolute(line[len("*** Add File: ") :].strip(), cwd)
+            body, i = _section(lines, i + 1)
+            added = [b[1:] for b in body if b.startswith("+")]
+            results.append(ProposedFile(path, _encode("".join(a + "\n" for a in added))))
+        elif line.startswith("*** Delete File: "):
+            path = _absolute(line[len("*** Delete File: ") :].strip(), cwd)
+            results.append(ProposedFile(path, None))
+            i += 1
+        elif line.startswith("*** Update File: "):
+            path = _absolute(line[len("*** Update File: ") :].strip(), cwd)
+            body, i = _section(lines, i + 1)
+            target = path
+            if body and body[0].startswith("*** Move to: "):
+                target = _absolute(body[0][len("*** Move to: ") :].strip(), cwd)
+                body = body[1:]
+            text = _apply_hunks(_current_text(path), body, path)
+            if target != path:
+                results.append(ProposedFile(path, None))
+            results.append(ProposedFile(target, _encode(text)))
+        else:
+            i += 1
+    return results
+
+
+def _section(lines: list[str], start: int) -> tuple[list[str], int]:
+    end = start
+    while end < len(lines) and not lines[end].startswith((*_HEADERS, "*** End Patch")):
+        end += 1
+    return lines[start:end], end
+
+
+def _apply_hunks(text: str, body: list[str], path: Path) -> str:
+    """Apply `@@`-separated hunks of context (' '), removals ('-') and additions ('+')."""
+    had_newline = text.endswith("\n")
+    current = text.splitlines()
+    cursor = 0
+    for anchor, hunk in _hunks(body):
+        if anchor:
+            found = _find(current, [anchor], cursor)
+            if found is not None:
+                cursor = found + 1
+        old = [h[1:] for h in hunk if h[:1] in (" ", "-") or h == ""]
+        new = [h[1:] for h in hunk if h[:1] in (" ", "+") or h == ""]
+        if not old:
+            current[cursor:cursor] = new
+            cursor += len(new)
+            continue
+        at = _find(current, old, cursor)
+        if at is None:
+            at = _find(current, old, 0)
+        if at is None:
+            raise ProposalError(f"patch context not found in {path.name}")
+        current[at : at + len(old)] = new
+        cursor = at + len(new)
+    return "\n".join(current) + ("\n" if had_newline or current else "")
+
+
+def _hunks(body: list[str]) -> list[tuple[str, list[str]]]:
+    hunks: list[tuple[str, list[str]]] = []
+    anchor, lines = "", []
+    for line in body:
+        if line.startswith("@@"):
+            if lines:
+                hunks.append((anchor, lines))
+            anchor, lines = line[2:].strip(), []
+        elif line.startswith("*** End of File"):
+            continue
+        else:
+            lines.append(line)
+    if lines:
+        hunks.append((anchor, lines))
+    return hunks
+
+
+def _find(haystack: list[str], needle: list[str], start: int) -> int | None:
+    """First index >= start where `needle` occurs; exact, then ignoring trailing space."""
+    for normalise in (lambda s: s, str.rstrip, str.strip):
+        wanted = [normalise(n) for n in needle]
+        for i in range(start, len(haystack) - len(needle) + 1):
+            if [normalise(h) for h in haystack[i : i + len(needle)]] == wanted:
+                return i
+    return None
