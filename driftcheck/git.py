@@ -24,6 +24,7 @@ from driftcheck.errors import GitError, UsageError
 _KEEP_GIT_VARS = frozenset(
     {
         "GIT_EXEC_PATH",
+        "GIT_CEILING_DIRECTORIES",
         "GIT_CONFIG_GLOBAL",
         "GIT_CONFIG_SYSTEM",
         "GIT_CONFIG_NOSYSTEM",

@@ -27,26 +27,34 @@ CHAINED_SUFFIX = ".before-driftcheck"
 
 @dataclass
 class Planned:
+    """One file to write (or, with `move_from`, to move into place), shown as a diff."""
+
     path: Path
     old: str | None
     new: str
     message: str
     mode: int | None = None
+    move_from: Path | None = None
 
     @property
     def changes(self) -> bool:
-        return self.old != self.new
+        return self.old != self.new or self.move_from is not None
 
     def diff(self) -> str:
         old = (self.old or "").splitlines(keepends=True)
         new = self.new.splitlines(keepends=True)
-        label = str(self.path)
-        return "".join(
-            difflib.unified_diff(old, new, f"a/{label}" if self.old else "/dev/null", f"b/{label}")
-        )
+        before = str(self.move_from or self.path) if self.old is not None else "/dev/null"
+        lines = list(difflib.unified_diff(old, new, before, str(self.path)))
+        if self.move_from is not None and not lines:
+            lines = [f"rename {self.move_from} -> {self.path}\n"]
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
     def apply(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.move_from is not None:
+            # A move keeps the file as it is: bytes, mode, or a symlink.
+            os.replace(self.move_from, self.path)
+            return
         tmp = self.path.with_name(self.path.name + ".driftcheck-tmp")
         tmp.write_text(self.new, encoding="utf-8")
         if self.mode is not None:
@@ -54,10 +62,18 @@ class Planned:
         os.replace(tmp, self.path)
 
 
+def _is_ours(command: object) -> bool:
+    text = str(command or "")
+    return "driftcheck" in text and "hook claude" in text
+
+
 def plan_claude(root: Path) -> Planned:
     """Merge the PreToolUse entry into `.claude/settings.json`, keeping everything else."""
     path = root / ".claude" / "settings.json"
-    old = path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
     try:
         settings: Any = json.loads(old) if old and old.strip() else {}
     except json.JSONDecodeError as exc:
@@ -65,29 +81,28 @@ def plan_claude(root: Path) -> Planned:
     if not isinstance(settings, dict):
         raise UsageError(f"{path} does not hold a JSON object")
     hooks = settings.setdefault("hooks", {})
-    entries = hooks.setdefault("PreToolUse", []) if isinstance(hooks, dict) else None
+    if not isinstance(hooks, dict):
+        raise UsageError(f"{path}: hooks is not an object")
+    entries = hooks.setdefault("PreToolUse", [])
     if not isinstance(entries, list):
         raise UsageError(f"{path}: hooks.PreToolUse is not a list")
     present = any(
         isinstance(e, dict)
-        and any(
-            isinstance(h, dict) and str(h.get("command", "")).startswith(CLAUDE_COMMAND)
-            for h in e.get("hooks", []) or []
-        )
+        and isinstance(e.get("hooks"), list)
+        and any(isinstance(h, dict) and _is_ours(h.get("command")) for h in e["hooks"])
         for e in entries
     )
-    if not present:
-        entries.append(
-            {
-                "matcher": CLAUDE_MATCHER,
-                "hooks": [{"type": "command", "command": CLAUDE_COMMAND, "timeout": 10}],
-            }
-        )
-    new = json.dumps(settings, indent=2) + "\n"
     if present:
-        new = old or new
-    message = "already installed" if present else "PreToolUse hook added"
-    return Planned(path, old, new, f"{path}: {message}")
+        assert old is not None
+        return Planned(path, old, old, f"{path}: already installed")
+    entries.append(
+        {
+            "matcher": CLAUDE_MATCHER,
+            "hooks": [{"type": "command", "command": CLAUDE_COMMAND, "timeout": 10}],
+        }
+    )
+    new = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    return Planned(path, old, new, f"{path}: PreToolUse hook added")
 
 
 def hooks_dir(root: Path) -> Path:
@@ -97,17 +112,19 @@ def hooks_dir(root: Path) -> Path:
 
 
 def shim_text(chained: Path | None) -> str:
-    python = sys.executable
+    """A POSIX shell shim. It fails open: without a working driftcheck it lets the
+    commit through. `-P` keeps the worktree's own folders off sys.path."""
     lines = [
         "#!/bin/sh",
         f"{SHIM_MARKER}: judges the staged tree against the other worktrees.",
         "# Skip once with DRIFTCHECK_SKIP=1 git commit ...; remove with: rm this file.",
     ]
     if chained is not None:
-        lines += [f'"{chained}" "$@" || exit $?']
+        lines += [f'if [ -x "{chained}" ]; then "{chained}" "$@" || exit $?; fi']
     lines += [
-        f'if [ -x "{python}" ]; then',
-        f'  exec "{python}" -m driftcheck hook pre-commit',
+        f'python="{sys.executable}"',
+        'if [ -x "$python" ] && "$python" -P -c "import driftcheck.cli" 2>/dev/null; then',
+        '  exec "$python" -P -m driftcheck hook pre-commit',
         "elif command -v driftcheck >/dev/null 2>&1; then",
         "  exec driftcheck hook pre-commit",
         "fi",
@@ -117,24 +134,40 @@ def shim_text(chained: Path | None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _read_hook(path: Path) -> str | None:
+    """A hook's text (None when there is none); a broken symlink counts as a hook."""
+    if not (path.is_file() or path.is_symlink()):
+        return None
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
 def plan_pre_commit(root: Path, *, force: bool, chain: bool) -> list[Planned]:
     folder = hooks_dir(root)
     target = folder / "pre-commit"
-    old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else None
+    kept = target.with_name("pre-commit" + CHAINED_SUFFIX)
+    old = _read_hook(target)
     mode = stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
-    if old is not None and SHIM_MARKER not in old and not force:
-        if not chain:
+    foreign = old is not None and SHIM_MARKER not in old
+    if foreign and chain:
+        assert old is not None
+        if _read_hook(kept) is not None:
             raise UsageError(
-                f"{target} already exists and is not driftcheck's; rerun with --chain to "
-                "run it first and then driftcheck, or --force to replace it"
+                f"{kept} already exists, so {target} cannot be kept there; "
+                "move one of them away first"
             )
-        kept = target.with_name("pre-commit" + CHAINED_SUFFIX)
         return [
-            Planned(kept, None, old, f"{kept}: your hook, kept and run first", mode),
+            Planned(kept, old, old, f"{kept}: your hook, kept and run first", move_from=target),
             Planned(target, old, shim_text(kept), f"{target}: driftcheck shim (chains)", mode),
         ]
-    chained = target.with_name("pre-commit" + CHAINED_SUFFIX)
-    keep_chain = old is not None and SHIM_MARKER in old and chained.is_file()
-    new = shim_text(chained if keep_chain else None)
+    if foreign and not force:
+        raise UsageError(
+            f"{target} already exists and is not driftcheck's; rerun with --chain to "
+            "run it first and then driftcheck, or --force to replace it"
+        )
+    keep_chain = not foreign and _read_hook(kept) is not None
+    new = shim_text(kept if keep_chain else None)
     message = "already installed" if old == new else "driftcheck shim written"
     return [Planned(target, old, new, f"{target}: {message}", mode)]

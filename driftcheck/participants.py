@@ -248,6 +248,10 @@ def discover(
             )
         )
 
+    unreadable = [s for s in result.skipped if s["reason"] != "folder is gone"]
+    if unreadable and not result.participants:
+        # Every worktree failed: a scan of nothing must not pass a CI gate silently.
+        raise UsageError(f"cannot read any worktree: {unreadable[0]['reason']}")
     refs: list[tuple[str, str]] = []
     if trunk_full and trunk_commit:
         if trunk_full in checked_out:

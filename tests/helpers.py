@@ -82,7 +82,8 @@ def run_cli(
         capture_output=True,
         input=data,
         stdin=None if data is not None else subprocess.DEVNULL,
-        env={**os.environ, **(env or {})},
+        # Safe path: a repo with a top-level `click/` must not shadow our imports.
+        env={**os.environ, "PYTHONSAFEPATH": "1", **(env or {})},
         check=False,
         timeout=300,
     )

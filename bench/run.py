@@ -1,0 +1,215 @@
+"""driftcheck benchmark: `python bench/run.py` prints a table.
+
+Measures, as median and p95 over repeated runs:
+- `driftcheck scan` cold (driftcheck's cache removed first) and warm;
+- the floor: a plain loop of `git merge-tree --write-tree` over the same pairs,
+  including building each worktree's tree, timed in the same run;
+- `driftcheck hook claude` latency with a real Edit payload, cold and warm;
+- peak RSS of the driftcheck process;
+- scan time for 2, 4, 8, 16 and 32 worktrees.
+
+Options: --worktrees N (default 8), --repeat N (default 5), --scaling 2,4,8,16,32,
+--quick (fewer repeats, scaling up to 8), --workdir DIR (default bench/.cache/work).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workload import _ENV, CACHE, add_worktrees, build_base, git
+
+DRIFTCHECK = [sys.executable, "-m", "driftcheck"]
+
+
+def timed(cmd: list[str], *, cwd: Path, stdin: bytes | None = None) -> tuple[float, int, int]:
+    """(seconds, exit code, peak RSS in KiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=_ENV,
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if stdin is not None:
+        assert proc.stdin is not None
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if proc.stderr is not None:
+        proc.stderr.read()
+        proc.stderr.close()
+    return elapsed, os.waitstatus_to_exitcode(status), usage.ru_maxrss
+
+
+def clear_cache(repo: Path) -> None:
+    common = Path(git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=repo))
+    shutil.rmtree(common / "driftcheck", ignore_errors=True)
+
+
+def floor_once(repo: Path, worktrees: list[Path]) -> float:
+    """What a merge-only tool pays: every worktree's tree, then merge-tree per pair."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="bench-floor-") as tmp:
+        objects = Path(tmp) / "objects"
+        objects.mkdir()
+        common = Path(git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=repo))
+        env = {
+            **_ENV,
+            "GIT_OBJECT_DIRECTORY": str(objects),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": str(common / "objects"),
+        }
+        commits = []
+        for n, wt in enumerate([repo, *worktrees]):
+            index = Path(tmp) / f"index{n}"
+            gitdir = Path(git("rev-parse", "--absolute-git-dir", cwd=wt))
+            shutil.copy2(gitdir / "index", index)
+            wenv = {**env, "GIT_INDEX_FILE": str(index)}
+            subprocess.run(["git", "add", "-A"], cwd=wt, env=wenv, check=True)
+            tree = subprocess.run(
+                ["git", "write-tree"], cwd=wt, env=wenv, capture_output=True, text=True
+            ).stdout.strip()
+            head = git("rev-parse", "HEAD", cwd=wt)
+            commit = subprocess.run(
+                ["git", "commit-tree", tree, "-p", head, "-m", "state"],
+                cwd=wt,
+                env=wenv,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+            commits.append(commit)
+        for a, b in itertools.combinations(commits, 2):
+            subprocess.run(
+                ["git", "merge-tree", "--write-tree", a, b],
+                cwd=repo,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
+    return time.perf_counter() - start
+
+
+def edit_payload(wt: Path) -> bytes:
+    path = wt / "django/utils/text.py"
+    text = path.read_text()
+    old = "def capfirst(x):"
+    assert old in text
+    return json.dumps(
+        {
+            "tool_name": "Edit",
+            "cwd": str(wt),
+            "tool_input": {
+                "file_path": str(path),
+                "old_string": old,
+                "new_string": "def capfirst(x):\n    # bench edit",
+            },
+        }
+    ).encode()
+
+
+def stats(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered) * 1000:8.0f} {p95 * 1000:8.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worktrees", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scaling", default="2,4,8,16,32")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=CACHE / "work")
+    args = parser.parse_args()
+    if args.quick:
+        args.repeat, args.scaling = 3, "2,4,8"
+    scaling = [int(n) for n in args.scaling.split(",") if n]
+    most = max([args.worktrees, *scaling])
+
+    print(f"building workload in {args.workdir} (first run downloads and commits Django)")
+    repo = build_base(args.workdir)
+    worktrees = add_worktrees(repo, most)
+    main_set = worktrees[: args.worktrees]
+    _prune_to(repo, main_set)
+    rows: list[tuple[str, str]] = []
+
+    scan = [*DRIFTCHECK, "scan", "--format", "json"]
+    cold, warm, floor, rss = [], [], [], []
+    for _ in range(args.repeat):
+        clear_cache(repo)
+        seconds, _code, peak = timed(scan, cwd=repo)
+        cold.append(seconds)
+        rss.append(peak)
+        seconds, _code, peak = timed(scan, cwd=repo)
+        warm.append(seconds)
+        rss.append(peak)
+        floor.append(floor_once(repo, main_set))
+    rows += [
+        (f"scan cold ({args.worktrees} worktrees)", stats(cold)),
+        (f"scan warm ({args.worktrees} worktrees)", stats(warm)),
+        ("floor: trees + merge-tree loop", stats(floor)),
+    ]
+    ratio_warm = statistics.median(warm) / statistics.median(floor)
+    ratio_cold = statistics.median(cold) / statistics.median(floor)
+
+    hook = [*DRIFTCHECK, "hook", "claude", "--deadline-ms", "60000"]
+    payload = edit_payload(main_set[0])
+    hook_cold, hook_warm = [], []
+    for _ in range(args.repeat):
+        clear_cache(repo)
+        hook_cold.append(timed(hook, cwd=main_set[0], stdin=payload)[0])
+        for _ in range(3):
+            seconds, _code, peak = timed(hook, cwd=main_set[0], stdin=payload)
+            hook_warm.append(seconds)
+            rss.append(peak)
+    rows += [("hook claude cold", stats(hook_cold)), ("hook claude warm", stats(hook_warm))]
+
+    scale_rows = []
+    for count in scaling:
+        _prune_to(repo, worktrees[:count])
+        timed(scan, cwd=repo)  # warm it
+        samples = [timed(scan, cwd=repo)[0] for _ in range(max(2, args.repeat // 2))]
+        scale_rows.append((f"scan warm, {count} worktrees", stats(samples)))
+    _prune_to(repo, worktrees)
+
+    print()
+    print(f"{'measure':<40} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, value in rows + scale_rows:
+        print(f"{name:<40} {value}")
+    print(f"{'scan/floor ratio, warm':<40} {ratio_warm:8.2f}")
+    print(f"{'scan/floor ratio, cold':<40} {ratio_cold:8.2f}")
+    print(f"{'peak RSS of driftcheck (MiB)':<40} {max(rss) / 1024:8.1f}")
+    return 0
+
+
+def _prune_to(repo: Path, keep: list[Path]) -> None:
+    """Let only `keep` take part: the other worktrees' folders are renamed aside, so
+    driftcheck sees them as gone (prunable) and skips them; renaming back restores
+    them. git itself prunes nothing meanwhile (worktree pruning waits months)."""
+    keep_names = {p.name for p in keep}
+    for wt in sorted(repo.parent.glob("wt*")):
+        parked = wt.with_name("parked-" + wt.name)
+        if wt.name not in keep_names:
+            wt.rename(parked)
+    for parked in sorted(repo.parent.glob("parked-wt*")):
+        name = parked.name.removeprefix("parked-")
+        if name in keep_names:
+            parked.rename(parked.with_name(name))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
