@@ -121,6 +121,7 @@ def cli() -> None:
 @click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
 @click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
 @click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
 @click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
 @click.option(
     "--focus",
@@ -135,6 +136,7 @@ def scan(
     trunk: str | None,
     refs: tuple[str, ...],
     committed_only: bool,
+    no_cache: bool,
     only: str | None,
     focus: tuple[str, ...],
     fmt: str,
@@ -151,6 +153,7 @@ def scan(
         trunk=trunk,
         ref_patterns=refs,
         committed_only=committed_only,
+        use_cache=not no_cache,
         only=parse_kinds(only),
     )
     progress = Progress()
@@ -192,6 +195,38 @@ def demo(
     if keep:
         click.echo(f"driftcheck: demo repository kept at {where}", err=True)
     sys.exit(code)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or clear driftcheck's cache (the only thing it writes in a repo)."""
+
+
+@cache.command("info")
+@click.option("--repo", default=".", show_default=True)
+def cache_info(repo: str) -> None:
+    """Where the cache lives, how big it is and what it holds."""
+    import json
+
+    from driftcheck import git
+    from driftcheck.cache import Cache
+
+    store = Cache(git.open_repo(repo).cache_dir)
+    click.echo(json.dumps(store.info(), indent=2))
+    store.close()
+
+
+@cache.command("clear")
+@click.option("--repo", default=".", show_default=True)
+def cache_clear(repo: str) -> None:
+    """Delete the cache; the next run rebuilds what it needs."""
+    import shutil
+
+    from driftcheck import git
+
+    folder = git.open_repo(repo).cache_dir
+    shutil.rmtree(folder, ignore_errors=True)
+    click.echo(f"driftcheck: removed {folder}", err=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck import detectors, git
+from driftcheck.cache import Cache, NoCache, open_cache
 from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
@@ -26,6 +27,7 @@ class ScanOptions:
     trunk: str | None = None
     ref_patterns: Sequence[str] = ()
     committed_only: bool = False
+    use_cache: bool = True
     only: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
     config: Config | None = None
 
@@ -55,9 +57,12 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
             trunk=options.trunk,
             committed_only=options.committed_only,
         )
-        analysis = analyse_pairs(
-            repo, scratch, list(itertools.combinations(found.participants, 2)), options, progress
-        )
+        cache = open_cache(repo.common_dir, enabled=options.use_cache)
+        try:
+            pairs = list(itertools.combinations(found.participants, 2))
+            analysis = analyse_pairs(repo, scratch, pairs, options, progress, cache)
+        finally:
+            cache.close()
     return build_result(repo, found, analysis, config, started)
 
 
@@ -125,13 +130,15 @@ def analyse_pairs(
     pairs: list[tuple[Participant, Participant]],
     options: ScanOptions,
     progress: Progress | None = None,
+    cache: Cache | None = None,
 ) -> PairAnalysis:
     """Run the selected detectors over every pair that can drift."""
     cwd = str(repo.common_dir)
+    cache = cache or NoCache()
     result = PairAnalysis(pairs=len(pairs))
-    bases: dict[tuple[str, str], str | None] = {}
+    bases = _merge_bases(pairs, cwd=cwd, cache=cache)
     diffs: dict[tuple[str, str], dict[str, str]] = {}
-    services: dict[str, Any] = {}
+    services: dict[str, Any] = {"cache": cache}
     selected = [
         (kind, detector)
         for kind in KINDS
@@ -140,7 +147,12 @@ def analyse_pairs(
 
     def diff(base_tree: str, tree: str) -> dict[str, str]:
         if (base_tree, tree) not in diffs:
-            diffs[base_tree, tree] = git.changed_paths(base_tree, tree, cwd=cwd, env=scratch.env)
+            key = f"{base_tree}:{tree}"
+            found = cache.get("diff", key)
+            if found is None:
+                found = git.changed_paths(base_tree, tree, cwd=cwd, env=scratch.env)
+                cache.put("diff", key, found)
+            diffs[base_tree, tree] = found
         return diffs[base_tree, tree]
 
     for index, (left, right) in enumerate(pairs):
@@ -148,15 +160,11 @@ def analyse_pairs(
             progress(index, len(pairs), f"{left.name} ↔ {right.name}")
         result.changed_by.setdefault(left.name, set())
         result.changed_by.setdefault(right.name, set())
-        key = tuple(sorted((left.head or "", right.head or "")))
-        if key not in bases:
-            both = left.head and right.head
-            bases[key] = git.merge_base(left.head, right.head, cwd=cwd) if both else None
-        base = bases[key]
-        if base is None:
+        found = bases.get(_pair_key(left, right))
+        if found is None:
             result.without_base.append([left.name, right.name])
             continue
-        base_tree = git.tree_of(base, cwd=cwd)
+        base, base_tree = found
         left_changes, right_changes = diff(base_tree, left.tree), diff(base_tree, right.tree)
         result.changed_by[left.name].update(left_changes)
         result.changed_by[right.name].update(right_changes)
@@ -185,6 +193,27 @@ def analyse_pairs(
     if progress:
         progress(len(pairs), len(pairs), "done")
     return result
+
+
+def _pair_key(left: Participant, right: Participant) -> str:
+    return ":".join(sorted((left.head or "", right.head or "")))
+
+
+def _merge_bases(
+    pairs: list[tuple[Participant, Participant]], *, cwd: str, cache: Cache
+) -> dict[str, tuple[str, str]]:
+    """(merge base, its tree) per pair of heads; commits never change, so a found base
+    is cached for good (a missing one is not: a shallow clone may deepen)."""
+    keys = {_pair_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
+    known: dict[str, tuple[str, str]] = cache.get_many("merge-base", keys)
+    for key, (a, b) in keys.items():
+        if key in known or a is None or b is None:
+            continue
+        base = git.merge_base(a, b, cwd=cwd)
+        if base is not None:
+            known[key] = (base, git.tree_of(base, cwd=cwd))
+            cache.put("merge-base", key, known[key])
+    return known
 
 
 def _semantic_selected(options: ScanOptions) -> bool:

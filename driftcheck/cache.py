@@ -1,0 +1,235 @@
+"""The persistent cache: SQLite (WAL) in `<git common dir>/driftcheck/`.
+
+All worktrees share it. Values are keyed by what determines them exactly (a blob
+id plus parser version, a pair of commit ids), so an entry never goes stale; it
+only ages out when the cache outgrows its bound. The cache is best effort: a
+locked, corrupt or old-version database is rebuilt or skipped, never fatal.
+
+Values are pickled driftcheck dataclasses. The database lives inside `.git`, where
+only the user's own processes write (anyone who can write there can already run
+hooks), and a value that does not load is dropped like a miss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import sqlite3
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 3
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+_FILE = "cache.sqlite3"
+_BUSY_MS = 3000
+
+
+class Cache:
+    """Namespaced key -> value store. Every method swallows SQLite errors."""
+
+    def __init__(self, directory: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = directory
+        self.path = directory / _FILE
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self.misses = 0
+        self.errors: list[str] = []
+        self._db: sqlite3.Connection | None = None
+        self._pending: dict[tuple[str, str], bytes] = {}
+
+    # -- connection -------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is not None:
+            return self._db
+        for attempt in (1, 2):
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=_BUSY_MS / 1000, isolation_level=None)
+                db.execute(f"PRAGMA busy_timeout={_BUSY_MS}")
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                self._prepare(db)
+                self._db = db
+                return db
+            except sqlite3.DatabaseError as exc:
+                self.errors.append(f"cache unusable ({exc}); rebuilding")
+                if attempt == 1 and _looks_corrupt(exc):
+                    self._remove_files()
+                    continue
+                return None
+            except OSError as exc:
+                self.errors.append(f"cache unavailable: {exc}")
+                return None
+        return None
+
+    def _prepare(self, db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if row is not None and row[0] == str(SCHEMA_VERSION):
+            return
+        # Old or unknown layout: start over (entries are derived data).
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DROP TABLE IF EXISTS entries")
+            db.execute(
+                "CREATE TABLE entries (ns TEXT, key TEXT, value BLOB, size INTEGER, "
+                "used REAL, PRIMARY KEY (ns, key)) WITHOUT ROWID"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS entries_used ON entries (used)")
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError:
+            db.execute("ROLLBACK")
+            raise
+
+    def _remove_files(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                Path(str(self.path) + suffix).unlink()
+
+    # -- values -------------------------------------------------------------------
+    def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, Any] = {}
+        db = self._connect()
+        if db is None or not wanted:
+            self.misses += len(wanted)
+            return found
+        try:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
+                    (namespace, *chunk),
+                ).fetchall()
+                for key, blob in rows:
+                    try:
+                        found[key] = pickle.loads(blob)
+                    except Exception:  # a value that does not load is a miss
+                        continue
+        except sqlite3.DatabaseError as exc:
+            self.errors.append(f"cache read failed: {exc}")
+        self.hits += len(found)
+        self.misses += len(wanted) - len(found)
+        return found
+
+    def get(self, namespace: str, key: str) -> Any | None:
+        return self.get_many(namespace, [key]).get(key)
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        """Queued; written in one transaction by `flush()`."""
+        try:
+            self._pending[namespace, key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an unpicklable value is simply not cached
+            self.errors.append(f"cache value skipped: {exc}")
+
+    def put_many(self, namespace: str, values: Mapping[str, Any]) -> None:
+        for key, value in values.items():
+            self.put(namespace, key, value)
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        db = self._connect()
+        pending, self._pending = self._pending, {}
+        if db is None:
+            return
+        now = time.time()
+        rows = [(ns, key, blob, len(blob), now) for (ns, key), blob in pending.items()]
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                db.execute("ROLLBACK")
+            self.errors.append(f"cache write skipped: {exc}")
+            return
+        self._bound(db)
+
+    def _bound(self, db: sqlite3.Connection) -> None:
+        """Drop the least recently written entries once the cache outgrows its bound."""
+        try:
+            # The file size is a cheap upper bound of what the entries hold.
+            if self.path.stat().st_size <= self.max_bytes:
+                return
+            target = int(self.max_bytes * 0.7)
+            db.execute("BEGIN IMMEDIATE")
+            running = 0
+            cutoff = None
+            for used, size in db.execute("SELECT used, size FROM entries ORDER BY used DESC"):
+                running += size
+                if running > target:
+                    cutoff = used
+                    break
+            if cutoff is not None:
+                db.execute("DELETE FROM entries WHERE used <= ?", (cutoff,))
+            db.execute("COMMIT")
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("VACUUM")
+        except (sqlite3.DatabaseError, OSError) as exc:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                db.execute("ROLLBACK")
+            self.errors.append(f"cache trim skipped: {exc}")
+
+    # -- management -----------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        db = self._connect()
+        details: dict[str, Any] = {"path": str(self.path), "schema": SCHEMA_VERSION}
+        size = sum(
+            Path(str(self.path) + s).stat().st_size
+            for s in ("", "-wal")
+            if Path(str(self.path) + s).exists()
+        )
+        details["bytes_on_disk"] = size
+        details["max_bytes"] = self.max_bytes
+        if db is not None:
+            try:
+                details["entries"] = {
+                    ns: {"count": count, "bytes": total}
+                    for ns, count, total in db.execute(
+                        "SELECT ns, COUNT(*), SUM(size) FROM entries GROUP BY ns ORDER BY ns"
+                    )
+                }
+            except sqlite3.DatabaseError as exc:
+                details["error"] = str(exc)
+        return details
+
+    def clear(self) -> None:
+        self.close()
+        self._remove_files()
+
+    def close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.DatabaseError):
+                self.flush()
+                self._db.close()
+            self._db = None
+
+
+class NoCache(Cache):
+    """`--no-cache`: the same interface, remembering nothing."""
+
+    def __init__(self) -> None:
+        super().__init__(Path(os.devnull))
+
+    def _connect(self) -> sqlite3.Connection | None:
+        return None
+
+
+def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return any(w in text for w in ("not a database", "malformed", "corrupt", "disk image"))
+
+
+def open_cache(common_dir: Path, *, enabled: bool = True) -> Cache:
+    if not enabled or os.environ.get("DRIFTCHECK_NO_CACHE") == "1":
+        return NoCache()
+    return Cache(common_dir / "driftcheck")
