@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck import proposal
-from driftcheck.deadline import DeadlineExceeded, deadline
+from driftcheck.deadline import DeadlineExceeded, deadline, private_tempdir
 from driftcheck.errors import DriftcheckError
 from driftcheck.model import Finding, Severity
 
@@ -71,10 +71,17 @@ def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None)
     except DeadlineExceeded:
         answer.stderr.append(_late(started))
     except DriftcheckError as exc:
-        answer.stderr.append(f"driftcheck: allowing the edit: {exc}")
+        answer.stderr.append(one_line(f"driftcheck: allowing the edit: {exc}"))
     except Exception as exc:  # a driftcheck bug must never block an edit
-        answer.stderr.append(f"driftcheck: allowing the edit after an internal error: {exc!r}")
+        text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
+        answer.stderr.append(one_line(text))
     return answer
+
+
+def one_line(text: str, limit: int = 400) -> str:
+    """Messages on stderr are one line: an agent shows stderr to the user verbatim."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _late(started: float) -> str:
@@ -97,7 +104,9 @@ def _judge(
     proposed: dict[str, bytes | None] = {}
     for item in files:
         if item.content is not None and len(item.content) > proposal.MAX_PROPOSAL_BYTES:
-            answer.stderr.append(f"driftcheck: allowing the edit: {item.path} is too large")
+            answer.stderr.append(
+                one_line(f"driftcheck: allowing the edit: {item.path} is too large")
+            )
             return answer
         proposed[relative_to_root(item.path, root)] = item.content
     config = load_config(root)
@@ -106,8 +115,14 @@ def _judge(
     if remaining <= 0:
         answer.stderr.append(_late(started))
         return answer
-    with deadline(remaining):
+    # The deadline sits inside the private temp folder: once the clock is stopped,
+    # the folder (and whatever a cut-short clean-up left in it) is removed.
+    with private_tempdir(), deadline(remaining):
         judgement = judge(root, files=proposed)
+    if judgement.current is None:
+        why = "; ".join(judgement.result.warnings) or "worktree not found"
+        answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))
+        return answer
     findings = judgement.result.findings
     if not findings:
         return answer
@@ -148,8 +163,12 @@ def _codex(
     from driftcheck.report import hooks as agent
 
     if not any(f.severity is Severity.ERROR for f in findings):
-        answer.stderr.append(agent.reason(findings, label))
-        return None
+        # Warnings only: no decision (Codex rejects a bare allow), just the context.
+        context = {
+            "hookEventName": "PreToolUse",
+            "additionalContext": agent.context(findings, label, current),
+        }
+        return json.dumps({"hookSpecificOutput": context})
     key = _proposal_key(proposed, findings)
     if not strict and _seen_before(root, key):
         answer.stderr.append("driftcheck: allowing a repeated edit the agent was warned about")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from driftcheck.cli import cli, debug_option, emit, report_options
-from driftcheck.errors import UsageError
+from driftcheck.errors import DriftcheckError, UsageError
 
 
 @cli.group()
@@ -17,9 +17,12 @@ def hook() -> None:
 
 
 def _read_stdin() -> bytes:
+    """All of stdin, but never more than the hook accepts (one byte over says "too big")."""
+    from driftcheck.agent_hook import MAX_STDIN_BYTES
+
     if sys.stdin is None or sys.stdin.isatty():
         return b""
-    return sys.stdin.buffer.read()
+    return sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
 
 
 def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> None:
@@ -107,6 +110,10 @@ def check(
     else:
         raise UsageError(f"{path} does not exist; pass --content-file or --deleted")
     judgement = judge(root, files={relative_to_root(absolute, root): content})
+    if judgement.current is None:
+        # "No findings" would be a lie: the proposed state was never compared.
+        why = "; ".join(judgement.result.warnings) or "worktree not found"
+        raise DriftcheckError(f"could not capture the proposed state of {root}: {why}")
     sys.exit(emit(judgement.result, fmt, output, color, fail_on))
 
 

@@ -44,9 +44,13 @@ def run(*, cwd: Path, warn_only: bool, fail_on: str | None) -> CommitVerdict:
         root = worktree_root(cwd)
         judgement = judge(root, staged_index=staged_index(root, inherited))
     except (DriftcheckError, Exception) as exc:  # never block a commit on our bug
-        return CommitVerdict(0, "", [f"driftcheck: commit allowed, check failed: {exc}"])
+        why = " ".join(str(exc).split())
+        return CommitVerdict(0, "", [f"driftcheck: commit allowed, check failed: {why}"[:400]])
+    if judgement.current is None:
+        why = " ".join("; ".join(judgement.result.warnings).split()) or "worktree not found"
+        return CommitVerdict(0, "", [f"driftcheck: commit allowed, not judged: {why}"[:400]])
     findings = judgement.result.findings
-    current = judgement.current.name if judgement.current else None
+    current = judgement.current.name
     threshold = fail_on or judgement.config.fail_on or "error"
     failing = any(fails(f.severity, threshold) for f in findings)
     notes = []

@@ -7,7 +7,9 @@ BaseException so no broad `except Exception` on the way can swallow it.
 
 from __future__ import annotations
 
+import shutil
 import signal
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -51,3 +53,21 @@ def alarms_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextmanager
+def private_tempdir(prefix: str = "driftcheck-hook-") -> Iterator[str]:
+    """Send every temp folder made inside to one private folder, removed on the way out.
+
+    A deadline can strike while a temp folder is being made or removed; whatever it
+    leaves lands in this folder, which goes as a whole once the clock is stopped.
+    """
+    previous = tempfile.tempdir
+    folder = tempfile.mkdtemp(prefix=prefix)
+    tempfile.tempdir = folder
+    try:
+        yield folder
+    finally:
+        with alarms_held():
+            tempfile.tempdir = previous
+            shutil.rmtree(folder, ignore_errors=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import shlex
 import stat
 import sys
 from dataclasses import dataclass
@@ -120,9 +121,10 @@ def shim_text(chained: Path | None) -> str:
         "# Skip once with DRIFTCHECK_SKIP=1 git commit ...; remove with: rm this file.",
     ]
     if chained is not None:
-        lines += [f'if [ -x "{chained}" ]; then "{chained}" "$@" || exit $?; fi']
+        kept = shlex.quote(str(chained))
+        lines += [f'if [ -x {kept} ]; then {kept} "$@" || exit $?; fi']
     lines += [
-        f'python="{sys.executable}"',
+        f"python={shlex.quote(sys.executable)}",
         'if [ -x "$python" ] && "$python" -P -c "import driftcheck.cli" 2>/dev/null; then',
         '  exec "$python" -P -m driftcheck hook pre-commit',
         "elif command -v driftcheck >/dev/null 2>&1; then",

@@ -29,11 +29,17 @@ class ProposedFile:
     content: bytes | None  # None: the edit deletes the file
 
 
-def _absolute(raw: object, cwd: Path) -> Path:
-    if not isinstance(raw, str) or not raw or "\0" in raw:
+def _absolute(raw: object, cwd: Path | None) -> Path:
+    """`raw` as an absolute path; relative ones count from `cwd`, or are refused
+    without one (Claude Code always sends absolute paths: a relative one is a guess)."""
+    if not isinstance(raw, str) or not raw.strip() or "\0" in raw:
         raise ProposalError("tool_input has no usable file_path")
     path = Path(raw)
-    return path if path.is_absolute() else cwd / path
+    if path.is_absolute():
+        return path
+    if cwd is None:
+        raise ProposalError(f"file_path is not absolute: {raw}")
+    return cwd / path
 
 
 def _current_text(path: Path) -> str:
@@ -70,7 +76,7 @@ def from_claude(payload: Mapping[str, Any], cwd: Path) -> list[ProposedFile]:
     tool_input = payload.get("tool_input")
     if not isinstance(tool_input, Mapping):
         raise ProposalError("tool_input is missing or not an object")
-    path = _absolute(tool_input.get("file_path"), cwd)
+    path = _absolute(tool_input.get("file_path"), None)
     if tool == "Write":
         content = tool_input.get("content")
         if not isinstance(content, str):
@@ -107,7 +113,7 @@ def _edit_args(edit: Mapping[str, Any]) -> tuple[str, str, bool]:
     old, new = edit.get("old_string"), edit.get("new_string")
     if not isinstance(old, str) or not isinstance(new, str):
         raise ProposalError("edit needs string old_string and new_string")
-    return old, new, bool(edit.get("replace_all", False))
+    return old, new, edit.get("replace_all") is True
 
 
 def from_codex(payload: Mapping[str, Any], cwd: Path) -> list[ProposedFile]:
@@ -127,7 +133,8 @@ _HEADERS = ("*** Update File: ", "*** Add File: ", "*** Delete File: ")
 
 def parse_apply_patch(patch: str, cwd: Path) -> list[ProposedFile]:
     """Proposed contents for every file an `apply_patch` body touches."""
-    lines = patch.splitlines()
+    # Lines end at "\n" (and lose one "\r" before it), nothing else.
+    lines = [line.removesuffix("\r") for line in patch.strip().split("\n")]
     if not any(line.startswith(_HEADERS) for line in lines):
         raise ProposalError("no *** Update/Add/Delete File header in the patch")
     results: list[ProposedFile] = []
@@ -167,45 +174,58 @@ def _section(lines: list[str], start: int) -> tuple[list[str], int]:
 
 
 def _apply_hunks(text: str, body: list[str], path: Path) -> str:
-    """Apply `@@`-separated hunks of context (' '), removals ('-') and additions ('+')."""
-    had_newline = text.endswith("\n")
-    current = text.splitlines()
+    """Apply `@@`-separated hunks of context (' '), removals ('-') and additions ('+').
+
+    Lines are split on "\n" only (a CR or form feed stays part of its line), and the
+    result ends with a newline, as `apply_patch` writes it.
+    """
+    current = text.split("\n")
+    if current and current[-1] == "":
+        current.pop()
     cursor = 0
-    for anchor, hunk in _hunks(body):
-        if anchor:
+    for anchors, hunk in _hunks(body):
+        for anchor in anchors:  # `@@ class A` then `@@ def f`: narrow down in order
             found = _find(current, [anchor], cursor)
-            if found is not None:
-                cursor = found + 1
+            if found is None:
+                raise ProposalError(f"patch context {anchor!r} not found in {path.name}")
+            cursor = found + 1
         old = [h[1:] for h in hunk if h[:1] in (" ", "-") or h == ""]
         new = [h[1:] for h in hunk if h[:1] in (" ", "+") or h == ""]
-        if not old:
-            current[cursor:cursor] = new
-            cursor += len(new)
+        if not old:  # a pure addition goes at the end of the file
+            current.extend(new)
+            cursor = len(current)
             continue
         at = _find(current, old, cursor)
+        if at is None and len(old) > 1 and old[-1] == "":  # a trailing blank may be the EOF
+            old, new = old[:-1], new[:-1] if new and new[-1] == "" else new
+            at = _find(current, old, cursor)
         if at is None:
             at = _find(current, old, 0)
         if at is None:
             raise ProposalError(f"patch context not found in {path.name}")
         current[at : at + len(old)] = new
         cursor = at + len(new)
-    return "\n".join(current) + ("\n" if had_newline or current else "")
+    return "".join(line + "\n" for line in current)
 
 
-def _hunks(body: list[str]) -> list[tuple[str, list[str]]]:
-    hunks: list[tuple[str, list[str]]] = []
-    anchor, lines = "", []
+def _hunks(body: list[str]) -> list[tuple[list[str], list[str]]]:
+    """(anchors, lines) per hunk; consecutive `@@` lines all anchor the next hunk."""
+    hunks: list[tuple[list[str], list[str]]] = []
+    anchors: list[str] = []
+    lines: list[str] = []
     for line in body:
         if line.startswith("@@"):
             if lines:
-                hunks.append((anchor, lines))
-            anchor, lines = line[2:].strip(), []
+                hunks.append((anchors, lines))
+                anchors, lines = [], []
+            if line[2:].strip():
+                anchors.append(line[2:].strip())
         elif line.startswith("*** End of File"):
             continue
         else:
             lines.append(line)
     if lines:
-        hunks.append((anchor, lines))
+        hunks.append((anchors, lines))
     return hunks
 
 
