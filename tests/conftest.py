@@ -18,7 +18,7 @@ def hermetic_git(
     config.write_text(
         "[init]\n\tdefaultBranch = main\n"
         "[advice]\n\tdetachedHead = false\n"
-        "[protocol \"file\"]\n\tallow = always\n"
+        '[protocol "file"]\n\tallow = always\n'
     )
     for name in list(__import__("os").environ):
         if name.startswith("GIT_"):

@@ -37,7 +37,9 @@ def write(root: Path, files: dict[str, str | bytes]) -> None:
             target.write_text(content)
 
 
-def init_repo(path: Path, files: dict[str, str | bytes] | None = None, branch: str = "main") -> Path:
+def init_repo(
+    path: Path, files: dict[str, str | bytes] | None = None, branch: str = "main"
+) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     git("init", "-q", "-b", branch, cwd=path)
     if files:
