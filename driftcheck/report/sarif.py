@@ -44,7 +44,10 @@ def sarif_log(result: ScanResult) -> dict[str, Any]:
                 "rules": rules,
             }
         },
-        "results": [_result(result, f, rule_index[f.code]) for f in findings],
+        "results": [
+            _result(result, f, rule_index[f.code], print_)
+            for f, print_ in zip(findings, fingerprints(findings), strict=True)
+        ],
     }
     if PurePath(result.repo).is_absolute():
         # Lets a local viewer resolve the relative URIs; GitHub ignores it.
@@ -76,7 +79,9 @@ def _rules(findings: list[Finding]) -> list[dict[str, Any]]:
     ]
 
 
-def _result(result: ScanResult, finding: Finding, rule_index: int) -> dict[str, Any]:
+def _result(
+    result: ScanResult, finding: Finding, rule_index: int, finding_print: str
+) -> dict[str, Any]:
     names = involved(result, finding)
     sarif_result: dict[str, Any] = {
         "ruleId": finding.code,
@@ -91,7 +96,7 @@ def _result(result: ScanResult, finding: Finding, rule_index: int) -> dict[str, 
         if finding.line:
             physical["region"] = {"startLine": finding.line}
         sarif_result["locations"] = [{"physicalLocation": physical}]
-    sarif_result["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding)}
+    sarif_result["partialFingerprints"] = {FINGERPRINT_KEY: finding_print}
     properties: dict[str, Any] = {
         "kind": finding.kind,
         "participants": list(names),
@@ -123,7 +128,25 @@ def artifact_uri(path: str) -> str:
     return quote(posix.lstrip("/"), safe="/")
 
 
-def fingerprint(finding: Finding) -> str:
+def fingerprints(findings: list[Finding]) -> list[str]:
+    """One fingerprint per finding, distinct even when their identifying parts agree.
+
+    Two call sites of the same changed function in one file give two findings with the
+    same kind, code, path, symbol and participants. Code scanning treats results with
+    equal fingerprints as one alert, so the second and later of such a group (in report
+    order, i.e. by line) get their occurrence number mixed in; the first keeps the
+    plain recipe, so a lone finding's alert is unaffected.
+    """
+    seen: dict[str, int] = {}
+    prints: list[str] = []
+    for finding in findings:
+        base = fingerprint(finding)
+        seen[base] = seen.get(base, 0) + 1
+        prints.append(fingerprint(finding, occurrence=seen[base]))
+    return prints
+
+
+def fingerprint(finding: Finding, occurrence: int = 1) -> str:
     """Hash of what identifies the drift, not where it currently sits.
 
     Line numbers and messages are left out on purpose: they change as agents keep
@@ -137,4 +160,8 @@ def fingerprint(finding: Finding) -> str:
         *sorted(set(finding.participants)),
     ]
     # NUL cannot occur in paths or names, so joined parts cannot collide.
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    if occurrence > 1:
+        # Hashing the digest again keeps these apart from every plain recipe's input.
+        digest = hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()
+    return digest
