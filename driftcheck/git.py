@@ -10,6 +10,7 @@ Two rules keep the user's repository untouched:
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import subprocess
@@ -248,7 +249,7 @@ class Scratch:
         except BaseException:
             self.close()
             raise
-        self._counter = 0
+        self._counter = itertools.count(1)
         alternates = [str(repo.objects_dir)]
         # GIT_OBJECT_DIRECTORY replaces objects/info/alternates of the repository,
         # so carry those over ourselves (e.g. a clone made with --reference).
@@ -267,8 +268,9 @@ class Scratch:
 
     def index_env(self) -> dict[str, str]:
         """Scratch env plus a fresh private index file path."""
-        self._counter += 1
-        return {**self.env, "GIT_INDEX_FILE": str(self.root / f"index-{self._counter}")}
+        # next() on a count is atomic under the GIL: worktrees are captured in threads.
+        number = next(self._counter)
+        return {**self.env, "GIT_INDEX_FILE": str(self.root / f"index-{number}")}
 
     def close(self) -> None:
         from driftcheck.deadline import alarms_held

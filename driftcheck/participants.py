@@ -9,8 +9,10 @@ Naming rule (documented in the README):
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,6 +210,7 @@ def discover(
     # git lists linked worktrees in directory order, which differs between file
     # systems; sort them by path (main first) so names and sides are stable.
     entries = entries[:1] + sorted(entries[1:], key=lambda e: e.path)
+    live: list[WorktreeEntry] = []
     for entry in entries:
         if entry.bare:
             continue
@@ -215,23 +218,18 @@ def discover(
             result.warnings.append(f"skipped worktree {entry.path}: its folder is gone (prunable)")
             result.skipped.append({"path": entry.path, "reason": "folder is gone"})
             continue
-        try:
-            override = (overrides or {}).get(str(Path(entry.path).resolve()))
-            tree = worktree_tree(entry, scratch, committed_only=committed_only, override=override)
-            head_tree = git.tree_of(entry.head, cwd=entry.path) if entry.head else None
-        except (GitError, OSError) as exc:
-            result.warnings.append(f"skipped worktree {entry.path}: {exc}")
-            result.skipped.append({"path": entry.path, "reason": str(exc)})
+        live.append(entry)
+    captured = _capture_all(live, scratch, committed_only, overrides or {})
+    for entry, state in zip(live, captured, strict=True):
+        if isinstance(state, BaseException):
+            result.warnings.append(f"skipped worktree {entry.path}: {state}")
+            result.skipped.append({"path": entry.path, "reason": str(state)})
             continue
+        tree, dirty, state_commit = state
         branch = short_ref(entry.branch_ref) if entry.branch_ref else None
         name = _unique(branch or Path(entry.path).name, taken)
         if entry.branch_ref:
             checked_out[entry.branch_ref] = name
-        dirty = tree != head_tree if head_tree else tree != _empty_tree(entry.path, scratch)
-        state_commit = entry.head
-        if dirty:
-            parents = [entry.head] if entry.head else []
-            state_commit = git.commit_tree(tree, parents, cwd=entry.path, scratch=scratch)
         result.participants.append(
             Participant(
                 name=name,
@@ -287,6 +285,50 @@ def discover(
             )
         )
     return result
+
+
+_State = tuple[str, bool, str | None]  # (tree, dirty, state commit)
+
+
+def _capture(
+    entry: WorktreeEntry,
+    scratch: git.Scratch,
+    committed_only: bool,
+    override: StateOverride | None,
+) -> _State:
+    tree = worktree_tree(entry, scratch, committed_only=committed_only, override=override)
+    head_tree = git.tree_of(entry.head, cwd=entry.path) if entry.head else None
+    dirty = tree != head_tree if head_tree else tree != _empty_tree(entry.path, scratch)
+    state_commit = entry.head
+    if dirty:
+        parents = [entry.head] if entry.head else []
+        state_commit = git.commit_tree(tree, parents, cwd=entry.path, scratch=scratch)
+    return tree, dirty, state_commit
+
+
+def _capture_all(
+    entries: list[WorktreeEntry],
+    scratch: git.Scratch,
+    committed_only: bool,
+    overrides: Mapping[str, StateOverride],
+) -> list[_State | BaseException]:
+    """Every worktree's state; git does the work, so threads run it in parallel."""
+
+    def one(entry: WorktreeEntry) -> _State | BaseException:
+        override = overrides.get(str(Path(entry.path).resolve()))
+        try:
+            return _capture(entry, scratch, committed_only, override)
+        except (GitError, OSError) as exc:
+            return exc
+
+    if len(entries) < 2:
+        return [one(e) for e in entries]
+    pool = ThreadPoolExecutor(max_workers=min(4, (os.cpu_count() or 2) * 2))
+    try:
+        return list(pool.map(one, entries))
+    finally:
+        # On a deadline, queued work is dropped and running git calls finish.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _empty_tree(cwd: str, scratch: git.Scratch) -> str:
