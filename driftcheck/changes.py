@@ -6,7 +6,7 @@ ignore local renames, docstrings and comments, so such edits are not changes.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -177,12 +177,13 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
     pool: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
     for sym in added:
         pool[(sym.kind, sym.fingerprint)].append(sym)
+    gone = Counter((s.kind, s.fingerprint) for s in removed)
     taken: set[str] = set()
     out: list[SymbolChange] = []
     for old in sorted(removed, key=lambda s: s.qualname):
         pooled = pool.get((old.kind, old.fingerprint), [])
         candidates = [s for s in pooled if s.qualname not in taken]
-        new = _pick(old, candidates)
+        new = _pick(old, candidates, unique=gone[old.kind, old.fingerprint] == 1)
         if new is None:
             out.append(_change("removed", old, None))
             continue
@@ -196,12 +197,26 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
     return out
 
 
-def _pick(old: Symbol, candidates: list[Symbol]) -> Symbol | None:
+def _pick(old: Symbol, candidates: list[Symbol], *, unique: bool) -> Symbol | None:
     same_name = [s for s in candidates if s.name == old.name]
     if same_name:
         return same_name[0] if len(same_name) == 1 else None
-    if is_trivial(old):
-        return None
     same_place = [s for s in candidates if _location(s) == _location(old)]
+    if is_trivial(old):
+        # A one-liner renamed in place is still a rename when nothing else could be
+        # meant: the only removal and the only addition with that body, same
+        # signature, and a body that uses something (not `return 1`).
+        if unique and len(candidates) == 1 and same_place and _distinctive(old):
+            new = same_place[0]
+            return new if new.signature == old.signature else None
+        return None
     tier = same_place or candidates
     return tier[0] if len(tier) == 1 else None
+
+
+def _distinctive(sym: Symbol) -> bool:
+    """The body mentions a parameter, an attribute or a global, not only constants."""
+    return any(
+        t.startswith(("$p", ".")) or (t[:1].islower() and not t.startswith(("c:", "c#")))
+        for t in sym.body_tokens
+    )

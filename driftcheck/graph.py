@@ -32,6 +32,7 @@ class SymbolGraph:
         self._graph: networkx.MultiDiGraph = networkx.MultiDiGraph()
         self._by_name: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
         self._modules: dict[tuple[str, str], ModuleSymbols] = {}
+        self._unwired: dict[str, list[ModuleSymbols]] = defaultdict(list)
 
     # -- building -------------------------------------------------------------
     def add_modules(self, *, participant: str, tables: Iterable[ModuleSymbols]) -> None:
@@ -54,18 +55,24 @@ class SymbolGraph:
                     key=INHERITS,
                     participant=participant,
                 )
-        for ref in table.references:
-            source = ref.enclosing or table.module
-            target = ref.resolved or ref.target
-            kind = IMPORT if ref.kind == "import" else CALL
-            self._graph.add_edge(
-                _node(participant, source),
-                _node(participant, target),
-                participant=participant,
-                kind=kind,
-                reference=ref,
-                path=table.path,
-            )
+        # Reference edges are many (every call in every changed file) and only
+        # `callers_of` walks them: they are wired on first use.
+        self._unwired[participant].append(table)
+
+    def _wire(self, participant: str) -> None:
+        for table in self._unwired.pop(participant, ()):
+            for ref in table.references:
+                source = ref.enclosing or table.module
+                target = ref.resolved or ref.target
+                kind = IMPORT if ref.kind == "import" else CALL
+                self._graph.add_edge(
+                    _node(participant, source),
+                    _node(participant, target),
+                    participant=participant,
+                    kind=kind,
+                    reference=ref,
+                    path=table.path,
+                )
 
     # -- questions --------------------------------------------------------------
     def symbol(self, *, participant: str, qualname: str) -> Symbol | None:
@@ -78,6 +85,7 @@ class SymbolGraph:
 
     def callers_of(self, *, participant: str, qualname: str) -> list[tuple[str, Reference]]:
         """(path, reference) for every reference to `qualname` the participant has."""
+        self._wire(participant)
         node = _node(participant, qualname)
         if node not in self._graph:
             return []

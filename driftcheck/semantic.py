@@ -14,13 +14,15 @@ from dataclasses import dataclass, field
 
 from driftcheck.changes import SymbolChange, classify_changes
 from driftcheck.detectors import PairContext
-from driftcheck.graph import BASE, SymbolGraph
+from driftcheck.graph import BASE, SymbolGraph, resolve_name
 from driftcheck.languages import frontend_for
 from driftcheck.model import Participant
 from driftcheck.symbol_index import SymbolIndex
 from driftcheck.symbols import ModuleSymbols, Reference, Symbol
 
 FACTS_KEY = "semantics"
+# Inheritance chains longer than this are not followed (and cycles end anyway).
+_MAX_BASES = 32
 
 
 @dataclass
@@ -76,6 +78,61 @@ class PairSemantics:
         yield self.left, self.right
         yield self.right, self.left
 
+    # -- lookups that parse unchanged modules on demand ---------------------------
+
+    def symbol(self, side: Side | None, qualname: str) -> Symbol | None:
+        """`qualname` as `side` (None: the merge base) has it.
+
+        Only changed files are parsed up front; a definition in an unchanged file
+        (a base class, say) is read from the side's tree when first asked for.
+        """
+        participant = side.name if side is not None else BASE
+        found = self.graph.symbol(participant=participant, qualname=qualname)
+        if found is None and self._load(side, qualname):
+            found = self.graph.symbol(participant=participant, qualname=qualname)
+        return found
+
+    def find_method(self, side: Side | None, cls: str, name: str) -> Symbol | None:
+        """`cls.name` as Python would find it: the class, then its bases in order."""
+        participant = side.name if side is not None else BASE
+        tree = side.tree if side is not None else self.base_tree
+        queue, seen = [cls], set()
+        while queue and len(seen) < _MAX_BASES:
+            owner = queue.pop(0)
+            if owner in seen:
+                continue
+            seen.add(owner)
+            found = self.symbol(side, f"{owner}.{name}")
+            if found is not None:
+                return found
+            klass = self.symbol(side, owner)
+            if klass is None or klass.kind != "class":
+                continue
+            table = self.graph.module(participant=participant, path=klass.path)
+            for base in klass.bases:
+                written = base.split("[", 1)[0]  # Generic[T] -> Generic
+                resolved = resolve_name(written, table) if table else written
+                queue.append(self.index.canonical(tree, resolved))
+        return None
+
+    def _load(self, side: Side | None, qualname: str) -> bool:
+        """Parse the module that should define `qualname` into the graph; True if new."""
+        participant = side.name if side is not None else BASE
+        tree = side.tree if side is not None else self.base_tree
+        modules = self.index.module_paths(tree)
+        parts = qualname.split(".")
+        for cut in range(len(parts) - 1, 0, -1):
+            path = modules.get(".".join(parts[:cut]))
+            if path is None:
+                continue
+            if self.graph.module(participant=participant, path=path) is not None:
+                return False
+            self.graph.add_modules(
+                participant=participant, tables=self.index.tables(tree, [path]).values()
+            )
+            return True
+        return False
+
 
 def symbol_index(context: PairContext) -> SymbolIndex:
     index = context.services.get("symbol_index")
@@ -103,6 +160,13 @@ def _parsable(changes: Mapping[str, str]) -> dict[str, str]:
     return {p: s for p, s in changes.items() if frontend_for(p) is not None}
 
 
+def _file_is_module(path: str) -> bool:
+    """False where a module spans files (a Go/Java package): deleting one file of it
+    removes its symbols (reported one by one), not the module."""
+    frontend = frontend_for(path)
+    return frontend is None or getattr(frontend, "file_is_module", True)
+
+
 def _build(
     context: PairContext, left_paths: dict[str, str], right_paths: dict[str, str]
 ) -> PairSemantics:
@@ -115,17 +179,26 @@ def _build(
     ):
         tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
         before = {p: base_tables[p] for p in paths if p in base_tables}
+        # A participant meets the same merge base in many pairs: classify it once.
+        cache = context.services.setdefault("side_changes", {})
+        key = (context.base_tree, participant.tree)
+        if key not in cache:
+            cache[key] = (classify_changes(before, tables), _new_references(before, tables))
+        changes, new_references = cache[key]
         sides.append(
             Side(
                 participant=participant,
                 changed=paths,
                 tables=tables,
-                changes=classify_changes(before, tables),
-                new_references=_new_references(before, tables),
+                changes=changes,
+                new_references=new_references,
                 deleted_modules={
                     base_tables[p].module: p
                     for p, s in paths.items()
-                    if s == "D" and p in base_tables and base_tables[p].module
+                    if s == "D"
+                    and p in base_tables
+                    and base_tables[p].module
+                    and _file_is_module(p)
                 },
             )
         )

@@ -7,14 +7,13 @@ read goes through the scratch environment.
 
 from __future__ import annotations
 
-import re
+import textwrap
 from collections.abc import Iterable, Mapping
 
 from driftcheck import git
-from driftcheck.languages import frontend_for
-from driftcheck.symbols import ModuleSymbols
+from driftcheck.languages import all_frontends, frontend_for
+from driftcheck.symbols import ModuleSymbols, Symbol
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
 
@@ -25,8 +24,10 @@ class SymbolIndex:
         self.env = dict(env)
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
-        self._definers: dict[tuple[str, str], int] = {}
+        self._definers: dict[tuple[str, str, str], int] = {}
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
+        self._texts: dict[str, list[str]] = {}
+        self._blobs: dict[str, dict[str, str | None]] = {}
         self.parsed = 0
 
     def blob_ids(self, tree: str, paths: Iterable[str]) -> dict[str, str]:
@@ -34,7 +35,13 @@ class SymbolIndex:
         if tree in self._listings:
             full = self._listings[tree]
             return {p: full[p] for p in wanted if p in full}
-        return git.ls_tree(tree, wanted, cwd=self.cwd, env=self.env)
+        # The same (tree, path) is asked for by every pair the tree is in: ask git once.
+        known = self._blobs.setdefault(tree, {})
+        missing = [p for p in wanted if p not in known]
+        if missing:
+            found = git.ls_tree(tree, missing, cwd=self.cwd, env=self.env)
+            known.update({p: found.get(p) for p in missing})
+        return {p: oid for p in wanted if (oid := known[p]) is not None}
 
     def tables(self, tree: str, paths: Iterable[str]) -> dict[str, ModuleSymbols]:
         """Symbol tables of `paths` in `tree` (files without a frontend are left out)."""
@@ -58,6 +65,24 @@ class SymbolIndex:
                 self._by_blob[oid, path] = table
             result[path] = table
         return result
+
+    def lines(self, tree: str, path: str) -> list[str]:
+        """The text of `path` in `tree` as lines (empty when absent or binary), so a
+        finding can quote what each side wrote."""
+        oid = self.blob_ids(tree, [path]).get(path)
+        if oid is None:
+            return []
+        if oid not in self._texts:
+            data = git.read_blobs([oid], cwd=self.cwd, env=self.env).get(oid, b"")
+            text = "" if b"\x00" in data else data.decode("utf-8", "replace")
+            self._texts[oid] = text.replace("\r\n", "\n").split("\n")
+        return self._texts[oid]
+
+    def definition_text(self, tree: str, symbol: Symbol, limit: int = 24) -> str:
+        """The source of `symbol` as `tree` has it, at most `limit` lines."""
+        body = self.lines(tree, symbol.path)[symbol.start_line - 1 : symbol.end_line]
+        more = [f"… {len(body) - limit} more lines"] if len(body) > limit else []
+        return textwrap.dedent("\n".join(body[:limit])) + "".join("\n" + m for m in more)
 
     def parse_content(self, path: str, content: bytes) -> ModuleSymbols | None:
         """Parse content that is not (yet) in any tree, e.g. a proposed edit."""
@@ -83,15 +108,48 @@ class SymbolIndex:
         return self._listings[tree]
 
     def module_paths(self, tree: str) -> dict[str, str]:
-        """Python module name -> path for every module file in `tree`."""
+        """Module name -> path for every parsable file in `tree`, as each file's
+        frontend names modules (a Go or Java package maps to one of its files)."""
         key = ("modules", tree)
         if key not in self._module_maps:
-            from driftcheck.languages.python import module_name
-
-            self._module_maps[key] = {
-                module_name(path)[0]: path for path in self._listing(tree) if path.endswith(".py")
-            }
+            modules: dict[str, str] = {}
+            for path in self._listing(tree):
+                frontend = frontend_for(path)
+                if frontend is not None:
+                    modules[frontend.module_name(path)] = path
+            self._module_maps[key] = modules
         return self._module_maps[key]
+
+    def _module_suffixes(self, tree: str) -> dict[str, list[str]]:
+        """Last path segment -> path-like module names (`internal/orders`) ending in it."""
+        key = ("suffixes", tree)
+        if key not in self._module_maps:
+            index: dict[str, list[str]] = {}
+            for module in self.module_paths(tree):
+                if "/" in module:
+                    index.setdefault(module.rpartition("/")[2], []).append(module)
+            self._module_maps[key] = index  # type: ignore[assignment]
+        return self._module_maps[key]  # type: ignore[return-value]
+
+    def _module_alias(self, tree: str, dotted: str) -> str:
+        """`example.com/shop/internal/orders.Total` -> `internal/orders.Total`: an import
+        path names the folder it ends with (only go.mod knows the prefix)."""
+        slash = dotted.rfind("/")
+        if slash < 0:
+            return dotted
+        cut = dotted.find(".", slash)
+        head, rest = (dotted[:cut], dotted[cut:]) if cut >= 0 else (dotted, "")
+        if head in self.module_paths(tree):
+            return dotted
+        found = [
+            m
+            for m in self._module_suffixes(tree).get(head.rpartition("/")[2], ())
+            if head.endswith("/" + m)
+        ]
+        found.sort(key=len, reverse=True)
+        if not found or (len(found) > 1 and len(found[0]) == len(found[1])):
+            return dotted
+        return found[0] + rest
 
     def canonical(self, tree: str, dotted: str, *, hops: int = 5) -> str:
         """Follow re-exports: `orders.OrderProcessor` -> `orders.processor.OrderProcessor`.
@@ -100,7 +158,7 @@ class SymbolIndex:
         that module is resolved to where it is defined, as far as `tree` shows.
         """
         modules = self.module_paths(tree)
-        parts = dotted.split(".")
+        parts = self._module_alias(tree, dotted).split(".")
         for _ in range(hops):
             split = next(
                 (i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in modules), None
@@ -118,13 +176,19 @@ class SymbolIndex:
             parts = target.split(".") + parts[split + 1 :]
         return ".".join(parts)
 
-    def method_definers(self, tree: str, name: str) -> int:
-        """How many indented `def name(` lines `tree` holds: methods of that name."""
-        if not _IDENTIFIER.match(name):
-            return 0
-        key = (tree, name)
+    def method_definers(self, tree: str, name: str, path: str | None = None) -> int:
+        """How many lines of `tree` define a method `name` (each frontend says what
+        such a line looks like); only in `path`'s language when `path` is given."""
+        frontend = frontend_for(path) if path is not None else None
+        frontends = [frontend] if frontend is not None else all_frontends()
+        key = (tree, name, frontend.name if frontend is not None else "*")
         if key not in self._definers:
-            pattern = rf"^[[:space:]]+(async[[:space:]]+)?def[[:space:]]+{name}[[:space:]]*\("
-            counts = git.grep_count(tree, pattern, ["*.py", "*.pyi"], cwd=self.cwd, env=self.env)
-            self._definers[key] = sum(counts.values())
+            total = 0
+            for each in frontends:
+                found = each.method_definition_pattern(name)
+                if found is not None:
+                    pattern, pathspecs = found
+                    counts = git.grep_count(tree, pattern, pathspecs, cwd=self.cwd, env=self.env)
+                    total += sum(counts.values())
+            self._definers[key] = total
         return self._definers[key]

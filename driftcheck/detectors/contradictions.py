@@ -5,180 +5,389 @@
 - DC402 (error): one side deletes (or renames/moves) a symbol the other modifies.
 - DC403 (error): both add the same qualified name with different definitions; in
   Python the later definition silently wins after a clean merge.
-- DC404 (error): both set the same module constant to different values.
+- DC404 (error): both set the same module constant to different values (both only
+  adding entries to a list, tuple, set or dict, like `__all__`, is not a contradiction).
+
+Each finding quotes what each side did (a short diff against the merge base, or the
+new definition), so it can be acted on without opening the other worktree.
+
+details: DC401 `textual_conflict` (true/false, null if not simulated), `left`/`right`
+{participant, path, line, end_line, signature}, `left_change`/`right_change`,
+`left_edit`/`right_edit` (diffs); DC402 `change`, `removed_by`, `modified_by`,
+`new_qualname`, `modified`, `modification` (diff); DC403 `textual_conflict`,
+`left`/`right`, `left_definition`/`right_definition`; DC404 `values` {participant:
+value} and `textual_conflict`.
 """
 
 from __future__ import annotations
 
+import ast
+import difflib
+import re
+import textwrap
+from collections import Counter
 from collections.abc import Iterator
 
+from driftcheck import merge
 from driftcheck.changes import SymbolChange
 from driftcheck.detectors import PairContext
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
-from driftcheck.semantic import Side, pair_semantics
+from driftcheck.semantic import PairSemantics, Side, pair_semantics
 from driftcheck.symbols import Symbol
 
 _EDITS = ("body", "signature")
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _GONE = ("removed", "renamed", "moved")
+# Most telling first: a symbol that is gone on one side is judged as gone.
+_RANK = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "added": 5}
+_EXCERPT_LINES = 24
+_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
     semantics = pair_semantics(context)
     if semantics is None:
         return
-    left, right = semantics.left, semantics.right
-    conflicted = _textually_conflicted(context)
-    for qualname, lc in _by_qualname(left).items():
-        rc = right.change_of(qualname)
+    judge = _Judge(context, semantics)
+    right = _primary(semantics.right)
+    for qualname, lc in _primary(semantics.left).items():
+        rc = right.get(qualname)
         if rc is None:
             continue
-        finding = _judge(lc, rc, left, right, conflicted)
-        if finding is not None and not _ignored(finding, lc, rc):
+        finding = judge.judge(lc, rc)
+        if finding is not None and not _ignored(lc, rc):
             yield finding
 
 
-def _by_qualname(side: Side) -> dict[str, SymbolChange]:
-    return {c.qualname: c for c in side.changes}
+def _primary(side: Side) -> dict[str, SymbolChange]:
+    """One change per qualname: the most telling one (gone > re-signed > body)."""
+    out: dict[str, SymbolChange] = {}
+    for change in side.changes:
+        held = out.get(change.qualname)
+        if held is None or _RANK[change.kind] < _RANK[held.kind]:
+            out[change.qualname] = change
+    return out
 
 
-def _ignored(finding: Finding, *changes: SymbolChange) -> bool:
+def _ignored(*changes: SymbolChange) -> bool:
     symbols = [s for c in changes for s in (c.before, c.after) if s is not None]
     return any(s.ignores(CONTRADICTING_EDIT) for s in symbols)
 
 
-def _textually_conflicted(context: PairContext) -> set[str] | None:
-    """Paths git reports as conflicting for this pair; None if no simulation ran."""
-    result = context.facts.get("merge_result")
-    if result is None:
-        return set() if not context.paths_meet else None
-    return {c.path for c in result.conflicts}
+def _overlaps(span: tuple[int, int] | None, symbol: Symbol) -> bool:
+    return span is not None and span[0] <= symbol.end_line and symbol.start_line <= span[1]
 
 
-def _judge(
-    lc: SymbolChange, rc: SymbolChange, left: Side, right: Side, conflicted: set[str] | None
-) -> Finding | None:
-    if lc.kind == "added" and rc.kind == "added":
-        return _both_added(lc, rc, left, right)
-    if lc.kind in _EDITS and rc.kind in _EDITS:
-        return _both_edited(lc, rc, left, right, conflicted)
-    if lc.kind in _GONE and rc.kind in _EDITS:
-        return _gone_vs_edited(lc, rc, left, right)
-    if rc.kind in _GONE and lc.kind in _EDITS:
-        return _gone_vs_edited(rc, lc, right, left)
+class _Judge:
+    def __init__(self, context: PairContext, semantics: PairSemantics) -> None:
+        self.context = context
+        self.semantics = semantics
+        self.left, self.right = semantics.left, semantics.right
+
+    # -- what git says ------------------------------------------------------------
+
+    def _merge(self) -> merge.MergeResult | None:
+        """The pair's merge simulation: the textual detector's, or run here once."""
+        facts = self.context.facts
+        if "merge_result" not in facts:
+            pair = self.context.pair
+            if not self.context.paths_meet:
+                facts["merge_result"] = merge.MergeResult(tree="", clean=True, conflicts=[])
+            elif pair.left.state_commit and pair.right.state_commit:
+                facts["merge_result"] = merge.simulate(
+                    pair.left.state_commit,
+                    pair.right.state_commit,
+                    cwd=self.context.cwd,
+                    scratch=self.context.scratch,
+                )
+            else:
+                return None
+        result: merge.MergeResult | None = facts["merge_result"]
+        return result
+
+    def conflicts(self, a: Symbol, b: Symbol) -> bool | None:
+        """Whether git's conflicts touch `a` (left's lines) or `b` (right's lines)."""
+        result = self._merge()
+        if result is None:
+            return None
+        for conflict in result.conflicts:
+            if conflict.path not in (a.path, b.path):
+                continue
+            if not conflict.hunks:
+                return True  # modify/delete, binary, ...: the whole file conflicts
+            if any(_overlaps(h.left, a) or _overlaps(h.right, b) for h in conflict.hunks):
+                return True
+        return False
+
+    # -- the cases ----------------------------------------------------------------
+
+    def judge(self, lc: SymbolChange, rc: SymbolChange) -> Finding | None:
+        if lc.kind == "added" and rc.kind == "added":
+            return self._both_added(lc, rc)
+        if lc.kind in _EDITS and rc.kind in _EDITS:
+            return self._both_edited(lc, rc)
+        if lc.kind in _GONE and rc.kind in _EDITS:
+            return self._gone_vs_edited(lc, rc, self.left, self.right)
+        if rc.kind in _GONE and lc.kind in _EDITS:
+            return self._gone_vs_edited(rc, lc, self.right, self.left)
+        return None
+
+    def _both_added(self, lc: SymbolChange, rc: SymbolChange) -> Finding | None:
+        a, b = lc.after, rc.after
+        if a is None or b is None or a.text_hash == b.text_hash:
+            return None
+        if a.kind == "constant" and b.kind == "constant":
+            return self._constants(a, b, added=True)
+        if a.fingerprint == b.fingerprint and a.signature == b.signature:
+            return None  # the same definition, formatted or documented differently
+        textual = self.conflicts(a, b)
+        left, right = self.left.name, self.right.name
+        return _finding(
+            "DC403",
+            Severity.ERROR,
+            (left, right),
+            a,
+            f"{left} and {right} both add {a.qualname} with different definitions "
+            f"({a.path}:{a.start_line} and {b.path}:{b.start_line}); "
+            f"{_merge_note(textual, clean='git would merge both and the later one silently wins')}"
+            "; agree on one definition",
+            {
+                "textual_conflict": textual,
+                "left": self._version(self.left, a),
+                "right": self._version(self.right, b),
+                "left_definition": self._quote(self.left, a),
+                "right_definition": self._quote(self.right, b),
+            },
+        )
+
+    def _both_edited(self, lc: SymbolChange, rc: SymbolChange) -> Finding | None:
+        a, b = lc.after, rc.after
+        if a is None or b is None:
+            return None
+        if a.kind == "constant" and b.kind == "constant":
+            before = lc.before.value if lc.before is not None else None
+            if _additive(before, a.value, b.value):
+                return None  # both only add entries (`__all__`, a registry): they compose
+            return self._constants(a, b, added=False)
+        if a.fingerprint == b.fingerprint and a.signature == b.signature:
+            return None  # the same behaviour, written differently
+        if a.kind == "class" and b.kind == "class":
+            return None  # member-level changes are judged on the members themselves
+        mine, theirs = self._touched(self.left, lc), self._touched(self.right, rc)
+        if mine is not None and theirs is not None and not mine & theirs:
+            return None  # different nested functions of one outer function
+        textual = self.conflicts(a, b)
+        left, right = self.left.name, self.right.name
+        how = _merge_note(textual)
+        return _finding(
+            "DC401",
+            Severity.WARNING,
+            (left, right),
+            a,
+            f"{left} and {right} both change {a.qualname} differently "
+            f"({a.path}:{a.start_line}); {how}; compare both edits and keep one",
+            {
+                "textual_conflict": textual,
+                "left": self._version(self.left, a),
+                "right": self._version(self.right, b),
+                "left_change": _kinds(self.left, a.qualname),
+                "right_change": _kinds(self.right, b.qualname),
+                "left_edit": self._diff(self.left, lc),
+                "right_edit": self._diff(self.right, rc),
+            },
+        )
+
+    def _gone_vs_edited(
+        self, gone: SymbolChange, edit: SymbolChange, remover: Side, editor: Side
+    ) -> Finding | None:
+        before, after = gone.before, edit.after
+        if before is None or after is None:
+            return None
+        verb = {"removed": "deletes", "renamed": "renames", "moved": "moves"}[gone.kind]
+        where = f" to {gone.new_qualname}" if gone.new_qualname else ""
+        fix = (
+            f"apply the change to {gone.new_qualname} instead"
+            if gone.new_qualname
+            else "keep the symbol or drop the modification"
+        )
+        return _finding(
+            "DC402",
+            Severity.ERROR,
+            (editor.name, remover.name),
+            after,
+            f"{remover.name} {verb} {before.qualname}{where} while {editor.name} modifies it "
+            f"({after.path}:{after.start_line}); the modification would be lost or orphaned: "
+            f"{fix}",
+            {
+                "change": gone.kind,
+                "removed_by": remover.name,
+                "modified_by": editor.name,
+                "new_qualname": gone.new_qualname,
+                "modified": self._version(editor, after),
+                "modification": self._diff(editor, edit),
+            },
+        )
+
+    def _constants(self, a: Symbol, b: Symbol, *, added: bool) -> Finding | None:
+        if a.value == b.value:
+            return None
+        left, right = self.left.name, self.right.name
+        verb = "add" if added else "set"
+        return _finding(
+            "DC404",
+            Severity.ERROR,
+            (left, right),
+            a,
+            f"{left} and {right} both {verb} {a.qualname} to different values: "
+            f"{a.value} vs {b.value}; agree on one value",
+            {
+                "values": {left: a.value, right: b.value},
+                "textual_conflict": self.conflicts(a, b),
+            },
+        )
+
+    # -- quoting ------------------------------------------------------------------
+
+    def _version(self, side: Side, symbol: Symbol) -> dict[str, object]:
+        return {
+            "participant": side.name,
+            "path": symbol.path,
+            "line": symbol.start_line,
+            "end_line": symbol.end_line,
+            "signature": symbol.signature.render() if symbol.signature else None,
+        }
+
+    def _quote(self, side: Side, symbol: Symbol) -> str:
+        return self.semantics.index.definition_text(side.tree, symbol, _EXCERPT_LINES)
+
+    def _snippets(self, side: Side, change: SymbolChange) -> tuple[list[str], list[str]]:
+        """The symbol's lines at the base and on `side`."""
+        before, after = change.before, change.after
+        if before is None or after is None:
+            return [], []
+        index = self.semantics.index
+        old = index.lines(self.semantics.base_tree, before.path)
+        new = index.lines(side.tree, after.path)
+        return (
+            old[before.start_line - 1 : before.end_line],
+            new[after.start_line - 1 : after.end_line],
+        )
+
+    def _touched(self, side: Side, change: SymbolChange) -> set[tuple[int, int]] | None:
+        """Which nested definitions of a Python symbol `side`'s edit falls in, as spans
+        of the base snippet ((0, 0): the symbol's own statements); None if unknown."""
+        if change.before is None or not change.before.path.endswith(".py"):
+            return None
+        old, new = self._snippets(side, change)
+        spans = _nested_spans(old)
+        if spans is None:
+            return None
+        touched: set[tuple[int, int]] = set()
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal" or all(_inert(line) for line in old[i1:i2] + new[j1:j2]):
+                continue
+            # A pure insertion sits between base lines i1 and i1 + 1.
+            positions = range(i1 + 1, i2 + 1) if i2 > i1 else [i1 + 0.5]
+            touched.update(_innermost(spans, float(line)) for line in positions)
+        return touched
+
+    def _diff(self, side: Side, change: SymbolChange) -> str:
+        """What `side` did to the symbol, as a short unified diff against the base."""
+        before, after = change.before, change.after
+        if before is None or after is None:
+            return ""
+        old, new = self._snippets(side, change)
+        diff = difflib.unified_diff(old, new, "base", side.name, n=1, lineterm="")
+        shift = (before.start_line - 1, after.start_line - 1)
+        lines = [_hunk_header(line, shift) for line in diff]
+        return _clip([line for line in lines if not line.startswith(("---", "+++"))])
+
+
+def _nested_spans(lines: list[str]) -> list[tuple[int, int]] | None:
+    """1-based line spans of the definitions nested in the one `lines` holds."""
+    try:
+        tree = ast.parse(textwrap.dedent("\n".join(lines)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not tree.body:
+        return None
+    spans = []
+    for node in ast.walk(tree.body[0]):
+        if node is not tree.body[0] and isinstance(node, _DEFS):
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            spans.append((first, node.end_lineno or node.lineno))
+    return spans
+
+
+def _innermost(spans: list[tuple[int, int]], line: float) -> tuple[int, int]:
+    inside = [s for s in spans if s[0] <= line <= s[1]]
+    return min(inside, key=lambda s: s[1] - s[0]) if inside else (0, 0)
+
+
+def _inert(line: str) -> bool:
+    """Blank or comment-only: no behaviour in it."""
+    text = line.strip()
+    return not text or text.startswith("#")
+
+
+def _entries(value: str | None) -> Counter[str] | None:
+    """The entries of a list/tuple/set/dict display, as normalised text; None otherwise."""
+    if value is None:
+        return None
+    try:
+        node = ast.parse(value, mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None  # e.g. a value too long to keep whole
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return Counter(ast.unparse(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return Counter(
+            f"{ast.unparse(k) if k else '**'}: {ast.unparse(v)}"
+            for k, v in zip(node.keys, node.values, strict=True)
+        )
     return None
 
 
-def _both_added(lc: SymbolChange, rc: SymbolChange, left: Side, right: Side) -> Finding | None:
-    a, b = lc.after, rc.after
-    if a is None or b is None or a.text_hash == b.text_hash:
-        return None
-    if a.kind == "constant" and b.kind == "constant":
-        return _constants(a, b, left, right, added=True)
-    return _finding(
-        "DC403",
-        Severity.ERROR,
-        left,
-        right,
-        a,
-        f"{left.name} and {right.name} both add {a.qualname} with different definitions "
-        f"({a.path}:{a.start_line} and {b.path}:{b.start_line}); after a merge the later "
-        "one silently wins",
-        {"left": _version(a), "right": _version(b)},
-    )
+def _additive(base: str | None, left: str | None, right: str | None) -> bool:
+    """Both sides keep every entry the base had and only add their own."""
+    old, a, b = _entries(base), _entries(left), _entries(right)
+    if old is None or a is None or b is None:
+        return False
+    return not (old - a) and not (old - b)
 
 
-def _both_edited(
-    lc: SymbolChange, rc: SymbolChange, left: Side, right: Side, conflicted: set[str] | None
-) -> Finding | None:
-    a, b = lc.after, rc.after
-    if a is None or b is None:
-        return None
-    if a.kind == "constant" and b.kind == "constant":
-        return _constants(a, b, left, right, added=False)
-    if a.fingerprint == b.fingerprint and a.signature == b.signature:
-        return None  # the same behaviour, written differently
-    if a.kind == "class" and b.kind == "class":
-        return None  # member-level changes are judged on the members themselves
-    if conflicted is None:
-        textual, how = None, "textual merge not simulated"
-    elif a.path in conflicted or b.path in conflicted:
-        textual, how = True, "git also reports a textual conflict there"
-    else:
-        textual, how = False, "git would merge the file cleanly, so both edits would land"
-    return _finding(
-        "DC401",
-        Severity.WARNING,
-        left,
-        right,
-        a,
-        f"{left.name} and {right.name} both change {a.qualname} differently "
-        f"({a.path}:{a.start_line}); {how}",
-        {
-            "textual_conflict": textual,
-            "left": _version(a),
-            "right": _version(b),
-            "left_change": lc.kind,
-            "right_change": rc.kind,
-        },
-    )
+def _hunk_header(line: str, shift: tuple[int, int]) -> str:
+    """`@@ -2,2 +2,3 @@` counts from the symbol's first line; make it the file's."""
+    match = _HUNK.match(line)
+    if match is None:
+        return line
+    old, new = int(match[1]) + shift[0], int(match[3]) + shift[1]
+    return f"@@ -{old}{match[2] or ''} +{new}{match[4] or ''} @@"
 
 
-def _gone_vs_edited(
-    gone: SymbolChange, edit: SymbolChange, remover: Side, editor: Side
-) -> Finding | None:
-    before, after = gone.before, edit.after
-    if before is None or after is None:
-        return None
-    verb = {"removed": "deletes", "renamed": "renames", "moved": "moves"}[gone.kind]
-    where = f" to {gone.new_qualname}" if gone.new_qualname else ""
-    return _finding(
-        "DC402",
-        Severity.ERROR,
-        editor,
-        remover,
-        after,
-        f"{remover.name} {verb} {before.qualname}{where} while {editor.name} modifies it "
-        f"({after.path}:{after.start_line}); the modification would be lost or orphaned",
-        {
-            "change": gone.kind,
-            "removed_by": remover.name,
-            "modified_by": editor.name,
-            "new_qualname": gone.new_qualname,
-            "modified": _version(after),
-        },
-    )
+def _kinds(side: Side, qualname: str) -> str:
+    return "+".join(c.kind for c in side.changes if c.qualname == qualname)
 
 
-def _constants(a: Symbol, b: Symbol, left: Side, right: Side, *, added: bool) -> Finding | None:
-    if a.value == b.value:
-        return None
-    verb = "add" if added else "set"
-    return _finding(
-        "DC404",
-        Severity.ERROR,
-        left,
-        right,
-        a,
-        f"{left.name} and {right.name} both {verb} {a.qualname} to different values: "
-        f"{a.value} vs {b.value}",
-        {"values": {left.name: a.value, right.name: b.value}},
-    )
+def _merge_note(
+    textual: bool | None, clean: str = "git would merge this cleanly, so both edits would land"
+) -> str:
+    if textual is None:
+        return "textual merge not simulated"
+    return "git also reports a textual conflict there" if textual else clean
 
 
-def _version(symbol: Symbol) -> dict[str, object]:
-    return {
-        "path": symbol.path,
-        "line": symbol.start_line,
-        "end_line": symbol.end_line,
-        "signature": symbol.signature.render() if symbol.signature else None,
-    }
+def _clip(lines: list[str]) -> str:
+    shown = lines[:_EXCERPT_LINES]
+    more = [f"… {len(lines) - _EXCERPT_LINES} more lines"] if len(lines) > _EXCERPT_LINES else []
+    return "\n".join(shown + more)
 
 
 def _finding(
     code: str,
     severity: Severity,
-    first: Side,
-    second: Side,
+    participants: tuple[str, str],
     symbol: Symbol,
     message: str,
     details: dict[str, object],
@@ -187,7 +396,7 @@ def _finding(
         kind=CONTRADICTING_EDIT,
         code=code,
         severity=severity,
-        participants=(first.name, second.name),
+        participants=participants,
         path=symbol.path,
         line=symbol.start_line,
         symbol=symbol.qualname,

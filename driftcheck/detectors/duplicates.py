@@ -8,10 +8,15 @@
 
 Trivial bodies (fewer than `duplicate.min-statements` statements: `pass`, constant
 returns, one-line getters and setters, plain delegation) are never reported.
+
+details: `similarity` (0..1) and `locations` [{participant, symbol, path, line,
+end_line}] for DC301/DC302 (`inlined: true` when one side wrote the helper's code
+inside a function); `existing` and `added` locations for DC303.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 from collections.abc import Iterator, Sequence
 
@@ -19,9 +24,20 @@ from driftcheck.config import Config
 from driftcheck.detectors import PairContext
 from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.semantic import PairSemantics, Side, pair_semantics
+from driftcheck.symbol_index import SymbolIndex
 from driftcheck.symbols import Symbol
 
 _MAX_TOKENS = 3000
+# A helper shorter than this (in folded tokens) is too generic to spot inlined.
+_MIN_NEEDLE = 24
+# Lines of each definition quoted in a finding, so it reads without the other tree.
+_QUOTED = 12
+_AST_NODES = frozenset(
+    name
+    for name, value in vars(ast).items()
+    if isinstance(value, type) and issubclass(value, ast.AST)
+)
+_LOCAL_NAMES = frozenset({"main", "run", "setup", "teardown", "cli"})
 _COMPARABLE = {"function": "callable", "method": "callable", "class": "class"}
 # Base functions scanned for DC303; a larger tree is sampled by name and size only.
 _BASE_SCAN_LIMIT = 50_000
@@ -38,13 +54,15 @@ def detect(context: PairContext) -> Iterator[Finding]:
     paired: set[str] = set()
     for a in left:
         for b in right:
+            if a.parent in paired and b.parent in paired:
+                continue  # members of two classes already reported as duplicates
             finding = _compare(a, b, semantics, threshold)
             if finding is not None:
                 paired.update((a.qualname, b.qualname))
                 yield finding
     for adder, editor in semantics.directions():
         adds = left if adder is semantics.left else right
-        yield from _inlined(adds, adder, editor, paired, minimum, threshold)
+        yield from _inlined(semantics.index, adds, adder, editor, paired, (minimum, threshold))
     yield from _existing(context, semantics, minimum, threshold)
 
 
@@ -68,30 +86,89 @@ def similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return matcher.ratio()
 
 
-def _shape(tokens: Sequence[str]) -> list[str]:
-    """Tokens with every canonical local name folded into one, for containment."""
-    return ["$" if t.startswith("$") else t for t in tokens]
+def _operands(tokens: Sequence[str]) -> list[str]:
+    """Tokens with every simple operand folded into `$`, callees kept.
+
+    Inlining a helper substitutes arguments for its parameters: `root` becomes
+    `MODELS_DIR`, `self.models_dir` or a constant. Locals, parameters, globals,
+    constants and attribute reads on them all fold to `$`; a name or attribute
+    that is called (`Call sorted`, `Call Attribute .is_dir`) stays, as it says
+    what the code does.
+    """
+    out: list[str] = []
+    for i in range(len(tokens) - 1, -1, -1):
+        token = tokens[i]
+        called = i > 0 and tokens[i - 1] == "Call"
+        if token.startswith(("$", "c:", "c#")) or (_is_name(token) and not called):
+            out.append("$")
+        elif (
+            token == "Attribute"
+            and not called
+            and out[-2:] == ["$", out[-1]]
+            and out[-1][:1] == "."
+        ):
+            del out[-2:]
+            out.append("$")
+        else:
+            out.append(token)
+    out.reverse()
+    return out
+
+
+def _reads_operand(reversed_out: list[str]) -> bool:
+    """The tokens after an `Attribute` are `.attr $`: an attribute read on an operand."""
+    return len(reversed_out) >= 2 and reversed_out[-1][:1] == "." and reversed_out[-2] == "$"
+
+
+def _is_name(token: str) -> bool:
+    return token.isidentifier() and token not in _AST_NODES
 
 
 def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -> Finding | None:
     if a.qualname == b.qualname or _COMPARABLE[a.kind] != _COMPARABLE[b.kind]:
         return None
-    score = 1.0 if a.fingerprint == b.fingerprint else similarity(a.body_tokens, b.body_tokens)
+    if a.fingerprint == b.fingerprint:
+        score = 1.0
+    elif _size_bound(a, b) < threshold and a.name != b.name:
+        return None  # lengths alone rule out a near-duplicate: skip the slow ratio
+    else:
+        score = similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
+    quotes = {
+        "left_definition": semantics.index.definition_text(semantics.left.tree, a, _QUOTED),
+        "right_definition": semantics.index.definition_text(semantics.right.tree, b, _QUOTED),
+    }
     if score >= threshold:
         what = "the same code as" if score == 1.0 else "near-identical code to"
         message = (
             f"{left} adds {a.qualname} ({a.path}:{a.start_line}), {what} {right}'s new "
             f"{b.qualname} ({b.path}:{b.start_line}); keep one of them"
         )
-        return _finding("DC301", left, right, a, b, score, message)
-    if a.name == b.name:
+        return _finding("DC301", left, right, a, b, score, message, **quotes)
+    if a.name == b.name and _claims_name(a) and _claims_name(b):
         message = (
             f"{left} and {right} both add a {a.kind} named {a.name} in different places "
-            f"({a.path}:{a.start_line} and {b.path}:{b.start_line}) with different bodies"
+            f"({a.path}:{a.start_line} and {b.path}:{b.start_line}) with different bodies; "
+            "rename one, or merge them into one shared definition"
         )
-        return _finding("DC302", left, right, a, b, score, message)
+        return _finding("DC302", left, right, a, b, score, message, **quotes)
     return None
+
+
+def _claims_name(symbol: Symbol) -> bool:
+    """A public module-level name others will import. Methods of different classes
+    share names by design, and `main`, tests and private helpers are local."""
+    name = symbol.name
+    return (
+        symbol.parent is None
+        and not name.startswith("_")
+        and name not in _LOCAL_NAMES
+        and not name.lower().startswith("test")
+    )
+
+
+def _is_test(symbol: Symbol) -> bool:
+    return symbol.name.lower().startswith("test")
 
 
 def _finding(
@@ -132,50 +209,86 @@ def _location(participant: str, symbol: Symbol) -> dict[str, object]:
 
 
 def _inlined(
+    index: SymbolIndex,
     adds: list[Symbol],
     adder: Side,
     editor: Side,
     paired: set[str],
-    minimum: int,
-    threshold: float,
+    limits: tuple[int, float],
 ) -> Iterator[Finding]:
     """`adder` adds a helper; `editor` writes the same code inline in a function."""
-    candidates = [
-        c.after
-        for c in editor.changes
-        if c.kind in ("added", "body", "signature")
-        and c.after is not None
-        and c.after.kind in ("function", "method")
-        and c.after.qualname not in paired
-        and not c.after.ignores(DUPLICATE)
-    ]
+    minimum, threshold = limits
+    # A host may be changed twice (signature and body): look at it once.
+    hosts: dict[str, tuple[Symbol, Symbol | None]] = {}
+    for change in editor.changes:
+        host = change.after
+        if change.kind not in ("added", "body", "signature") or host is None:
+            continue
+        if host.kind in ("function", "method") and not host.ignores(DUPLICATE):
+            hosts.setdefault(host.qualname, (host, change.before))
     for helper in adds:
-        if helper.qualname in paired or helper.kind == "class":
+        if helper.qualname in paired or helper.kind == "class" or _is_test(helper):
             continue
-        needle = _shape(helper.body_tokens)
-        if len(needle) < minimum * 4:
+        needle = _operands(helper.body_tokens)
+        if len(needle) < max(minimum * 6, _MIN_NEEDLE):
             continue
-        for host in candidates:
-            if host.qualname == helper.qualname or host.body_size <= helper.body_size:
+        for host, before in hosts.values():
+            if host.qualname in paired or host.body_size <= helper.body_size:
                 continue
-            score = _containment(needle, _shape(host.body_tokens))
-            if score >= threshold:
-                paired.add(host.qualname)
-                message = (
-                    f"{editor.name} writes inline in {host.qualname} ({host.path}:"
-                    f"{host.start_line}) what {adder.name} adds as {helper.qualname} "
-                    f"({helper.path}:{helper.start_line}); call one shared helper"
-                )
-                yield _finding(
-                    "DC301", editor.name, adder.name, host, helper, score, message, inlined=True
-                )
+            score = _containment(needle, _operands(host.body_tokens))
+            if score < threshold:
+                continue
+            if before is not None and _contains(needle, before, threshold):
+                continue  # the code was there at the base already: not the editor's doing
+            paired.add(host.qualname)
+            message = (
+                f"{editor.name} writes inline in {host.qualname} ({host.path}:"
+                f"{host.start_line}) what {adder.name} adds as {helper.qualname} "
+                f"({helper.path}:{helper.start_line}); call one shared helper"
+            )
+            yield _finding(
+                "DC301",
+                editor.name,
+                adder.name,
+                host,
+                helper,
+                score,
+                message,
+                inlined=True,
+                right_definition=index.definition_text(adder.tree, helper, _QUOTED),
+            )
 
 
 def _containment(needle: list[str], haystack: list[str]) -> float:
-    """Share of `needle` found, in order, inside `haystack`."""
-    matcher = difflib.SequenceMatcher(None, needle[:_MAX_TOKENS], haystack[:_MAX_TOKENS], False)
-    matched = sum(block.size for block in matcher.get_matching_blocks())
-    return matched / len(needle)
+    """Share of `needle` found, in order, inside one stretch of `haystack` at most
+    twice its length (matches scattered over a long body are chance, not a copy)."""
+    needle, haystack = needle[:_MAX_TOKENS], haystack[:_MAX_TOKENS]
+    score = _matched(needle, haystack)
+    width = 2 * len(needle)
+    if len(haystack) <= width:
+        return score
+    best = 0.0
+    step = max(len(needle) // 4, 1)
+    for start in range(0, len(haystack) - len(needle) + step, step):
+        best = max(best, _matched(needle, haystack[start : start + width]))
+        if best >= score:
+            break
+    return best
+
+
+def _contains(needle: list[str], host: Symbol, threshold: float) -> bool:
+    return _containment(needle, _operands(host.body_tokens)) >= threshold
+
+
+def _matched(needle: list[str], haystack: list[str]) -> float:
+    matcher = difflib.SequenceMatcher(None, needle, haystack, False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(needle)
+
+
+def _size_bound(a: Symbol, b: Symbol) -> float:
+    """The highest similarity two token streams of these lengths can reach."""
+    x, y = min(len(a.body_tokens), _MAX_TOKENS), min(len(b.body_tokens), _MAX_TOKENS)
+    return 2 * min(x, y) / (x + y) if x + y else 0.0
 
 
 def _existing(
@@ -185,15 +298,20 @@ def _existing(
     reported: set[tuple[str, str, str]] = context.services.setdefault("dc303", set())
     base_functions: list[Symbol] | None = None
     for side in (semantics.left, semantics.right):
-        adds = [s for s in _added(side, minimum) if s.kind in ("function", "method")]
+        adds = [
+            s for s in _added(side, minimum) if s.kind in ("function", "method") and not _is_test(s)
+        ]
         adds = [s for s in adds if (side.name, semantics.base_tree, s.qualname) not in reported]
         if not adds:
             continue
         if base_functions is None:
             base_functions = _base_functions(context, semantics, minimum)
+        # What this side removed or renamed is not "already there" for it.
+        gone = {c.qualname for c in side.changes if c.kind in ("removed", "renamed", "moved")}
+        candidates = [f for f in base_functions if f.qualname not in gone]
         for symbol in adds:
             reported.add((side.name, semantics.base_tree, symbol.qualname))
-            match = _best_match(symbol, base_functions, threshold)
+            match = _best_match(symbol, candidates, threshold)
             if match is None:
                 continue
             existing, score = match
@@ -206,13 +324,17 @@ def _existing(
                 line=symbol.start_line,
                 symbol=symbol.qualname,
                 message=(
-                    f"{side.name} adds {symbol.qualname}, which already exists as "
-                    f"{existing.qualname} ({existing.path}:{existing.start_line})"
+                    f"{side.name} adds {symbol.qualname} ({symbol.path}:{symbol.start_line}), "
+                    f"which already exists as {existing.qualname} ({existing.path}:"
+                    f"{existing.start_line}); use the existing one"
                 ),
                 details={
                     "similarity": round(score, 3),
                     "existing": _location("base", existing),
                     "added": _location(side.name, symbol),
+                    "existing_definition": semantics.index.definition_text(
+                        semantics.base_tree, existing, _QUOTED
+                    ),
                 },
             )
 

@@ -2,23 +2,46 @@
 
 P removes, renames, moves or incompatibly re-signs S; Q adds or edits a reference
 to S that would break against P's version. Calls are matched to S only when the
-match is certain (imports, self/cls, Class(...), module.func) or when exactly one
-class in Q's tree defines the called method name. Anything else stays silent.
+match is certain (imports, self/cls, Class(...), module.func, typed locals) or when
+exactly one class in Q's tree defines the called method name. Anything else stays
+silent.
+
+A call that no longer binds is reported at that call (each needs its own fix). Uses of
+something that is gone (removed, renamed, moved, or its module deleted) are reported
+once per file, at the first use, with every use's line in `details.lines`.
+
+details: `change` (signature|removed|renamed|moved), `changed_by`, `caller`,
+`old_signature`, `new_signature`, `call` (the text of the call or import),
+`definition` {path, line}; DC201 adds `reason`; DC203/DC204 add `new_qualname` and
+`new_location` {path, line}; uses of something gone add `lines`, and of a deleted
+module `removed_module` and `removed_path`.
 """
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from driftcheck.changes import SymbolChange
 from driftcheck.detectors import PairContext
-from driftcheck.graph import BASE, resolve_name
+from driftcheck.graph import resolve_name
+from driftcheck.languages import frontend_for
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.semantic import PairSemantics, Side, pair_semantics
-from driftcheck.symbols import Reference, Symbol
+from driftcheck.symbols import ModuleSymbols, Reference, Signature, Symbol
 
 CODES = {"signature": "DC201", "removed": "DC202", "renamed": "DC203", "moved": "DC204"}
 _CONTRACT_CHANGES = ("signature", "removed", "renamed", "moved")
+_GONE = ("removed", "renamed", "moved")
+# Methods of builtin types: on a receiver of unknown type `x.get(...)` is far more
+# likely a dict than the one class in the repository that defines `get`.
+_BUILTIN_METHODS = frozenset(
+    name
+    for kind in (object, str, bytes, list, dict, set, frozenset, tuple, int, float, complex)
+    for name in dir(kind)
+) | frozenset(n for n in dir(builtins) if not n.startswith("_"))
+_SHOWN_LINES = 8
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
@@ -34,28 +57,92 @@ def detect(context: PairContext) -> Iterator[Finding]:
                 yield finding
 
 
+@dataclass
+class _Uses:
+    """Every use, in one file, of one thing that is gone: reported as one finding."""
+
+    first: Finding
+    lines: list[int] = field(default_factory=list)
+
+
 def _stale_calls(semantics: PairSemantics, changer: Side, caller: Side) -> Iterator[Finding]:
     contract = {c.qualname: c for c in changer.changes if c.kind in _CONTRACT_CHANGES and c.before}
     if not contract and not changer.deleted_modules:
         return
+    grouped: dict[tuple[str, str], _Uses] = {}
     for path, ref in caller.new_references:
         if ref.ignores(STALE_CALLER):
             continue
-        for qualname, receiver in _canonical(
-            semantics, caller, _candidates(semantics, caller, path, ref)
-        ):
-            change = contract.get(qualname)
-            if change is not None and change.before is not None:
-                if _caller_knows(caller, qualname):
-                    continue
-                finding = _judge(change, receiver, changer, caller, path, ref)
-                if finding is not None:
-                    yield finding
-                    break
-            module = _deleted_module(changer, caller, qualname)
-            if module is not None:
-                yield _module_gone(module, changer, caller, path, ref)
-                break
+        candidates = _canonical(semantics, caller, _candidates(semantics, caller, path, ref))
+        finding = _first_finding(semantics, contract, changer, caller, path, ref, candidates)
+        if finding is None:
+            continue
+        if finding.code == CODES["signature"]:
+            yield finding
+            continue
+        key = (path, str(finding.details.get("removed_module") or _group_symbol(finding, contract)))
+        uses = grouped.setdefault(key, _Uses(finding))
+        if ref.line not in uses.lines:
+            uses.lines.append(ref.line)
+    for uses in grouped.values():
+        yield _with_lines(uses)
+
+
+def _first_finding(
+    semantics: PairSemantics,
+    contract: dict[str, SymbolChange],
+    changer: Side,
+    caller: Side,
+    path: str,
+    ref: Reference,
+    candidates: list[tuple[str, str | None]],
+) -> Finding | None:
+    for qualname, receiver in candidates:
+        change = contract.get(qualname)
+        module = _deleted_module(changer, caller, qualname)
+        # A symbol of a deleted module that did not move elsewhere: the module is gone.
+        if module is not None and (change is None or change.kind == "removed"):
+            return _module_gone(module, changer, caller, path, ref)
+        if change is None or change.before is None or _caller_knows(caller, qualname):
+            continue
+        if change.kind in _GONE and _still_importable(semantics, changer, qualname):
+            continue  # moved, but the old module re-exports it: old imports still work
+        finding = _judge(change, receiver, changer, caller, path, ref)
+        if finding is not None:
+            return finding
+    return None
+
+
+def _still_importable(semantics: PairSemantics, changer: Side, qualname: str) -> bool:
+    """`qualname` still names something on the changer's side through an import left
+    behind (`from new_home import thing` in the old module)."""
+    real = semantics.index.canonical(changer.tree, qualname)
+    return real != qualname and semantics.symbol(changer, real) is not None
+
+
+def _group_symbol(finding: Finding, contract: dict[str, SymbolChange]) -> str:
+    """Uses of a class that is gone and of its methods are one problem: group them
+    under the outermost definition that is gone."""
+    symbol = finding.symbol or ""
+    parent = symbol.rpartition(".")[0]
+    while parent:
+        change = contract.get(parent)
+        if change is not None and change.kind in _GONE:
+            symbol = parent
+        parent = parent.rpartition(".")[0]
+    return symbol
+
+
+def _with_lines(uses: _Uses) -> Finding:
+    finding = uses.first
+    lines = sorted(uses.lines)
+    if len(lines) == 1:
+        return replace(finding, details={**finding.details, "lines": lines})
+    shown = ", ".join(map(str, lines[:_SHOWN_LINES])) + (", …" if len(lines) > _SHOWN_LINES else "")
+    message = finding.message.replace(
+        f"({finding.path}:{finding.line})", f"in {finding.path} (lines {shown})", 1
+    )
+    return replace(finding, message=message, details={**finding.details, "lines": lines})
 
 
 def _candidates(
@@ -68,38 +155,72 @@ def _candidates(
     """
     if ref.kind == "import":
         return [(ref.resolved or ref.target, None)]
-    graph = semantics.graph
-    found: list[tuple[str, str | None]] = []
     receiver = ref.receiver or ""
+    table = caller.tables.get(path)
     if ref.resolved:
+        found: list[tuple[str, str | None]] = []
         owner, _, name = ref.resolved.rpartition(".")
-        if receiver in ("self", "cls"):
-            kind = "instance" if receiver == "self" else "class"
+        klass = _class(semantics, caller, owner) if owner and receiver else None
+        if klass is None:
+            found.append((ref.resolved, None))
+        else:
+            kind = _receiver_kind(semantics, caller, table, ref, klass)
             found.append((ref.resolved, kind))
-            inherited = graph.find_method(participant=caller.name, cls=owner, name=name)
-            inherited = inherited or graph.find_method(participant=BASE, cls=owner, name=name)
+            inherited = semantics.find_method(caller, klass.qualname, name)
+            inherited = inherited or semantics.find_method(None, klass.qualname, name)
             if inherited is not None and inherited.qualname != ref.resolved:
                 found.append((inherited.qualname, kind))
-            return found
-        owner_symbol = graph.symbol(participant=BASE, qualname=owner) if owner else None
-        kind = "class" if owner_symbol is not None and owner_symbol.kind == "class" else None
-        found.append((ref.resolved, kind))
-        # Calling a class runs its __init__, which binds `self`.
+        # Calling a class runs its __init__, which binds `self` (and may be inherited).
         found.append((f"{ref.resolved}.__init__", "instance"))
+        called = _class(semantics, caller, ref.resolved) if ref.kind == "call" else None
+        init = semantics.find_method(caller, called.qualname, "__init__") if called else None
+        if init is not None and init.qualname != f"{ref.resolved}.__init__":
+            found.append((init.qualname, "instance"))
         return found
-    table = caller.tables.get(path)
     if receiver.endswith("(...)") and table is not None and ref.name:
         cls = resolve_name(receiver[: -len("(...)")], table)
-        found.append((f"{cls}.{ref.name}", "instance"))
-    elif (
+        return [(f"{cls}.{ref.name}", "instance")]
+    if (
         receiver
         and ref.kind == "call"
         and ref.name
-        and semantics.index.method_definers(caller.tree, ref.name) == 1
+        and ref.name not in _BUILTIN_METHODS
+        and semantics.index.method_definers(caller.tree, ref.name, path) == 1
     ):
         # Unknown receiver: only a method name with a single definer is certain.
-        found += [(s.qualname, "instance") for s in _base_methods_named(semantics, ref.name)]
-    return found
+        methods = _base_methods_named(semantics, ref.name, path)
+        return [(s.qualname, "instance") for s in methods]
+    return []
+
+
+def _class(semantics: PairSemantics, caller: Side, qualname: str) -> Symbol | None:
+    found = semantics.symbol(caller, qualname) or semantics.symbol(None, qualname)
+    return found if found is not None and found.kind == "class" else None
+
+
+def _receiver_kind(
+    semantics: PairSemantics,
+    caller: Side,
+    table: ModuleSymbols | None,
+    ref: Reference,
+    klass: Symbol,
+) -> str:
+    """ "class" when the receiver names the class itself (`Klass.m`, `cls.m`), else
+    "instance" (`self.m`, `Klass(...).m`, a local known to hold an instance)."""
+    receiver = ref.receiver or ""
+    if receiver.endswith(("(...)", "]")):
+        return "instance"
+    if table is not None:
+        named = semantics.index.canonical(caller.tree, resolve_name(receiver, table))
+        if named == semantics.index.canonical(caller.tree, klass.qualname):
+            return "class"  # `Klass.m(...)`: nothing is bound
+    if ref.enclosing and ref.enclosing.startswith(klass.qualname + ".") and "." not in receiver:
+        # Inside the class's own method: `self`/`cls` (whatever they are called).
+        method = semantics.symbol(caller, ref.enclosing)
+        if method is not None and method.binding == "classmethod":
+            return "class"
+        return "class" if receiver == "cls" else "instance"
+    return "instance"
 
 
 def _canonical(
@@ -114,11 +235,13 @@ def _canonical(
     return found
 
 
-def _base_methods_named(semantics: PairSemantics, name: str) -> list[Symbol]:
+def _base_methods_named(semantics: PairSemantics, name: str, path: str) -> list[Symbol]:
+    """Base methods `name` in `path`'s language: a TS call never means a Python method."""
+    language = frontend_for(path)
     return [
         s
         for s in semantics.graph.definitions_named(participant="base", name=name)
-        if s.kind == "method"
+        if s.kind == "method" and frontend_for(s.path) is language
     ]
 
 
@@ -150,33 +273,16 @@ def _judge(
         "call": ref.text,
         "definition": {"path": before.path, "line": before.start_line},
     }
-    short = _short(before)
     if change.kind == "signature":
-        if after is None or after.signature is None or before.signature is None:
+        if after is None or ref.kind != "call":
             return None
-        if ref.kind != "call" or before.binding == "property":
-            return None
-        bound = (receiver == "instance" and before.binding in ("instance", "classmethod")) or (
-            receiver == "class" and before.binding == "classmethod"
-        )
-        args = (ref.positional_count, frozenset(ref.keywords), ref.has_star, ref.has_double_star)
-        if before.signature.accepts(*args, drop_first=bound) is not None:
-            return None  # already broken at the base: not drift
-        reason = after.signature.accepts(*args, drop_first=bound)
-        if after.binding != before.binding and after.binding == "property":
-            reason = f"{short} is now a property; drop the call parentheses"
-        if reason is None:
-            return None
-        details["reason"] = reason
-        hint = _keyword_hint(before, after, ref)
-        message = (
-            f"{caller.name} calls {ref.text or short} but {changer.name} changed it to "
-            f"{short}{after.signature.render()}: {reason}{hint}"
-        )
-        details["definition"] = {"path": after.path, "line": after.start_line}
-    elif change.kind == "removed":
+        return _signature_finding(before, after, receiver, changer, caller, path, ref, details)
+    if change.kind == "removed":
         verb = "imports" if ref.kind == "import" else "uses"
-        message = f"{caller.name} {verb} {short}, which {changer.name} removes"
+        message = (
+            f"{caller.name} {verb} {before.qualname} ({path}:{ref.line}), which "
+            f"{changer.name} removes from {before.path}; keep it there or stop using it"
+        )
     else:
         new_qualname = change.new_qualname or (after.qualname if after else None)
         details["new_qualname"] = new_qualname
@@ -186,31 +292,92 @@ def _judge(
         verb = "renames" if change.kind == "renamed" else "moves"
         where = f" (in {after.module})" if after and after.module != before.module else ""
         message = (
-            f"{caller.name} uses {short}, which {changer.name} {verb} to {target}{where}; "
-            f"call {_suggest(after, ref) if after else target} instead"
+            f"{caller.name} uses {before.qualname} ({path}:{ref.line}), which {changer.name} "
+            f"{verb} to {target}{where}; {_suggest(after, ref) if after else target} instead"
         )
+    return _finding(change.kind, before.qualname, changer, caller, path, ref, message, details)
+
+
+def _signature_finding(
+    before: Symbol,
+    after: Symbol,
+    receiver: str | None,
+    changer: Side,
+    caller: Side,
+    path: str,
+    ref: Reference,
+    details: dict[str, object],
+) -> Finding | None:
+    if before.kind == "class":
+        # `Klass(...)` binds against __init__ (explicit or generated), dropping self.
+        old, new, bound = before.init_signature, after.init_signature, True
+    else:
+        old, new = before.signature, after.signature
+        if before.binding == "property":
+            return None
+        bound = (receiver == "instance" and before.binding in ("instance", "classmethod")) or (
+            receiver == "class" and before.binding == "classmethod"
+        )
+    if old is None or new is None:
+        return None
+    args = (ref.positional_count, frozenset(ref.keywords), ref.has_star, ref.has_double_star)
+    if old.accepts(*args, drop_first=bound) is not None:
+        return None  # already broken at the base: not drift
+    reason = new.accepts(*args, drop_first=bound)
+    short = _short(before)
+    fix = _fix(reason, old, new) if reason else ""
+    if after.binding != before.binding and after.binding == "property":
+        reason, fix = f"{short} is now a property", "drop the call parentheses"
+    if reason is None:
+        return None
+    details["reason"] = reason
+    details["old_signature"] = f"{short}{old.render()}"
+    details["new_signature"] = f"{_short(after)}{new.render()}"
+    details["definition"] = {"path": after.path, "line": after.start_line}
+    message = (
+        f"{caller.name} calls {ref.text or short} ({path}:{ref.line}), but {changer.name} "
+        f"changes it to {_short(after)}{new.render()}: {reason}; {fix}"
+    )
+    return _finding("signature", before.qualname, changer, caller, path, ref, message, details)
+
+
+def _finding(
+    kind: str,
+    symbol: str,
+    changer: Side,
+    caller: Side,
+    path: str,
+    ref: Reference,
+    message: str,
+    details: dict[str, object],
+) -> Finding:
     return Finding(
         kind=STALE_CALLER,
-        code=CODES[change.kind],
+        code=CODES[kind],
         severity=Severity.ERROR,
         participants=(caller.name, changer.name),
         path=path,
         line=ref.line,
-        symbol=before.qualname,
+        symbol=symbol,
         message=message,
         details=details,
     )
 
 
 def _deleted_module(changer: Side, caller: Side, qualname: str) -> str | None:
-    for module, path in changer.deleted_modules.items():
-        if (qualname == module or qualname.startswith(module + ".")) and path not in caller.changed:
-            return module
-    return None
+    """The most specific deleted module `qualname` lives in (`pkg.mod` over `pkg`)."""
+    found = [
+        module
+        for module, path in changer.deleted_modules.items()
+        if (qualname == module or qualname.startswith(module + ".")) and path not in caller.changed
+    ]
+    return max(found, key=len) if found else None
 
 
 def _module_gone(module: str, changer: Side, caller: Side, path: str, ref: Reference) -> Finding:
     deleted = changer.deleted_modules[module]
+    used = ref.resolved or ref.target
+    verb = "imports" if ref.kind == "import" else "uses"
     return Finding(
         kind=STALE_CALLER,
         code=CODES["removed"],
@@ -218,10 +385,10 @@ def _module_gone(module: str, changer: Side, caller: Side, path: str, ref: Refer
         participants=(caller.name, changer.name),
         path=path,
         line=ref.line,
-        symbol=ref.resolved or ref.target,
+        symbol=used,
         message=(
-            f"{caller.name} starts using {ref.resolved or ref.target}, but {changer.name} "
-            f"deletes {deleted} (module {module})"
+            f"{caller.name} {verb} {used} ({path}:{ref.line}), but {changer.name} deletes "
+            f"{deleted} (module {module}); keep the module or stop using it"
         ),
         details={
             "change": "removed",
@@ -244,9 +411,10 @@ def _short(symbol: Symbol | None) -> str:
 
 
 def _sig(symbol: Symbol | None) -> str | None:
-    if symbol is None or symbol.signature is None:
+    if symbol is None:
         return None
-    return f"{_short(symbol)}{symbol.signature.render()}"
+    signature = symbol.init_signature if symbol.kind == "class" else symbol.signature
+    return f"{_short(symbol)}{signature.render()}" if signature is not None else None
 
 
 def _call_args(text: str) -> str:
@@ -262,24 +430,46 @@ def _call_args(text: str) -> str:
 
 
 def _suggest(after: Symbol, ref: Reference) -> str:
-    """How the call reads against the new location."""
-    args = _call_args(ref.text) if ref.kind == "call" else ""
+    """How the use reads against the new location: `call X(...)` or `import X`."""
+    if ref.kind == "import":
+        owner, _, name = after.qualname.rpartition(".")
+        return f"import {name} from {owner}" if after.parent is None else f"use {after.qualname}"
     short = _short(after)
+    if ref.kind != "call":
+        return f"use {short}"
+    args = _call_args(ref.text)
     if after.binding == "instance" and after.parent:
         owner, _, name = short.rpartition(".")
-        return f"{owner}(...).{name}{args}"
-    return f"{short}{args}"
+        return f"call {owner}(...).{name}{args}"
+    return f"call {short}{args}"
 
 
-def _keyword_hint(before: Symbol, after: Symbol, ref: Reference) -> str:
-    """`; use ssl_verify= instead of verify=` when a keyword was renamed in place."""
-    if before.signature is None or after.signature is None:
-        return ""
-    old = [p.name for p in before.signature.params]
-    new = [p.name for p in after.signature.params]
-    for keyword in ref.keywords:
-        if keyword in old and keyword not in new:
-            index = old.index(keyword)
-            if index < len(new) and new[index] not in old:
-                return f"; use {new[index]}= instead of {keyword}="
-    return ""
+def _fix(reason: str, old: Signature, new: Signature) -> str:
+    """How to change the call so it binds against the new signature."""
+    name = reason.rpartition("'")[0].rpartition("'")[2]
+    if reason.startswith("missing required keyword-only"):
+        return f"pass {name}=..."
+    if reason.startswith("missing required"):
+        return f"pass {name} as well"
+    if reason.startswith("no parameter named"):
+        renamed = _renamed_keyword(old, new, name)
+        return f"use {renamed}= instead of {name}=" if renamed else f"drop {name}="
+    if "positional-only" in reason:
+        return f"pass {name} positionally"
+    if reason.startswith("got multiple values"):
+        return f"pass {name} only once"
+    if reason.startswith("takes"):
+        return "pass fewer positional arguments (or name them)"
+    return "update the call"
+
+
+def _renamed_keyword(old: Signature, new: Signature, keyword: str) -> str | None:
+    """`ssl_verify` when `verify` was renamed in place (same position, new name)."""
+    old_names = [p.name for p in old.params]
+    new_names = [p.name for p in new.params]
+    if keyword not in old_names:
+        return None
+    index = old_names.index(keyword)
+    if index < len(new_names) and new_names[index] not in old_names:
+        return new_names[index]
+    return None

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
 from collections.abc import Iterator
 
-from driftcheck import merge
+from driftcheck import git, merge
 from driftcheck.detectors import PairContext
+from driftcheck.languages import frontend_for
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
+from driftcheck.symbols import Symbol
 
 CODES = {
     "content": "DC101",
@@ -35,7 +39,85 @@ def detect(context: PairContext) -> Iterator[Finding]:
     context.facts["merge_result"] = result
     labels = {left.state_commit: left.name, right.state_commit: right.name}
     for conflict in result.conflicts:
-        yield _finding(conflict, left.name, right.name, labels)
+        finding = _finding(conflict, left.name, right.name, labels)
+        added = _member_adds(context, conflict)
+        if added is not None:
+            owner, by_side = added
+            names = [
+                ", ".join(s.qualname.removeprefix(s.module + ".") for s in side) for side in by_side
+            ]
+            message = (
+                f"{left.name} and {right.name} both add members to {owner} at the same place "
+                f"in {finding.path} (an add/add of two members, not a disagreement): keep both "
+                f"({left.name} adds {names[0]}; {right.name} adds {names[1]})"
+            )
+            members = {
+                name: [s.qualname for s in side]
+                for name, side in zip((left.name, right.name), by_side, strict=True)
+            }
+            details = {**finding.details, "resolution": "keep-both", "added_members": members}
+            finding = dataclasses.replace(finding, message=message, details=details)
+        yield finding
+
+
+def _member_adds(
+    context: PairContext, conflict: merge.FileConflict
+) -> tuple[str, tuple[list[Symbol], list[Symbol]]] | None:
+    """(owners, members added by left and right) when, in every hunk, both sides only
+    insert lines at the same base position and those lines belong to definitions that
+    are new on that side (distinct ones: a name both add is a real disagreement);
+    None otherwise. Definitions come from the symbol model, so this is language-neutral.
+    git trims lines both sides share, so a hunk may hold only part of a definition."""
+    frontend = frontend_for(conflict.path)
+    if conflict.conflict_type != "content" or not conflict.hunks or frontend is None:
+        return None
+    if not {1, 2, 3} <= conflict.stages.keys():
+        return None
+    oids = [conflict.stages[s][1] for s in (1, 2, 3)]
+    blobs = git.read_blobs(oids, cwd=context.cwd, env=context.scratch.env)
+    base = blobs.get(oids[0], b"")
+    known = {s.qualname for s in frontend.parse(conflict.path, base).symbols}
+    found: list[list[Symbol]] = []
+    places: list[list[tuple[str | None, frozenset[int]]]] = []
+    for oid, side in ((oids[1], "left"), (oids[2], "right")):
+        text = blobs.get(oid, b"")
+        lines = text.splitlines()
+        inserted: dict[int, int] = {}  # side line (1-based) -> base position it goes in at
+        matcher = difflib.SequenceMatcher(None, base.splitlines(), lines, autojunk=False)
+        for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+            if tag == "insert":
+                inserted.update({j: i1 for j in range(j1 + 1, j2 + 1)})
+        added = [s for s in frontend.parse(conflict.path, text).symbols if s.qualname not in known]
+        members: list[Symbol] = []
+        places.append([])
+        for hunk in conflict.hunks:
+            span = getattr(hunk, side)
+            if span is None:
+                return None
+            hits = [s for s in added if s.start_line <= span[1] and s.end_line >= span[0]]
+            positions = set()
+            for n in range(span[0], span[1] + 1):
+                if _structural(lines[n - 1] if n <= len(lines) else b""):
+                    continue  # blank, brace or comment: any side may hold it
+                if n not in inserted or not any(s.start_line <= n <= s.end_line for s in hits):
+                    return None  # a changed line, or one outside a new definition
+                positions.add(inserted[n])
+            parents = {s.parent for s in hits}
+            if not hits or len(parents) != 1:
+                return None
+            members += [s for s in hits if s not in members]
+            places[-1].append((parents.pop(), frozenset(positions)))
+        found.append(members)
+    qualnames = [{s.qualname for s in side} for side in found]
+    if places[0] != places[1] or qualnames[0] & qualnames[1]:
+        return None
+    owners = dict.fromkeys(o.rpartition(".")[2] if o else conflict.path for o, _ in places[0])
+    return ", ".join(owners), (found[0], found[1])
+
+
+def _structural(line: bytes) -> bool:
+    text = line.strip()
+    return not text.strip(b"{}()[];,") or text.startswith((b"//", b"#", b"/*", b"*", b"--"))
 
 
 def _finding(

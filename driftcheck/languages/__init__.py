@@ -1,7 +1,8 @@
 """Registry of language frontends.
 
 Frontends are imported on first use, so importing this package stays cheap; only
-parsing loads a parser.
+parsing loads a parser (tree_sitter included: the tree-sitter frontends import it on
+their first parse).
 """
 
 from __future__ import annotations
@@ -19,15 +20,34 @@ class LanguageFrontend(Protocol):
     # Changes whenever the tables a frontend produces may change: part of cache keys.
     parser_version: str
 
+    # False where one module (a Go or Java package) spans several files, so deleting
+    # a file does not delete its module.
+    file_is_module: bool
+
     def parse(self, path: str, source: bytes) -> ModuleSymbols:
         """Symbol table of one file. Must not raise on malformed input: set
         `parse_error` and return what could be read."""
         ...
 
+    def module_name(self, path: str) -> str:
+        """The module a file belongs to, from its path alone (as `parse` names it)."""
+        ...
 
+    def method_definition_pattern(self, name: str) -> tuple[str, tuple[str, ...]] | None:
+        """(`git grep -E` pattern, pathspecs) for lines defining a method `name`, or
+        None when `name` cannot be a method name of this language."""
+        ...
+
+
+_PROFILES = "driftcheck.languages.profiles"
 # name -> (file extensions, "module:attribute" of the frontend instance)
 FRONTENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "python": ((".py",), "driftcheck.languages.python:FRONTEND"),
+    "typescript": ((".ts", ".tsx", ".mts", ".cts"), f"{_PROFILES}.javascript:TYPESCRIPT"),
+    "javascript": ((".js", ".jsx", ".mjs", ".cjs"), f"{_PROFILES}.javascript:JAVASCRIPT"),
+    "go": ((".go",), f"{_PROFILES}.go:GO"),
+    "rust": ((".rs",), f"{_PROFILES}.rust:RUST"),
+    "java": ((".java",), f"{_PROFILES}.java:JAVA"),
 }
 
 _loaded: dict[str, LanguageFrontend] = {}
@@ -39,6 +59,11 @@ def get_frontend(name: str) -> LanguageFrontend:
         module_name, _, attr = FRONTENDS[name][1].partition(":")
         _loaded[name] = getattr(importlib.import_module(module_name), attr)
     return _loaded[name]
+
+
+def all_frontends() -> list[LanguageFrontend]:
+    """Every registered frontend (imports each once; none loads a parser)."""
+    return [get_frontend(name) for name in FRONTENDS]
 
 
 def frontend_for(path: str) -> LanguageFrontend | None:

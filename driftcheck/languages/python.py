@@ -23,7 +23,7 @@ from driftcheck.languages.python_refs import ReferenceCollector, SourceText
 from driftcheck.symbols import ALL_KINDS, ModuleSymbols
 
 # Bump when the extracted tables change shape or meaning, so caches are dropped.
-_SCHEMA = 1
+_SCHEMA = 2
 _IGNORE = re.compile(r"#\s*driftcheck:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _CONTINUATIONS = ("else", "elif", "except", "finally")
 _MAX_RECOVERY_SPAN = 3
@@ -190,9 +190,20 @@ class PythonFrontend:
     name = "python"
     extensions: tuple[str, ...] = (".py",)
     parser_version = f"python-ast-{sys.version_info[0]}.{sys.version_info[1]}-s{_SCHEMA}"
+    file_is_module = True
 
     def parse(self, path: str, source: bytes) -> ModuleSymbols:
         return parse(path, source)
+
+    def module_name(self, path: str) -> str:
+        return module_name(path)[0]
+
+    def method_definition_pattern(self, name: str) -> tuple[str, tuple[str, ...]] | None:
+        """Indented `def name(` lines: methods of that name."""
+        if not name.isidentifier():
+            return None
+        pattern = rf"^[[:space:]]+(async[[:space:]]+)?def[[:space:]]+{name}[[:space:]]*\("
+        return pattern, ("*.py", "*.pyi")
 
 
 FRONTEND = PythonFrontend()

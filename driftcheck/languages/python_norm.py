@@ -17,6 +17,7 @@ _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _CTX = (ast.Load, ast.Store, ast.Del)
 _MAX_CONST = 60
 _MEMO = "_driftcheck_locals"
+_TOKENS_MEMO = "_driftcheck_tokens"
 _SCOPES = (*_FUNCS, ast.Lambda)
 # Nodes with identifier fields (not child nodes) that still matter for identity.
 _WITH_PAYLOAD = (
@@ -176,6 +177,10 @@ def _tokens(items: Iterable[tuple[ast.AST, _Frame | None]], out: list[str]) -> i
     size = 0
     while stack:
         node, frame = stack.pop()
+        if isinstance(node, _Emit):
+            out.extend(node.tokens)
+            size += node.size
+            continue
         if isinstance(node, ast.Name):
             out.append(frame.name(node.id) if frame else node.id)
             continue
@@ -197,7 +202,13 @@ def _tokens(items: Iterable[tuple[ast.AST, _Frame | None]], out: list[str]) -> i
                 body = list(strip_docstring(node.body))
             out.append(f"args:{len(param_names(node.args))}")
             todo = [(n, frame) for n in outer_parts if n is not None]
-            todo += [(n, inner) for n in body]
+            if frame is None and not isinstance(node, ast.Lambda):
+                # A class member: the same tokens as the method's own fingerprint,
+                # computed once for both.
+                tokens, count = function_tokens(node)
+                todo.append((_Emit(tokens[1:] if tokens[:1] == ["async"] else tokens, count), None))
+            else:
+                todo += [(n, inner) for n in body]
         elif isinstance(node, ast.ClassDef):
             out.append(frame.name(node.name) if frame else node.name)
             parts = [*node.decorator_list, *node.bases, *node.keywords]
@@ -238,11 +249,25 @@ def _payload(node: ast.AST, frame: _Frame | None, out: list[str]) -> None:
 
 
 def function_tokens(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[str], int]:
-    """Tokens and statement count of a function body, locals renamed canonically."""
+    """Tokens and statement count of a function body, locals renamed canonically.
+    Memoised on the node: a method's tokens are also part of its class's."""
+    cached: tuple[list[str], int] | None = getattr(fn, _TOKENS_MEMO, None)
+    if cached is not None:
+        return cached
     frame = _function_frame(fn, None, [0, 0])
     out: list[str] = ["async"] if isinstance(fn, ast.AsyncFunctionDef) else []
     size = _tokens(((stmt, frame) for stmt in strip_docstring(fn.body)), out)
+    setattr(fn, _TOKENS_MEMO, (out, size))
     return out, size
+
+
+class _Emit(ast.AST):
+    """Tokens already computed, queued in place of the nodes they came from."""
+
+    def __init__(self, tokens: list[str], size: int) -> None:
+        super().__init__()
+        self.tokens = tokens
+        self.size = size
 
 
 def class_tokens(cls: ast.ClassDef, *, own_only: bool) -> tuple[list[str], int]:

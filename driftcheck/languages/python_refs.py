@@ -15,12 +15,16 @@ from dataclasses import dataclass, field, replace
 
 from driftcheck.languages.python_norm import bound_name, scope_locals
 from driftcheck.languages.python_norm import children as child_nodes
+from driftcheck.model import STALE_CALLER
 from driftcheck.symbols import Reference
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _BUILTINS = frozenset(dir(builtins))
 _MAX_TEXT = 200
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
+# A use of an optional import is fine when the module goes: the code expects that.
+_OPTIONAL_IGNORES = frozenset({STALE_CALLER})
 
 
 class SourceText:
@@ -167,6 +171,8 @@ class ReferenceCollector:
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.refs: list[Reference] = []
+        # Targets of imports guarded by `except ImportError`: optional on purpose.
+        self.optional: tuple[str, ...] = ()
 
     # -- imports -------------------------------------------------------------
 
@@ -184,6 +190,8 @@ class ReferenceCollector:
         return out
 
     def module_imports(self, tree: ast.Module) -> None:
+        if "ImportError" in self.src.text or "ModuleNotFoundError" in self.src.text:
+            self.optional = tuple(self._guarded_targets(tree))
         for stmt in iter_block_statements(tree.body):
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 for alias, local, target in self.bindings(stmt):
@@ -192,14 +200,29 @@ class ReferenceCollector:
                     else:
                         self.imports[local] = target
 
+    def _guarded_targets(self, tree: ast.Module) -> list[str]:
+        """What `try: import x ... except ImportError:` blocks import, anywhere."""
+        found: list[str] = []
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Try) or not any(map(_catches_import, node.handlers)):
+                continue
+            for stmt in iter_block_statements(node.body):
+                if isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    for alias, _local, target in self.bindings(stmt):
+                        found.append(alias.name if isinstance(stmt, ast.Import) else target)
+        return found
+
     def _import_refs(self, stmt: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
         for alias, _local, target in self.bindings(stmt):
+            as_text = f" as {alias.asname}" if alias.asname else ""
             if isinstance(stmt, ast.Import):
                 written = resolved = alias.name
+                text = f"import {alias.name}{as_text}"
             else:
                 prefix = "." * stmt.level + (stmt.module or "")
                 written = prefix + alias.name if prefix.endswith(".") else join(prefix, alias.name)
                 resolved = target if alias.name != "*" else join(target, "*")
+                text = f"from {prefix} import {alias.name}{as_text}"
             self._add(
                 stmt,
                 scope,
@@ -208,6 +231,7 @@ class ReferenceCollector:
                 resolved=resolved,
                 name=alias.name.split(".")[-1],
                 alias=alias.asname,
+                text=text,
                 pos=(
                     getattr(alias, "lineno", stmt.lineno),
                     getattr(alias, "col_offset", stmt.col_offset),
@@ -426,6 +450,9 @@ class ReferenceCollector:
         line, col = pos or (node.lineno, node.col_offset)  # type: ignore[attr-defined]
         end = getattr(node, "end_lineno", line) or line
         ignored = self.ignores.get(line, frozenset()) | self.ignores.get(end, frozenset())
+        resolved = fields.get("resolved")
+        if self.optional and isinstance(resolved, str) and _within(resolved, self.optional):
+            ignored |= _OPTIONAL_IGNORES
         self.refs.append(
             Reference(
                 kind=kind,
@@ -452,6 +479,15 @@ def _chain_base(expr: ast.AST) -> list[ast.AST]:
     while isinstance(expr, ast.Attribute):
         expr = expr.value
     return [] if isinstance(expr, ast.Name) else [expr]
+
+
+def _catches_import(handler: ast.ExceptHandler) -> bool:
+    names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any((dotted(n) or "") in _IMPORT_ERRORS for n in names if n is not None)
+
+
+def _within(dotted_name: str, prefixes: tuple[str, ...]) -> bool:
+    return any(dotted_name == p or dotted_name.startswith(p + ".") for p in prefixes)
 
 
 def _is_none(node: ast.AST) -> bool:
