@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from driftcheck.symbols import ModuleSymbols, Reference, Symbol
 
@@ -26,71 +26,54 @@ def _node(participant: str, qualname: str) -> tuple[str, str]:
 
 
 class SymbolGraph:
-    def __init__(self) -> None:
-        import networkx  # heavy import, paid only when semantic detectors run
+    """Point lookups (a symbol, a module, definitions by name) are served from dict
+    indexes; the networkx graph behind the traversal questions (callers, bases) is
+    built on first use, so a hook that never walks edges never imports networkx
+    (about a quarter of a second)."""
 
-        self._graph: networkx.MultiDiGraph = networkx.MultiDiGraph()
+    def __init__(self) -> None:
+        self._symbols: dict[tuple[str, str], Symbol] = {}
         self._by_name: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
         self._modules: dict[tuple[str, str], ModuleSymbols] = {}
         self._unwired: dict[str, list[ModuleSymbols]] = defaultdict(list)
+        self._graph: networkx.MultiDiGraph | None = None
 
     # -- building -------------------------------------------------------------
     def add_modules(self, *, participant: str, tables: Iterable[ModuleSymbols]) -> None:
         for table in tables:
-            self._add_module(participant, table)
+            self._modules[participant, table.path] = table
+            for symbol in table.symbols:
+                self._symbols[_node(participant, symbol.qualname)] = symbol
+                self._by_name[participant, symbol.name].append(symbol)
+            self._unwired[participant].append(table)
 
-    def _add_module(self, participant: str, table: ModuleSymbols) -> None:
-        self._modules[participant, table.path] = table
-        self._graph.add_node(_node(participant, table.module), kind="module", path=table.path)
-        for symbol in table.symbols:
-            self._graph.add_node(
-                _node(participant, symbol.qualname), kind=symbol.kind, symbol=symbol
-            )
-            self._by_name[participant, symbol.name].append(symbol)
-            for base in symbol.bases:
-                target = resolve_name(base, table)
-                self._graph.add_edge(
-                    _node(participant, symbol.qualname),
-                    _node(participant, target),
-                    key=INHERITS,
-                    participant=participant,
-                )
-        # Reference edges are many (every call in every changed file) and only
-        # `callers_of` walks them: they are wired on first use.
-        self._unwired[participant].append(table)
+    def _networkx(self) -> networkx.MultiDiGraph:
+        """The graph with every edge recorded so far (nodes carry their symbols)."""
+        if self._graph is None:
+            import networkx  # heavy: only traversal questions pay for it
 
-    def _wire(self, participant: str) -> None:
-        for table in self._unwired.pop(participant, ()):
-            for ref in table.references:
-                source = ref.enclosing or table.module
-                target = ref.resolved or ref.target
-                kind = IMPORT if ref.kind == "import" else CALL
-                self._graph.add_edge(
-                    _node(participant, source),
-                    _node(participant, target),
-                    participant=participant,
-                    kind=kind,
-                    reference=ref,
-                    path=table.path,
-                )
+            self._graph = networkx.MultiDiGraph()
+        graph = self._graph
+        for participant in list(self._unwired):
+            for table in self._unwired.pop(participant):
+                _wire(graph, participant, table)
+        return graph
 
     # -- questions --------------------------------------------------------------
     def symbol(self, *, participant: str, qualname: str) -> Symbol | None:
-        data: dict[str, Any] = self._graph.nodes.get(_node(participant, qualname), {})
-        symbol = data.get("symbol")
-        return symbol if isinstance(symbol, Symbol) else None
+        return self._symbols.get(_node(participant, qualname))
 
     def definitions_named(self, *, participant: str, name: str) -> list[Symbol]:
         return list(self._by_name.get((participant, name), ()))
 
     def callers_of(self, *, participant: str, qualname: str) -> list[tuple[str, Reference]]:
         """(path, reference) for every reference to `qualname` the participant has."""
-        self._wire(participant)
+        graph = self._networkx()
         node = _node(participant, qualname)
-        if node not in self._graph:
+        if node not in graph:
             return []
         found = []
-        for _src, _dst, data in self._graph.in_edges(node, data=True):
+        for _src, _dst, data in graph.in_edges(node, data=True):
             ref = data.get("reference")
             if isinstance(ref, Reference):
                 found.append((data["path"], ref))
@@ -98,14 +81,14 @@ class SymbolGraph:
 
     def bases_of(self, *, participant: str, cls: str) -> list[str]:
         """Base classes of `cls`, nearest first, as far as the parsed files show them."""
+        graph = self._networkx()
         order: list[str] = []
         frontier = [cls]
         while frontier:
-            current = frontier.pop(0)
-            node = _node(participant, current)
-            if node not in self._graph:
+            node = _node(participant, frontier.pop(0))
+            if node not in graph:
                 continue
-            for _src, dst, key in self._graph.out_edges(node, keys=True):
+            for _src, dst, key in graph.out_edges(node, keys=True):
                 if key == INHERITS and dst[1] not in order and dst[1] != cls:
                     order.append(dst[1])
                     frontier.append(dst[1])
@@ -113,7 +96,10 @@ class SymbolGraph:
 
     def find_method(self, *, participant: str, cls: str, name: str) -> Symbol | None:
         """`cls.name` as Python would find it: the class itself, then its bases."""
-        for owner in [cls, *self.bases_of(participant=participant, cls=cls)]:
+        own = self.symbol(participant=participant, qualname=f"{cls}.{name}")
+        if own is not None:
+            return own
+        for owner in self.bases_of(participant=participant, cls=cls):
             found = self.symbol(participant=participant, qualname=f"{owner}.{name}")
             if found is not None:
                 return found
@@ -121,6 +107,25 @@ class SymbolGraph:
 
     def module(self, *, participant: str, path: str) -> ModuleSymbols | None:
         return self._modules.get((participant, path))
+
+
+def _wire(graph: networkx.MultiDiGraph, participant: str, table: ModuleSymbols) -> None:
+    graph.add_node(_node(participant, table.module), kind="module", path=table.path)
+    for symbol in table.symbols:
+        node = _node(participant, symbol.qualname)
+        graph.add_node(node, kind=symbol.kind, symbol=symbol)
+        for base in symbol.bases:
+            target = _node(participant, resolve_name(base, table))
+            graph.add_edge(node, target, key=INHERITS, participant=participant)
+    for ref in table.references:
+        graph.add_edge(
+            _node(participant, ref.enclosing or table.module),
+            _node(participant, ref.resolved or ref.target),
+            participant=participant,
+            kind=IMPORT if ref.kind == "import" else CALL,
+            reference=ref,
+            path=table.path,
+        )
 
 
 def resolve_name(name: str, table: ModuleSymbols) -> str:
