@@ -15,7 +15,7 @@ from driftcheck.cache import Cache, NoCache, open_cache
 from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
-from driftcheck.model import KINDS, Finding, Pair, Participant, ScanResult
+from driftcheck.model import DUPLICATE, KINDS, Finding, Pair, Participant, ScanResult
 from driftcheck.participants import Discovery, discover
 
 Progress = Callable[[int, int, str], None]
@@ -183,7 +183,10 @@ def analyse_pairs(
         if not meet:
             # No merge simulation for this pair; semantic detectors may still look.
             result.skipped_disjoint += 1
-            if not (_semantic_selected(options) and _both_parsable(left_changes, right_changes)):
+            if not (
+                _semantic_selected(options)
+                and _semantic_possible(left_changes, right_changes, options)
+            ):
                 continue
         result.analysed += 1
         if meet and any(kind == "textual-conflict" for kind, _ in selected):
@@ -220,9 +223,16 @@ def _semantic_selected(options: ScanOptions) -> bool:
     return any(k in options.only for k in detectors.DETECTOR_MODULES if k != "textual-conflict")
 
 
-def _both_parsable(left: Mapping[str, str], right: Mapping[str, str]) -> bool:
-    """Semantic drift needs source changes on both sides (a definition and a use)."""
-    return any(frontend_for(p) for p in left) and any(frontend_for(p) for p in right)
+def _semantic_possible(
+    left: Mapping[str, str], right: Mapping[str, str], options: ScanOptions
+) -> bool:
+    """Drift between two sides needs source changes on both (a definition and a
+    use); "this already exists at the base" needs them on one side only."""
+    left_src = any(frontend_for(p) for p in left)
+    right_src = any(frontend_for(p) for p in right)
+    if DUPLICATE in options.only:
+        return left_src or right_src
+    return left_src and right_src
 
 
 def paths_can_meet(left: Mapping[str, str], right: Mapping[str, str]) -> bool:

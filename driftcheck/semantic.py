@@ -137,7 +137,9 @@ class PairSemantics:
 def symbol_index(context: PairContext) -> SymbolIndex:
     index = context.services.get("symbol_index")
     if index is None:
-        index = SymbolIndex(cwd=context.cwd, env=context.scratch.env)
+        index = SymbolIndex(
+            cwd=context.cwd, env=context.scratch.env, cache=context.services.get("cache")
+        )
         context.services["symbol_index"] = index
     return index
 

@@ -8,23 +8,29 @@ read goes through the scratch environment.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from driftcheck import git
-from driftcheck.languages import all_frontends, frontend_for
+from driftcheck.cache import Cache, NoCache
+from driftcheck.languages import frontend_for
 from driftcheck.symbols import ModuleSymbols, Symbol
+from driftcheck.tree_index import TreeIndex, parse_many, summarize
+
+T = TypeVar("T")
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
 
 
 class SymbolIndex:
-    def __init__(self, *, cwd: str, env: Mapping[str, str]) -> None:
+    def __init__(self, *, cwd: str, env: Mapping[str, str], cache: Cache | None = None) -> None:
         self.cwd = cwd
         self.env = dict(env)
+        self.cache = cache or NoCache()
+        self._tree_indexes: dict[str, TreeIndex] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
-        self._definers: dict[tuple[str, str, str], int] = {}
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
         self._texts: dict[str, list[str]] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
@@ -53,18 +59,52 @@ class SymbolIndex:
         return self._tables_for(listing)
 
     def _tables_for(self, blobs: Mapping[str, str]) -> dict[str, ModuleSymbols]:
-        missing = [oid for path, oid in blobs.items() if (oid, path) not in self._by_blob]
-        contents = git.read_blobs(missing, cwd=self.cwd, env=self.env) if missing else {}
-        result: dict[str, ModuleSymbols] = {}
-        for path, oid in blobs.items():
-            table = self._by_blob.get((oid, path))
-            if table is None:
-                table = self._parse(path, contents.get(oid, b""))
+        todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._by_blob]
+        if todo:
+            self._by_blob.update(self._load("symbols", todo, lambda table: table))
+        return {
+            path: self._by_blob[oid, path]
+            for path, oid in blobs.items()
+            if (oid, path) in self._by_blob
+        }
+
+    def _load(
+        self, namespace: str, todo: list[tuple[str, str]], derive: Callable[[ModuleSymbols], T]
+    ) -> dict[tuple[str, str], T]:
+        """Values derived from parsing blobs: from the cache when there, else parsed
+        (in parallel when many) and cached. Keys name the parser version, so an
+        upgraded frontend never reads an old parse."""
+        keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
+        found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
+        missing = [item for item in todo if item not in found]
+        for start in range(0, len(missing), 512):
+            batch = missing[start : start + 512]
+            contents = git.read_blobs([oid for oid, _ in batch], cwd=self.cwd, env=self.env)
+            tables = self._parse_batch([(path, contents.get(oid, b"")) for oid, path in batch])
+            for (oid, path), table in zip(batch, tables, strict=True):
                 if table is None:
                     continue
-                self._by_blob[oid, path] = table
-            result[path] = table
-        return result
+                value = derive(table)
+                found[oid, path] = value
+                self.cache.put(namespace, _cache_key(oid, path), value)
+        return found
+
+    def _parse_batch(self, items: list[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
+        small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
+        parsed = iter(parse_many(small))
+        self.parsed += len(items)
+        return [
+            next(parsed) if len(content) <= MAX_PARSE_BYTES else self._parse(path, content)
+            for path, content in items
+        ]
+
+    def tree_index(self, tree: str) -> TreeIndex:
+        """Method names and function fingerprints of every parsable file in `tree`."""
+        if tree not in self._tree_indexes:
+            todo = [(o, p) for p, o in self._listing(tree).items() if frontend_for(p) is not None]
+            summaries = self._load("summary", todo, summarize)
+            self._tree_indexes[tree] = TreeIndex(summaries.values())
+        return self._tree_indexes[tree]
 
     def lines(self, tree: str, path: str) -> list[str]:
         """The text of `path` in `tree` as lines (empty when absent or binary), so a
@@ -106,6 +146,14 @@ class SymbolIndex:
         if tree not in self._listings:
             self._listings[tree] = git.ls_tree(tree, cwd=self.cwd, env=self.env)
         return self._listings[tree]
+
+    def parsable_in_folder(self, tree: str, folder: str) -> list[str]:
+        """Parsable files directly in `folder` ("" is the top) of `tree`."""
+        return [
+            path
+            for path in self._listing(tree)
+            if path.rpartition("/")[0] == folder and frontend_for(path) is not None
+        ]
 
     def module_paths(self, tree: str) -> dict[str, str]:
         """Module name -> path for every parsable file in `tree`, as each file's
@@ -177,18 +225,15 @@ class SymbolIndex:
         return ".".join(parts)
 
     def method_definers(self, tree: str, name: str, path: str | None = None) -> int:
-        """How many lines of `tree` define a method `name` (each frontend says what
-        such a line looks like); only in `path`'s language when `path` is given."""
+        """How many classes (or types) in `tree` define a method `name`; only in
+        `path`'s language when `path` is given."""
         frontend = frontend_for(path) if path is not None else None
-        frontends = [frontend] if frontend is not None else all_frontends()
-        key = (tree, name, frontend.name if frontend is not None else "*")
-        if key not in self._definers:
-            total = 0
-            for each in frontends:
-                found = each.method_definition_pattern(name)
-                if found is not None:
-                    pattern, pathspecs = found
-                    counts = git.grep_count(tree, pattern, pathspecs, cwd=self.cwd, env=self.env)
-                    total += sum(counts.values())
-            self._definers[key] = total
-        return self._definers[key]
+        language = frontend.name if frontend is not None else None
+        bare = name.split("/", 1)[0]  # Java: every overload of the name counts
+        return self.tree_index(tree).definers(bare, language)
+
+
+def _cache_key(oid: str, path: str) -> str:
+    frontend = frontend_for(path)
+    version = frontend.parser_version if frontend is not None else "-"
+    return f"{version}:{oid}:{path}"

@@ -10,6 +10,7 @@ blob id, and is cheap to load for thousands of files.
 from __future__ import annotations
 
 import os
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -28,43 +29,81 @@ class FunctionPrint:
     line: int
     fingerprint: str
     body_size: int
+    sketch: tuple[int, ...] = ()
+
+
+SKETCH_SIZE = 16
+_SHINGLE = 4
+
+
+def sketch(tokens: Sequence[str]) -> tuple[int, ...]:
+    """A bottom-k sketch of the body's token 4-grams, local names folded together.
+
+    Two near-identical bodies share most of their smallest shingle hashes, so a
+    few shared values point at a candidate worth a real comparison. crc32, not
+    hash(): the values are cached across processes.
+    """
+    shape = ["$" if t.startswith("$") else t for t in tokens[:3000]]
+    shingles = {
+        zlib.crc32("\x1f".join(shape[i : i + _SHINGLE]).encode("utf-8", "replace"))
+        for i in range(max(1, len(shape) - _SHINGLE + 1))
+    }
+    return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
 @dataclass(frozen=True)
 class FileSummary:
     path: str
+    language: str
     methods: tuple[str, ...]  # method names, once per defining class
     functions: tuple[FunctionPrint, ...]
 
 
 def summarize(table: ModuleSymbols) -> FileSummary:
-    methods = tuple(s.name for s in table.symbols if s.kind == "method")
+    # Java overloads are told apart by arity (`total/2`); a call names `total`.
+    methods = tuple(s.name.split("/", 1)[0] for s in table.symbols if s.kind == "method")
     functions = tuple(
-        FunctionPrint(s.qualname, s.path, s.start_line, s.fingerprint, s.body_size)
+        FunctionPrint(
+            s.qualname, s.path, s.start_line, s.fingerprint, s.body_size, sketch(s.body_tokens)
+        )
         for s in table.symbols
         if s.kind in ("function", "method") and s.fingerprint
     )
-    return FileSummary(path=table.path, methods=methods, functions=functions)
+    return FileSummary(table.path, table.language, methods, functions)
 
 
 class TreeIndex:
     """Questions about a whole tree, answered from its files' summaries."""
 
     def __init__(self, summaries: Iterable[FileSummary]) -> None:
-        self.method_definers: Counter[str] = Counter()
+        self.method_definers: Counter[tuple[str, str]] = Counter()
+        self.any_language: Counter[str] = Counter()
         self.by_fingerprint: dict[str, list[FunctionPrint]] = defaultdict(list)
+        self.by_shingle: dict[int, list[FunctionPrint]] = defaultdict(list)
         self.files = 0
         for summary in summaries:
             self.files += 1
-            self.method_definers.update(summary.methods)
+            self.method_definers.update((summary.language, m) for m in summary.methods)
+            self.any_language.update(summary.methods)
             for function in summary.functions:
                 self.by_fingerprint[function.fingerprint].append(function)
+                for value in function.sketch:
+                    self.by_shingle[value].append(function)
 
-    def definers(self, name: str) -> int:
-        return self.method_definers.get(name, 0)
+    def definers(self, name: str, language: str | None = None) -> int:
+        if language is None:
+            return self.any_language.get(name, 0)
+        return self.method_definers.get((language, name), 0)
 
     def same_body(self, fingerprint: str) -> list[FunctionPrint]:
         return list(self.by_fingerprint.get(fingerprint, ()))
+
+    def similar(self, tokens: Sequence[str], *, shared: int = 3) -> list[FunctionPrint]:
+        """Functions whose sketch shares at least `shared` values with `tokens`'."""
+        counts: Counter[FunctionPrint] = Counter()
+        for value in sketch(tokens):
+            counts.update(self.by_shingle.get(value, ()))
+        return [function for function, n in counts.items() if n >= shared]
 
 
 def _parse_one(item: tuple[str, bytes]) -> ModuleSymbols | None:

@@ -74,7 +74,6 @@ def test_registry_and_frontends_load_no_parser() -> None:
         "import sys, driftcheck.languages as l\n"
         "fs = l.all_frontends()\n"
         "[f.module_name('src/a/b.x') for f in fs]\n"
-        "[f.method_definition_pattern('run') for f in fs]\n"
         "assert 'tree_sitter' not in sys.modules, 'tree_sitter imported'\n"
         "l.frontend_for('a.ts').parse('a.ts', b'let a = 1')\n"
         "assert 'tree_sitter' in sys.modules\n"

@@ -296,7 +296,6 @@ def _existing(
 ) -> Iterator[Finding]:
     """DC303: a side adds a function the base already has (reported once per side)."""
     reported: set[tuple[str, str, str]] = context.services.setdefault("dc303", set())
-    base_functions: list[Symbol] | None = None
     for side in (semantics.left, semantics.right):
         adds = [
             s for s in _added(side, minimum) if s.kind in ("function", "method") and not _is_test(s)
@@ -304,12 +303,14 @@ def _existing(
         adds = [s for s in adds if (side.name, semantics.base_tree, s.qualname) not in reported]
         if not adds:
             continue
-        if base_functions is None:
-            base_functions = _base_functions(context, semantics, minimum)
         # What this side removed or renamed is not "already there" for it.
         gone = {c.qualname for c in side.changes if c.kind in ("removed", "renamed", "moved")}
-        candidates = [f for f in base_functions if f.qualname not in gone]
         for symbol in adds:
+            candidates = [
+                f
+                for f in _base_functions(context, semantics, side, symbol, minimum)
+                if f.qualname not in gone
+            ]
             reported.add((side.name, semantics.base_tree, symbol.qualname))
             match = _best_match(symbol, candidates, threshold)
             if match is None:
@@ -339,19 +340,45 @@ def _existing(
             )
 
 
-def _base_functions(context: PairContext, semantics: PairSemantics, minimum: int) -> list[Symbol]:
-    key = ("base_functions", semantics.base_tree)
+def _base_functions(
+    context: PairContext, semantics: PairSemantics, side: Side, symbol: Symbol, minimum: int
+) -> list[Symbol]:
+    """Base functions `symbol` may repeat: from the whole-tree index (cheap once
+    cached), every function with the same normalised body or a sketch close to its
+    own; plus every function in the files around it: its own folder, the files this
+    side changed and the modules they import. Comparing token streams against a
+    whole large tree would cost seconds per added function."""
+    index = semantics.index
+    tree = semantics.base_tree
+    whole = index.tree_index(tree)
+    paths = {p.path for p in whole.same_body(symbol.fingerprint)}
+    paths |= {p.path for p in whole.similar(symbol.body_tokens)}
+    key = ("dc303-near", tree, side.name)
     if key not in context.services:
-        tables = semantics.index.whole_tree(semantics.base_tree)
-        functions = [
-            s
-            for table in tables.values()
-            for s in table.symbols
-            if s.kind in ("function", "method") and s.body_size >= minimum
-        ]
-        context.services[key] = functions[:_BASE_SCAN_LIMIT]
-    found: list[Symbol] = context.services[key]
-    return found
+        context.services[key] = _neighbourhood(semantics, side)
+    paths |= context.services[key]
+    paths |= set(index.parsable_in_folder(tree, symbol.path.rpartition("/")[0]))
+    return [
+        s
+        for table in index.tables(tree, sorted(paths)).values()
+        for s in table.symbols
+        if s.kind in ("function", "method") and s.body_size >= minimum
+    ][:_BASE_SCAN_LIMIT]
+
+
+def _neighbourhood(semantics: PairSemantics, side: Side) -> set[str]:
+    """Files this side changed, and the base files of the modules they import."""
+    modules = semantics.index.module_paths(semantics.base_tree)
+    paths = {p for p in side.changed if p in semantics.base_tables}
+    for table in side.tables.values():
+        for target in table.imports.values():
+            parts = target.split(".")
+            for cut in range(len(parts), 0, -1):
+                found = modules.get(".".join(parts[:cut]))
+                if found is not None:
+                    paths.add(found)
+                    break
+    return paths
 
 
 def _best_match(

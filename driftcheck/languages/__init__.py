@@ -33,11 +33,6 @@ class LanguageFrontend(Protocol):
         """The module a file belongs to, from its path alone (as `parse` names it)."""
         ...
 
-    def method_definition_pattern(self, name: str) -> tuple[str, tuple[str, ...]] | None:
-        """(`git grep -E` pattern, pathspecs) for lines defining a method `name`, or
-        None when `name` cannot be a method name of this language."""
-        ...
-
 
 _PROFILES = "driftcheck.languages.profiles"
 # name -> (file extensions, "module:attribute" of the frontend instance)

@@ -198,12 +198,5 @@ class PythonFrontend:
     def module_name(self, path: str) -> str:
         return module_name(path)[0]
 
-    def method_definition_pattern(self, name: str) -> tuple[str, tuple[str, ...]] | None:
-        """Indented `def name(` lines: methods of that name."""
-        if not name.isidentifier():
-            return None
-        pattern = rf"^[[:space:]]+(async[[:space:]]+)?def[[:space:]]+{name}[[:space:]]*\("
-        return pattern, ("*.py", "*.pyi")
-
 
 FRONTEND = PythonFrontend()

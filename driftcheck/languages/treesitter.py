@@ -102,7 +102,6 @@ class Profile:
     # name), "types" (Java: a capitalised name is a class of the same package).
     implicit_scope: Literal["none", "package", "types"] = "none"
     file_is_module: bool = True  # False where a module (package) spans several files
-    method_pattern: str = ""  # `git grep -E` line of a method definition; {name}
     import_name: Callable[[str], str] = _last_part  # what `import "spec"` binds
     expand_import: Callable[..., Any] | None = None  # code for what a query cannot say
 
@@ -140,15 +139,6 @@ class TreeSitterFrontend:
 
     def module_name(self, path: str) -> str:
         return self.profile.module_name(path)[0]
-
-    def method_definition_pattern(self, name: str) -> tuple[str, tuple[str, ...]] | None:
-        """(`git grep -E` pattern, pathspecs) matching lines that define a method `name`."""
-        bare = name.split("/", 1)[0]  # Java: any overload of the name
-        if not self.profile.method_pattern or not re.fullmatch(r"[A-Za-z_$][\w$]*", bare):
-            return None
-        escaped = bare.replace("$", r"\$")
-        pattern = self.profile.method_pattern.replace("{name}", escaped)
-        return pattern, tuple(f"*{ext}" for ext in self.extensions)
 
     def grammar(self, path: str) -> Grammar:
         lowered = path.lower()

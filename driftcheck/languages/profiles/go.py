@@ -109,7 +109,6 @@ GO_PROFILE = Profile(
     implicit_scope="package",
     file_is_module=False,
     import_name=package_name,
-    method_pattern=r"^func[[:space:]]*\([^)]*\)[[:space:]]*{name}[[:space:]]*[(\[]",
 )
 
 GO = TreeSitterFrontend(GO_PROFILE)

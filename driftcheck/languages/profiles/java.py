@@ -120,11 +120,6 @@ JAVA_PROFILE = Profile(
     implicit_scope="types",
     file_is_module=False,
     # ERE: `]` and `[` go first in a bracket expression to be literal there.
-    method_pattern=(
-        r"^[[:space:]]+((public|protected|private|static|final|abstract|synchronized|native"
-        r"|default|strictfp)[[:space:]]+)*(<[^>]*>[[:space:]]+)?[A-Za-z_$][][A-Za-z0-9_$<>,.?"
-        r"[:space:]]*[[:space:]]+{name}[[:space:]]*\("
-    ),
 )
 
 JAVA = TreeSitterFrontend(JAVA_PROFILE)

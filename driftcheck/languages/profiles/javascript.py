@@ -226,10 +226,6 @@ _COMMON = {
     "constructor": "constructor",
     "module_name": module_name,
     "resolve_module": resolve_module,
-    "method_pattern": (
-        r"^[[:space:]]+((public|private|protected|static|async|readonly|override|abstract"
-        r"|get|set)[[:space:]]+)*\*?{name}[[:space:]]*(<[^>]*>)?[[:space:]]*\([^;]*$"
-    ),
 }
 
 TYPESCRIPT_PROFILE = Profile(

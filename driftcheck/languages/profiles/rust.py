@@ -235,10 +235,6 @@ RUST_PROFILE = Profile(
     base_holders=frozenset({"trait_bounds"}),
     leading_types=frozenset({"attribute_item"}),
     constructor="new",
-    method_pattern=(
-        r"^[[:space:]]+(pub(\([^)]*\))?[[:space:]]+)?((const|async|unsafe|extern"
-        r"([[:space:]]*\"[^\"]*\")?)[[:space:]]+)*fn[[:space:]]+{name}[[:space:]]*[<(]"
-    ),
     expand_import=expand_use,
 )
 
