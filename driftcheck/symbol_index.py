@@ -15,7 +15,7 @@ from driftcheck import git
 from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.symbols import ModuleSymbols, Symbol
-from driftcheck.tree_index import TreeIndex, parse_many, summarize
+from driftcheck.tree_index import FileSummary, TreeIndex, parse_many, summarize
 
 T = TypeVar("T")
 
@@ -29,6 +29,7 @@ class SymbolIndex:
         self.env = dict(env)
         self.cache = cache or NoCache()
         self._tree_indexes: dict[str, TreeIndex] = {}
+        self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
@@ -101,9 +102,14 @@ class SymbolIndex:
     def tree_index(self, tree: str) -> TreeIndex:
         """Method names and function fingerprints of every parsable file in `tree`."""
         if tree not in self._tree_indexes:
-            todo = [(o, p) for p, o in self._listing(tree).items() if frontend_for(p) is not None]
-            summaries = self._load("summary", todo, summarize)
-            self._tree_indexes[tree] = TreeIndex(summaries.values())
+            wanted = [(o, p) for p, o in self._listing(tree).items() if frontend_for(p) is not None]
+            # Trees of one repository share most blobs: load each summary once.
+            todo = [item for item in wanted if item not in self._summaries]
+            if todo:
+                self._summaries.update(self._load("summary", todo, summarize))
+            self._tree_indexes[tree] = TreeIndex(
+                self._summaries[item] for item in wanted if item in self._summaries
+            )
         return self._tree_indexes[tree]
 
     def lines(self, tree: str, path: str) -> list[str]:
