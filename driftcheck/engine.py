@@ -88,7 +88,7 @@ def build_result(
     if findings is None:
         findings = configured(analysis.findings, config)
     return ScanResult(
-        repo=str(main_worktree(repo, found.participants)),
+        repo=str(main_worktree(repo, found)),
         trunk=found.trunk,
         participants=found.participants,
         findings=sorted(findings, key=Finding.sort_key),
@@ -104,10 +104,12 @@ def configured(findings: Iterable[Finding], config: Config) -> list[Finding]:
     return [f for f in map(config.apply, findings) if f is not None]
 
 
-def main_worktree(repo: git.RepoInfo, participants: Sequence[Participant]) -> Path:
+def main_worktree(repo: git.RepoInfo, found: Discovery) -> Path:
     """The main worktree's folder (for a bare repository, the repository itself)."""
     if repo.is_bare:
         return repo.common_dir
+    if found.main_path:
+        return Path(found.main_path)
     entries = git.run_git(["worktree", "list", "--porcelain", "-z"], cwd=repo.common_dir).stdout
     first = entries.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
     return Path(first.removeprefix("worktree "))

@@ -52,8 +52,9 @@ class Participant:
 
     `tree` is the state that takes part: for a worktree the tree `git add -A` would
     record (or HEAD's tree with --committed-only), for a ref its commit's tree.
-    `state_commit` is a commit whose tree is `tree` and whose parent is `head`; for a
-    clean worktree or a ref it is `head` itself.
+    `state_commit` is a commit whose tree is `tree` and whose parent is `head`: `head`
+    itself for a clean worktree or a ref; None for a dirty worktree until a merge
+    needs one (`participants.ensure_state_commit`).
     """
 
     name: str

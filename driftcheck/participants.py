@@ -41,6 +41,7 @@ class Discovery:
     trunk_name: str | None
     warnings: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    main_path: str | None = None  # the main worktree's folder, as git lists it
 
 
 def list_worktrees(repo: git.RepoInfo) -> list[WorktreeEntry]:
@@ -115,7 +116,7 @@ def worktree_tree(
 
 def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
     wt = entry.path
-    own_index = Path(git.git_out(["rev-parse", "--absolute-git-dir"], cwd=wt)) / "index"
+    own_index = _git_dir(wt) / "index"
     # Seeding from a copy of the worktree's index keeps its stat data, so `add -A`
     # only hashes files that changed; it also keeps sparse-checkout skip bits.
     seeded = False
@@ -139,6 +140,21 @@ def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
         Path(env["GIT_INDEX_FILE"]).unlink(missing_ok=True)
         _seed_from_head(entry, env)
         git.run_git(add, cwd=wt, env=env)
+
+
+def _git_dir(worktree: str) -> Path:
+    """The worktree's own git dir: `.git` itself, or where its `.git` file points."""
+    dot_git = Path(worktree) / ".git"
+    if dot_git.is_dir():
+        return dot_git
+    try:
+        text = dot_git.read_text(encoding="utf-8", errors="surrogateescape").strip()
+    except OSError:
+        text = ""
+    if text.startswith("gitdir: "):
+        target = Path(text[len("gitdir: ") :])
+        return target if target.is_absolute() else (Path(worktree) / target)
+    return Path(git.git_out(["rev-parse", "--absolute-git-dir"], cwd=worktree))
 
 
 def _apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None]) -> None:
@@ -207,6 +223,7 @@ def discover(
     taken: set[str] = set()
     checked_out: dict[str, str] = {}
     entries = list_worktrees(repo) if include_worktrees else []
+    result.main_path = entries[0].path if entries else None
     # git lists linked worktrees in directory order, which differs between file
     # systems; sort them by path (main first) so names and sides are stable.
     entries = entries[:1] + sorted(entries[1:], key=lambda e: e.path)
@@ -295,15 +312,30 @@ def _capture(
     scratch: git.Scratch,
     committed_only: bool,
     override: StateOverride | None,
+    head_tree: str | None,
 ) -> _State:
+    """The worktree's tree; the wrapper commit a merge needs is made only on demand
+    (`ensure_state_commit`), since most pairs never reach a merge."""
     tree = worktree_tree(entry, scratch, committed_only=committed_only, override=override)
-    head_tree = git.tree_of(entry.head, cwd=entry.path) if entry.head else None
-    dirty = tree != head_tree if head_tree else tree != _empty_tree(entry.path, scratch)
-    state_commit = entry.head
-    if dirty:
-        parents = [entry.head] if entry.head else []
-        state_commit = git.commit_tree(tree, parents, cwd=entry.path, scratch=scratch)
-    return tree, dirty, state_commit
+    dirty = tree != (head_tree or _empty_tree(entry.path, scratch))
+    return tree, dirty, None if dirty else entry.head
+
+
+def ensure_state_commit(participant: Participant, scratch: git.Scratch, cwd: str) -> str | None:
+    """A commit whose tree is the participant's state and whose parent is its HEAD."""
+    if participant.state_commit or not participant.dirty:
+        return participant.state_commit
+    parents = [participant.head] if participant.head else []
+    return git.commit_tree(participant.tree, parents, cwd=cwd, scratch=scratch)
+
+
+def _head_trees(entries: list[WorktreeEntry], cwd: Path) -> dict[str, str]:
+    """HEAD's tree for every worktree, in one git call."""
+    heads = sorted({e.head for e in entries if e.head})
+    if not heads:
+        return {}
+    out = git.git_out(["rev-parse", *(f"{h}^{{tree}}" for h in heads)], cwd=cwd)
+    return dict(zip(heads, out.splitlines(), strict=True))
 
 
 def _capture_all(
@@ -314,10 +346,18 @@ def _capture_all(
 ) -> list[_State | BaseException]:
     """Every worktree's state; git does the work, so threads run it in parallel."""
 
+    try:
+        head_trees = _head_trees(entries, scratch.repo.common_dir)
+    except GitError:
+        head_trees = {}
+
     def one(entry: WorktreeEntry) -> _State | BaseException:
         override = overrides.get(str(Path(entry.path).resolve()))
         try:
-            return _capture(entry, scratch, committed_only, override)
+            head_tree = head_trees.get(entry.head or "")
+            if entry.head and head_tree is None:
+                head_tree = git.tree_of(entry.head, cwd=entry.path)
+            return _capture(entry, scratch, committed_only, override, head_tree)
         except (GitError, OSError) as exc:
             return exc
 

@@ -43,6 +43,19 @@ class PairContext:
     def cwd(self) -> str:
         return str(self.repo.common_dir)
 
+    def state_commits(self) -> tuple[str | None, str | None]:
+        """Commits wrapping both sides' states (made once per state, on first use)."""
+        from driftcheck.participants import ensure_state_commit
+
+        made: dict[str, str | None] = self.services.setdefault("state_commits", {})
+        commits = []
+        for side in (self.pair.left, self.pair.right):
+            if side.tree not in made or side.head != made.get(side.tree + ":head"):
+                made[side.tree] = ensure_state_commit(side, self.scratch, self.cwd)
+                made[side.tree + ":head"] = side.head
+            commits.append(made[side.tree])
+        return commits[0], commits[1]
+
 
 Detector = Callable[[PairContext], Iterable[Finding]]
 

@@ -90,15 +90,14 @@ class _Judge:
         """The pair's merge simulation: the textual detector's, or run here once."""
         facts = self.context.facts
         if "merge_result" not in facts:
-            pair = self.context.pair
+            left_commit, right_commit = (
+                self.context.state_commits() if self.context.paths_meet else (None, None)
+            )
             if not self.context.paths_meet:
                 facts["merge_result"] = merge.MergeResult(tree="", clean=True, conflicts=[])
-            elif pair.left.state_commit and pair.right.state_commit:
+            elif left_commit and right_commit:
                 facts["merge_result"] = merge.simulate(
-                    pair.left.state_commit,
-                    pair.right.state_commit,
-                    cwd=self.context.cwd,
-                    scratch=self.context.scratch,
+                    left_commit, right_commit, cwd=self.context.cwd, scratch=self.context.scratch
                 )
             else:
                 return None

@@ -31,13 +31,12 @@ def detect(context: PairContext) -> Iterator[Finding]:
     if not context.paths_meet:
         return
     left, right = context.pair.left, context.pair.right
-    if not left.state_commit or not right.state_commit:
+    left_commit, right_commit = context.state_commits()
+    if not left_commit or not right_commit:
         return
-    result = merge.simulate(
-        left.state_commit, right.state_commit, cwd=context.cwd, scratch=context.scratch
-    )
+    result = merge.simulate(left_commit, right_commit, cwd=context.cwd, scratch=context.scratch)
     context.facts["merge_result"] = result
-    labels = {left.state_commit: left.name, right.state_commit: right.name}
+    labels = {left_commit: left.name, right_commit: right.name}
     for conflict in result.conflicts:
         finding = _finding(conflict, left.name, right.name, labels)
         added = _member_adds(context, conflict)
