@@ -13,7 +13,6 @@ import os
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from driftcheck.symbols import ModuleSymbols
@@ -119,6 +118,8 @@ def parse_many(items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_MIN_FILES or workers < 2:
         return [_parse_one(item) for item in items]
+    from concurrent.futures import ProcessPoolExecutor  # only cold runs pay for it
+
     try:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(_parse_one, items, chunksize=16))
