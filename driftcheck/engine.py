@@ -57,12 +57,8 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
             trunk=options.trunk,
             committed_only=options.committed_only,
         )
-        cache = open_cache(repo.common_dir, enabled=options.use_cache)
-        try:
-            pairs = list(itertools.combinations(found.participants, 2))
-            analysis = analyse_pairs(repo, scratch, pairs, options, progress, cache)
-        finally:
-            cache.close()
+        pairs = list(itertools.combinations(found.participants, 2))
+        analysis = analyse_with_cache(repo, scratch, pairs, options, progress)
     return build_result(repo, found, analysis, config, started)
 
 
@@ -97,6 +93,21 @@ def build_result(
         warnings=found.warnings,
         fail_on=config.fail_on,
     )
+
+
+def analyse_with_cache(
+    repo: git.RepoInfo,
+    scratch: git.Scratch,
+    pairs: list[tuple[Participant, Participant]],
+    options: ScanOptions,
+    progress: Progress | None = None,
+) -> PairAnalysis:
+    """`analyse_pairs` with the persistent cache open (unless --no-cache)."""
+    cache = open_cache(repo.common_dir, enabled=options.use_cache)
+    try:
+        return analyse_pairs(repo, scratch, pairs, options, progress, cache)
+    finally:
+        cache.close()
 
 
 def configured(findings: Iterable[Finding], config: Config) -> list[Finding]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from driftcheck import git
 from driftcheck.config import Config, load_config
-from driftcheck.engine import ScanOptions, analyse_pairs, build_result, configured
+from driftcheck.engine import ScanOptions, analyse_with_cache, build_result, configured
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.participants import StateOverride, discover
@@ -75,7 +75,7 @@ def judge(
             (p for p in found.participants if p.path and Path(p.path).resolve() == root), None
         )
         pairs = [(current, p) for p in found.participants if p is not current] if current else []
-        analysis = analyse_pairs(repo, scratch, pairs, options)
+        analysis = analyse_with_cache(repo, scratch, pairs, options)
     findings = configured(analysis.findings, config)
     if files is not None:
         findings = [f for f in findings if _mentions(f, set(files))]
