@@ -72,6 +72,9 @@ def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None)
         answer.stderr.append(_late(started))
     except DriftcheckError as exc:
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: {exc}"))
+    except OSError as exc:  # a path the system refuses (too long, unreadable, ...)
+        why = exc.strerror or str(exc)
+        answer.stderr.append(one_line(f"driftcheck: allowing the edit: {why}: {exc.filename}"))
     except Exception as exc:  # a driftcheck bug must never block an edit
         text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
         answer.stderr.append(one_line(text))

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _FILE = "cache.sqlite3"
 _BUSY_MS = 3000

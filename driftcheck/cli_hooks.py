@@ -100,16 +100,20 @@ def check(
     from driftcheck.judge import judge, relative_to_root, worktree_root
 
     absolute = path if path.is_absolute() else Path.cwd() / path
-    root = worktree_root(absolute)
-    if deleted:
-        content: bytes | None = None
-    elif content_file is not None:
-        content = content_file.read()
-    elif absolute.is_file():
-        content = absolute.read_bytes()
-    else:
-        raise UsageError(f"{path} does not exist; pass --content-file or --deleted")
-    judgement = judge(root, files={relative_to_root(absolute, root): content})
+    try:
+        root = worktree_root(absolute)
+        if deleted:
+            content: bytes | None = None
+        elif content_file is not None:
+            content = content_file.read()
+        elif absolute.is_file():
+            content = absolute.read_bytes()
+        else:
+            raise UsageError(f"{path} does not exist; pass --content-file or --deleted")
+        relative = relative_to_root(absolute, root)
+    except OSError as exc:  # a path the system refuses: too long, unreadable, ...
+        raise UsageError(f"cannot use {path}: {exc.strerror or exc}") from exc
+    judgement = judge(root, files={relative: content})
     if judgement.current is None:
         # "No findings" would be a lie: the proposed state was never compared.
         why = "; ".join(judgement.result.warnings) or "worktree not found"

@@ -54,7 +54,17 @@ def _current_text(path: Path) -> str:
 
 
 def _encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        # A lone surrogate from the JSON ("\ud800") that is no escaped byte: the
+        # agent's editor writes U+FFFD for it, so the proposal holds that too.
+        fixed = "".join("\ufffd" if _lone(c) else c for c in text)
+        return fixed.encode("utf-8", "surrogateescape")
+
+
+def _lone(char: str) -> bool:
+    return "\ud800" <= char <= "\udfff" and not "\udc80" <= char <= "\udcff"
 
 
 def apply_edit(text: str, old: str, new: str, *, replace_all: bool = False) -> str:

@@ -13,7 +13,7 @@ import os
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from driftcheck.symbols import ModuleSymbols
 
@@ -21,8 +21,7 @@ from driftcheck.symbols import ModuleSymbols
 PARALLEL_MIN_FILES = 48
 
 
-@dataclass(frozen=True)
-class FunctionPrint:
+class FunctionPrint(NamedTuple):
     qualname: str
     path: str
     line: int
@@ -50,59 +49,65 @@ def sketch(tokens: Sequence[str]) -> tuple[int, ...]:
     return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
-@dataclass(frozen=True)
-class FileSummary:
-    path: str
-    language: str
-    methods: tuple[str, ...]  # method names, once per defining class
-    functions: tuple[FunctionPrint, ...]
+# A file's summary as cached: plain tuples, which load several times faster than
+# dataclasses: (language, method names, function prints as plain tuples).
+FileSummary = tuple[str, tuple[str, ...], tuple[tuple[Any, ...], ...]]
 
 
 def summarize(table: ModuleSymbols) -> FileSummary:
     # Java overloads are told apart by arity (`total/2`); a call names `total`.
     methods = tuple(s.name.split("/", 1)[0] for s in table.symbols if s.kind == "method")
     functions = tuple(
-        FunctionPrint(
-            s.qualname, s.path, s.start_line, s.fingerprint, s.body_size, sketch(s.body_tokens)
-        )
+        (s.qualname, s.path, s.start_line, s.fingerprint, s.body_size, sketch(s.body_tokens))
         for s in table.symbols
         if s.kind in ("function", "method") and s.fingerprint
     )
-    return FileSummary(table.path, table.language, methods, functions)
+    return (table.language, methods, functions)
 
 
 class TreeIndex:
-    """Questions about a whole tree, answered from its files' summaries."""
+    """Questions about a whole tree, answered from its files' summaries. Method
+    counts are built at once (every call resolution asks); the body indexes only
+    when a duplicate question comes."""
 
     def __init__(self, summaries: Iterable[FileSummary]) -> None:
+        self.summaries = list(summaries)
+        self.files = len(self.summaries)
         self.method_definers: Counter[tuple[str, str]] = Counter()
         self.any_language: Counter[str] = Counter()
-        self.by_fingerprint: dict[str, list[FunctionPrint]] = defaultdict(list)
-        self.by_shingle: dict[int, list[FunctionPrint]] = defaultdict(list)
-        self.files = 0
-        for summary in summaries:
-            self.files += 1
-            self.method_definers.update((summary.language, m) for m in summary.methods)
-            self.any_language.update(summary.methods)
-            for function in summary.functions:
-                self.by_fingerprint[function.fingerprint].append(function)
-                for value in function.sketch:
-                    self.by_shingle[value].append(function)
+        for language, methods, _functions in self.summaries:
+            self.method_definers.update((language, m) for m in methods)
+            self.any_language.update(methods)
+        self._by_fingerprint: dict[str, list[tuple[Any, ...]]] | None = None
+        self._by_shingle: dict[int, list[tuple[Any, ...]]] = {}
 
     def definers(self, name: str, language: str | None = None) -> int:
         if language is None:
             return self.any_language.get(name, 0)
         return self.method_definers.get((language, name), 0)
 
+    def _bodies(self) -> dict[str, list[tuple[Any, ...]]]:
+        if self._by_fingerprint is None:
+            by_fingerprint: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
+            by_shingle: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+            for _language, _methods, functions in self.summaries:
+                for function in functions:
+                    by_fingerprint[function[3]].append(function)
+                    for value in function[5]:
+                        by_shingle[value].append(function)
+            self._by_fingerprint, self._by_shingle = by_fingerprint, by_shingle
+        return self._by_fingerprint
+
     def same_body(self, fingerprint: str) -> list[FunctionPrint]:
-        return list(self.by_fingerprint.get(fingerprint, ()))
+        return [FunctionPrint(*f) for f in self._bodies().get(fingerprint, ())]
 
     def similar(self, tokens: Sequence[str], *, shared: int = 3) -> list[FunctionPrint]:
         """Functions whose sketch shares at least `shared` values with `tokens`'."""
-        counts: Counter[FunctionPrint] = Counter()
+        self._bodies()
+        counts: Counter[tuple[Any, ...]] = Counter()
         for value in sketch(tokens):
-            counts.update(self.by_shingle.get(value, ()))
-        return [function for function, n in counts.items() if n >= shared]
+            counts.update(self._by_shingle.get(value, ()))
+        return [FunctionPrint(*f) for f, n in counts.items() if n >= shared]
 
 
 def _parse_one(item: tuple[str, bytes]) -> ModuleSymbols | None:

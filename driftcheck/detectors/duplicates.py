@@ -307,9 +307,7 @@ def _existing(
         gone = {c.qualname for c in side.changes if c.kind in ("removed", "renamed", "moved")}
         for symbol in adds:
             candidates = [
-                f
-                for f in _base_functions(context, semantics, side, symbol, minimum)
-                if f.qualname not in gone
+                f for f in _base_functions(semantics, symbol, minimum) if f.qualname not in gone
             ]
             reported.add((side.name, semantics.base_tree, symbol.qualname))
             match = _best_match(symbol, candidates, threshold)
@@ -340,45 +338,21 @@ def _existing(
             )
 
 
-def _base_functions(
-    context: PairContext, semantics: PairSemantics, side: Side, symbol: Symbol, minimum: int
-) -> list[Symbol]:
-    """Base functions `symbol` may repeat: from the whole-tree index (cheap once
-    cached), every function with the same normalised body or a sketch close to its
-    own; plus every function in the files around it: its own folder, the files this
-    side changed and the modules they import. Comparing token streams against a
-    whole large tree would cost seconds per added function."""
-    index = semantics.index
-    tree = semantics.base_tree
-    whole = index.tree_index(tree)
-    paths = {p.path for p in whole.same_body(symbol.fingerprint)}
-    paths |= {p.path for p in whole.similar(symbol.body_tokens)}
-    key = ("dc303-near", tree, side.name)
-    if key not in context.services:
-        context.services[key] = _neighbourhood(semantics, side)
-    paths |= context.services[key]
-    paths |= set(index.parsable_in_folder(tree, symbol.path.rpartition("/")[0]))
+def _base_functions(semantics: PairSemantics, symbol: Symbol, minimum: int) -> list[Symbol]:
+    """Base functions `symbol` may repeat, found in the whole-tree index (cheap once
+    cached): the same normalised body, or a sketch close enough to its own to be
+    worth a real comparison. Comparing token streams against every function of a
+    large tree would cost seconds per added function."""
+    whole = semantics.index.tree_index(semantics.base_tree)
+    candidates = whole.same_body(symbol.fingerprint) + whole.similar(symbol.body_tokens)
+    paths = sorted({c.path for c in candidates})
+    wanted = {c.qualname for c in candidates}
     return [
         s
-        for table in index.tables(tree, sorted(paths)).values()
+        for table in semantics.index.tables(semantics.base_tree, paths).values()
         for s in table.symbols
-        if s.kind in ("function", "method") and s.body_size >= minimum
+        if s.qualname in wanted and s.body_size >= minimum
     ][:_BASE_SCAN_LIMIT]
-
-
-def _neighbourhood(semantics: PairSemantics, side: Side) -> set[str]:
-    """Files this side changed, and the base files of the modules they import."""
-    modules = semantics.index.module_paths(semantics.base_tree)
-    paths = {p for p in side.changed if p in semantics.base_tables}
-    for table in side.tables.values():
-        for target in table.imports.values():
-            parts = target.split(".")
-            for cut in range(len(parts), 0, -1):
-                found = modules.get(".".join(parts[:cut]))
-                if found is not None:
-                    paths.add(found)
-                    break
-    return paths
 
 
 def _best_match(
