@@ -30,6 +30,8 @@ class ScanOptions:
     use_cache: bool = True
     only: frozenset[str] = field(default_factory=lambda: frozenset(KINDS))
     config: Config | None = None
+    # Pre-write judgement: only these files of the left (current) side are analysed.
+    focus: frozenset[str] | None = None
 
 
 def parse_kinds(value: str | None) -> frozenset[str]:
@@ -192,6 +194,7 @@ def analyse_pairs(
             paths_meet=meet,
             config=options.config,
             services=services,
+            focus=options.focus,
         )
         if not meet:
             # No merge simulation for this pair; semantic detectors may still look.

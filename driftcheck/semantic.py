@@ -151,6 +151,11 @@ def pair_semantics(context: PairContext) -> PairSemantics | None:
         return cached
     left_paths = _parsable(context.left_changes)
     right_paths = _parsable(context.right_changes)
+    if context.focus is not None:
+        # A proposed edit is judged on what it touches, not on the rest of its side,
+        # and against the other side's files that can meet it.
+        left_paths = {p: s for p, s in left_paths.items() if p in context.focus}
+        right_paths = _related(context, left_paths, right_paths)
     result = None
     if left_paths or right_paths:
         result = _build(context, left_paths, right_paths)
@@ -167,6 +172,48 @@ def _file_is_module(path: str) -> bool:
     removes its symbols (reported one by one), not the module."""
     frontend = frontend_for(path)
     return frontend is None or getattr(frontend, "file_is_module", True)
+
+
+def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]) -> dict[str, str]:
+    """The other side's changed files that can interact with the focus files: the
+    ones the focus files import, the ones whose text names a symbol or module the
+    focus files define or use (a cheap byte search instead of parsing them all),
+    and the ones whose cached summaries show a function alike to the focus's own."""
+    if not focus or not others:
+        return {}
+    index = symbol_index(context)
+    own = list(index.tables(context.pair.left.tree, focus).values())
+    own += index.tables(context.base_tree, focus).values()
+    imported = {target for table in own for target in table.imports.values()}
+    names = {s.name.split("/", 1)[0] for table in own for s in table.symbols}
+    # What the focus files use, too: a moved or renamed definition is found by name.
+    names |= {r.name or r.target.rpartition(".")[2] for table in own for r in table.references}
+    names |= {table.module.rpartition(".")[2] for table in own if table.module}
+    needles = [n.encode() for n in names if len(n) > 2]
+    keep: dict[str, str] = {}
+    modules = {p: (frontend_for(p) or _NO_FRONTEND).module_name(p) for p in others}
+    present = [p for p, s in others.items() if s != "D"]
+    contents = index.contents(context.pair.right.tree, present)
+    similar = index.similar_files(
+        context.pair.right.tree, present, [s for t in own for s in t.symbols], names
+    )
+    for path, status in others.items():
+        module = modules[path]
+        is_imported = any(t == module or t.startswith(module + ".") for t in imported)
+        text = contents.get(path, b"")
+        mentions = status != "D" and any(n in text for n in needles)
+        if is_imported or mentions or path in similar:
+            keep[path] = status
+    return keep
+
+
+class _NoFrontend:
+    @staticmethod
+    def module_name(path: str) -> str:
+        return path
+
+
+_NO_FRONTEND = _NoFrontend()
 
 
 def _build(

@@ -112,6 +112,33 @@ class SymbolIndex:
             )
         return self._tree_indexes[tree]
 
+    def similar_files(
+        self, tree: str, paths: Iterable[str], symbols: Iterable[Symbol], names: set[str]
+    ) -> set[str]:
+        """Which of `paths` define a function with one of `names`, or a body alike to
+        one of `symbols` (judged from cached summaries, without full parses)."""
+        blobs = self.blob_ids(tree, paths)
+        todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._summaries]
+        if todo:
+            self._summaries.update(self._load("summary", todo, summarize))
+        probe = TreeIndex(
+            [
+                self._summaries[oid, path]
+                for path, oid in blobs.items()
+                if (oid, path) in self._summaries
+            ]
+        )
+        found = {f.path for s in symbols for f in probe.same_body(s.fingerprint)}
+        found |= {f.path for s in symbols if s.body_tokens for f in probe.similar(s.body_tokens)}
+        found |= probe.paths_defining(names)
+        return found
+
+    def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
+        """Raw contents of `paths` in `tree` (one cat-file process)."""
+        blobs = self.blob_ids(tree, paths)
+        data = git.read_blobs(list(blobs.values()), cwd=self.cwd, env=self.env)
+        return {path: data.get(oid, b"") for path, oid in blobs.items()}
+
     def lines(self, tree: str, path: str) -> list[str]:
         """The text of `path` in `tree` as lines (empty when absent or binary), so a
         finding can quote what each side wrote."""

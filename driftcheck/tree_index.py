@@ -98,6 +98,15 @@ class TreeIndex:
             self._by_fingerprint, self._by_shingle = by_fingerprint, by_shingle
         return self._by_fingerprint
 
+    def paths_defining(self, names: set[str]) -> set[str]:
+        """Paths of functions or methods whose own name is in `names`."""
+        return {
+            function[1]
+            for _language, _methods, functions in self.summaries
+            for function in functions
+            if function[0].rpartition(".")[2].split("/", 1)[0] in names
+        }
+
     def same_body(self, fingerprint: str) -> list[FunctionPrint]:
         return [FunctionPrint(*f) for f in self._bodies().get(fingerprint, ())]
 

@@ -38,6 +38,8 @@ class PairContext:
     services: dict[str, Any] = field(default_factory=dict)
     # This pair's facts, shared by its detectors (merge result, semantics, ...).
     facts: dict[str, Any] = field(default_factory=dict)
+    # When judging a proposed edit: the left side's files worth analysing.
+    focus: frozenset[str] | None = None
 
     @property
     def cwd(self) -> str:

@@ -296,7 +296,9 @@ def _existing(
 ) -> Iterator[Finding]:
     """DC303: a side adds a function the base already has (reported once per side)."""
     reported: set[tuple[str, str, str]] = context.services.setdefault("dc303", set())
-    for side in (semantics.left, semantics.right):
+    # Judging a proposed edit, only what the edit adds is of interest.
+    sides = [semantics.left] if context.focus is not None else [semantics.left, semantics.right]
+    for side in sides:
         adds = [
             s for s in _added(side, minimum) if s.kind in ("function", "method") and not _is_test(s)
         ]
