@@ -95,7 +95,8 @@ class Cache:
 
     # -- values -------------------------------------------------------------------
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
-        wanted = list(dict.fromkeys(keys))
+        original = {_storable(k): k for k in keys}
+        wanted = list(original)
         found: dict[str, Any] = {}
         db = self._connect()
         if db is None or not wanted:
@@ -111,7 +112,7 @@ class Cache:
                 ).fetchall()
                 for key, blob in rows:
                     try:
-                        found[key] = pickle.loads(blob)
+                        found[original.get(key, key)] = pickle.loads(blob)
                     except Exception:  # a value that does not load is a miss
                         continue
         except sqlite3.DatabaseError as exc:
@@ -126,7 +127,9 @@ class Cache:
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Queued; written in one transaction by `flush()`."""
         try:
-            self._pending[namespace, key] = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            self._pending[namespace, _storable(key)] = pickle.dumps(
+                value, protocol=pickle.HIGHEST_PROTOCOL
+            )
         except Exception as exc:  # an unpicklable value is simply not cached
             self.errors.append(f"cache value skipped: {exc}")
 
@@ -222,6 +225,17 @@ class NoCache(Cache):
 
     def _connect(self) -> sqlite3.Connection | None:
         return None
+
+
+def _storable(key: str) -> str:
+    """Keys hold file paths, which may carry undecodable bytes as surrogates; SQLite
+    takes only valid UTF-8, so those are spelled out (the same way every time)."""
+    try:
+        key.encode("utf-8")
+        return key
+    except UnicodeEncodeError:
+        raw = key.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace")
 
 
 def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:

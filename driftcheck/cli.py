@@ -229,10 +229,27 @@ def cache_clear(repo: str) -> None:
     click.echo(f"driftcheck: removed {folder}", err=True)
 
 
+class Terminated(BaseException):
+    """SIGTERM: unwind like Ctrl-C, so temp folders and git children go too."""
+
+
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point with the one error handler every command shares."""
+    import signal
+    import threading
+
     args = sys.argv[1:] if argv is None else argv
-    code = _run(args)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    try:
+        code = _run(args)
+    finally:
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     # Hooks fail open: an agent hook never blocks by exit code (Claude Code reads
     # exit 2 as "block"), and the commit hook blocks only with a verdict (exit 1).
     if args[:1] == ["hook"]:
@@ -263,6 +280,9 @@ def _run(args: list[str]) -> int:
     except KeyboardInterrupt:
         click.echo("driftcheck: interrupted", err=True)
         return 130
+    except Terminated:
+        click.echo("driftcheck: terminated", err=True)
+        return 143
     except (DriftcheckError, Exception) as exc:
         if debug:
             traceback.print_exc()

@@ -10,11 +10,14 @@ Two rules keep the user's repository untouched:
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +57,9 @@ _SAFE_CONFIG = (
     "-c",
     "core.quotePath=false",
 )
+# ... and no hooks: writing a private index would run the repository's
+# post-index-change hook, where the user's own read-only git runs none.
+_NO_HOOKS = ("-c", f"core.hooksPath={os.devnull}")
 
 # Fixed identity for driftcheck's throwaway commits (they live only in a temp dir).
 _IDENTITY = {
@@ -91,26 +97,81 @@ def run_git(
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
     ok_codes: tuple[int, ...] = (0,),
+    user_hooks_path: bool = False,
 ) -> subprocess.CompletedProcess[bytes]:
-    """Run git with a clean environment; raise `GitError` on an unexpected exit code."""
-    cmd = ["git", *_SAFE_CONFIG, *args]
+    """Run git with a clean environment; raise `GitError` on an unexpected exit code.
+
+    `user_hooks_path` keeps the user's core.hooksPath, for asking where hooks live."""
+    cmd = ["git", *_SAFE_CONFIG, *(() if user_hooks_path else _NO_HOOKS), *args]
+    with _RUNNING.lock:
+        if _RUNNING.halted:
+            raise GitError(list(args), -1, "not started: driftcheck is stopping")
+        try:
+            # Its own process group: on a deadline or Ctrl-C, git goes together with
+            # whatever it started (a clean filter, a hook), never leaving strays.
+            child = subprocess.Popen(
+                cmd,
+                cwd=str(cwd),
+                env=clean_env(env),
+                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
+        except FileNotFoundError as exc:
+            raise UsageError("git is not installed or not on PATH") from exc
+        except NotADirectoryError as exc:
+            raise UsageError(f"not a directory: {cwd}") from exc
+        _RUNNING.children.add(child)
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=str(cwd),
-            env=clean_env(env),
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise UsageError("git is not installed or not on PATH") from exc
-    except NotADirectoryError as exc:
-        raise UsageError(f"not a directory: {cwd}") from exc
+        stdout, stderr = child.communicate(input)
+    except BaseException:
+        _kill(child)
+        raise
+    finally:
+        with _RUNNING.lock:
+            _RUNNING.children.discard(child)
+    proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     if proc.returncode not in ok_codes:
         raise GitError(list(args), proc.returncode, proc.stderr.decode("utf-8", "replace"))
     return proc
+
+
+class _Running:
+    """The git processes this process started and is still waiting for."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.children: set[subprocess.Popen[bytes]] = set()
+        self.halted = 0
+
+
+_RUNNING = _Running()
+
+
+def _kill(child: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(OSError):
+        os.killpg(child.pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        child.kill()
+    child.wait()
+
+
+@contextlib.contextmanager
+def stopping() -> Iterator[None]:
+    """While inside, no git starts and every running one is killed with its children:
+    worker threads still in git calls give up at once (a deadline, Ctrl-C)."""
+    with _RUNNING.lock:
+        _RUNNING.halted += 1
+        children = list(_RUNNING.children)
+    try:
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.killpg(child.pid, signal.SIGKILL)
+        yield
+    finally:
+        with _RUNNING.lock:
+            _RUNNING.halted -= 1
 
 
 def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:

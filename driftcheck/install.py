@@ -108,8 +108,9 @@ def plan_claude(root: Path) -> Planned:
 
 def hooks_dir(root: Path) -> Path:
     """The hooks folder every worktree shares; honours core.hooksPath."""
-    out = git.git_out(["rev-parse", "--path-format=absolute", "--git-path", "hooks"], cwd=root)
-    return Path(out)
+    args = ["rev-parse", "--path-format=absolute", "--git-path", "hooks"]
+    out = git.run_git(args, cwd=root, user_hooks_path=True).stdout
+    return Path(out.decode("utf-8", "surrogateescape").rstrip("\n"))
 
 
 def shim_text(chained: Path | None) -> str:

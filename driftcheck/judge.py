@@ -40,7 +40,9 @@ def worktree_root(path: Path) -> Path:
 
 
 def relative_to_root(path: Path, root: Path) -> str:
-    resolved = path.resolve() if path.exists() else path.parent.resolve() / path.name
+    # resolve() follows symlinks even when their target does not exist yet: writing
+    # through a dangling link creates the target, which may be outside the repository.
+    resolved = path.resolve()
     try:
         return resolved.relative_to(root).as_posix()
     except ValueError as exc:
@@ -62,7 +64,8 @@ def judge(
     config = load_config(root)
     override = StateOverride(files=dict(files or {}), staged_index=staged_index)
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
-    options = replace(options, ref_patterns=ref_patterns)
+    focus = frozenset(files) if files is not None else None
+    options = replace(options, ref_patterns=ref_patterns, focus=focus)
     with git.Scratch(repo) as scratch:
         found = discover(
             repo,

@@ -250,12 +250,7 @@ def _map_blocks(
         start = len(resolved)
         resolved += sides[side]
         spans.append((start, len(resolved)))
-    matcher = difflib.SequenceMatcher(None, resolved, target, autojunk=False)
-    to_target: dict[int, int] = {}
-    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                to_target[i1 + k] = j1 + k
+    to_target = _line_map(resolved, target)
     ranges: list[tuple[int, int] | None] = []
     for start, end in spans:
         if start == end:
@@ -268,3 +263,33 @@ def _map_blocks(
         else:
             ranges.append((first + 1, last + 1))
     return ranges
+
+
+# Above this many line pairs, difflib's exact matching (quadratic on files with many
+# repeated lines, such as blank ones) gives way to its faster heuristic.
+_EXACT_MATCH_BUDGET = 4_000_000
+
+
+def _line_map(old: list[bytes], new: list[bytes]) -> dict[int, int]:
+    """Line index in `old` -> the same line's index in `new`, for lines both share.
+
+    A merge result differs from a side only where the other side's clean hunks went,
+    so the common prefix and suffix are matched directly and difflib sees the rest.
+    """
+    head, tail = 0, 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    mapping = {k: k for k in range(head)}
+    mapping.update({len(old) - 1 - k: len(new) - 1 - k for k in range(tail)})
+    middle_old, middle_new = old[head : len(old) - tail], new[head : len(new) - tail]
+    if middle_old and middle_new:
+        exact = len(middle_old) * len(middle_new) <= _EXACT_MATCH_BUDGET
+        matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=not exact)
+        for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
+            if tag == "equal":
+                for k in range(i2 - i1):
+                    mapping[head + i1 + k] = head + j1 + k
+    return mapping

@@ -366,8 +366,13 @@ def _capture_all(
     pool = ThreadPoolExecutor(max_workers=min(4, (os.cpu_count() or 2) * 2))
     try:
         return list(pool.map(one, entries))
+    except BaseException:
+        # A deadline or Ctrl-C: queued work is dropped and running git calls are
+        # killed, so the workers end now instead of when git would have.
+        with git.stopping():
+            pool.shutdown(wait=True, cancel_futures=True)
+        raise
     finally:
-        # On a deadline, queued work is dropped and running git calls finish.
         pool.shutdown(wait=True, cancel_futures=True)
 
 

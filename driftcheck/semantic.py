@@ -189,7 +189,7 @@ def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]
     # What the focus files use, too: a moved or renamed definition is found by name.
     names |= {r.name or r.target.rpartition(".")[2] for table in own for r in table.references}
     names |= {table.module.rpartition(".")[2] for table in own if table.module}
-    needles = [n.encode() for n in names if len(n) > 2]
+    needles = [n.encode("utf-8", "surrogateescape") for n in names if len(n) > 2]
     keep: dict[str, str] = {}
     modules = {p: (frontend_for(p) or _NO_FRONTEND).module_name(p) for p in others}
     present = [p for p, s in others.items() if s != "D"]

@@ -125,7 +125,8 @@ def artifact_uri(path: str) -> str:
     posix = path.replace("\\", "/")
     while posix.startswith("./"):
         posix = posix[2:]
-    return quote(posix.lstrip("/"), safe="/")
+    # A path that is not UTF-8 (surrogate-escaped bytes) is percent-encoded byte by byte.
+    return quote(posix.lstrip("/").encode("utf-8", "surrogateescape"), safe="/")
 
 
 def fingerprints(findings: list[Finding]) -> list[str]:
@@ -160,7 +161,7 @@ def fingerprint(finding: Finding, occurrence: int = 1) -> str:
         *sorted(set(finding.participants)),
     ]
     # NUL cannot occur in paths or names, so joined parts cannot collide.
-    digest = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
     if occurrence > 1:
         # Hashing the digest again keeps these apart from every plain recipe's input.
         digest = hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()
