@@ -274,3 +274,23 @@ def test_refs_and_trunk_cannot_smuggle_options(workspace: Path, tmp_path: Path) 
         result = run_cli("scan", *args, cwd=repo)
         assert result.code in (0, 2) and "Traceback" not in result.stderr, (args, result.stderr)
     assert not target.exists()
+
+
+def test_worktree_text_cannot_drive_the_terminal(workspace: Path) -> None:
+    """File names and lines from a worktree reach the text report and the commit hook's
+    message with their control characters escaped (as git quotes paths)."""
+    name = "docs/\x1b]0;pwned\x07title\x1b[2J.md"
+    evil = "\x1b]52;c;cHduZWQ=\x07 clipboard \x1b[1A\r overwrite \x9b2J\n"
+    repo = init_repo(workspace / "repo", {name: "base\n"})
+    a = add_worktree(repo, "a")
+    write(a, {name: "base\n" + evil})
+    commit_all(a, "a")
+    agent = add_worktree(repo, "agent")
+    write(agent, {name: "base\nagent " + evil})
+    git("add", "-A", cwd=agent)
+    outputs = [run_main("scan", "--color", color, cwd=repo).stdout for color in ("never", "always")]
+    outputs.append(run_main("hook", "pre-commit", cwd=agent).stderr)
+    for text in outputs:
+        assert "title" in text or "clipboard" in text
+        assert "\x1b]" not in text and "\x07" not in text and "\x9b" not in text, repr(text)
+        assert "\x1b[2J" not in text and "\x1b[1A" not in text and "\r" not in text, repr(text)

@@ -11,6 +11,7 @@ the summary words), kept here so text and Markdown cannot disagree about them.
 from __future__ import annotations
 
 import importlib
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -67,6 +68,25 @@ def render(result: ScanResult, fmt: str, *, color: bool) -> str:
 
 
 # --- shared facts -----------------------------------------------------------------
+
+
+# Control characters other than newline and tab, except driftcheck's own colour codes:
+# a file name or a line of code from a worktree must not drive the user's terminal
+# (move the cursor, rewrite lines, set the title or the clipboard).
+_CONTROL = re.compile(r"\x1b\[[0-9;]*m|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str, *, own_colors: bool = False) -> str:
+    """`text` with control characters shown as escapes (`\x1b`), as git quotes them;
+    with `own_colors`, plain colour codes (the reporter's own) are kept."""
+
+    def shown(match: re.Match[str]) -> str:
+        found = match.group()
+        if len(found) > 1:
+            return found if own_colors else "\\x1b" + found[1:]
+        return f"\\x{ord(found):02x}"
+
+    return _CONTROL.sub(shown, text)
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

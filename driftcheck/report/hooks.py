@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from driftcheck.model import Finding, Severity
+from driftcheck.report import terminal_safe
 
 CONTEXT_LIMIT = 10_000
 _HUNK_LINES = 25
@@ -100,4 +101,4 @@ def concise(findings: Sequence[Finding], current: str | None) -> str:
             f"  {finding.severity.value:<7} {finding.code} {where}  {finding.message}"
             + (f"  [with {others}]" if others else "")
         )
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))

@@ -19,6 +19,7 @@ from driftcheck.report import (
     pair_matrix,
     pairs_without_merge_base,
     run_facts,
+    terminal_safe,
 )
 
 # Names longer than this make the matrix number its columns instead.
@@ -77,7 +78,8 @@ def render(result: ScanResult, *, color: bool = False) -> str:
     for names, findings in group_by_participants(result):
         sections.append(_group(result, names, findings, paint))
     sections.extend(_trailer(result, paint))
-    return "\n\n".join("\n".join(lines) for lines in sections)
+    text = "\n\n".join("\n".join(lines) for lines in sections)
+    return terminal_safe(text, own_colors=color)
 
 
 # --- matrix -----------------------------------------------------------------------
