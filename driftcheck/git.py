@@ -180,12 +180,6 @@ def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | No
     return out.decode("utf-8", "surrogateescape").rstrip("\n")
 
 
-def git_version() -> tuple[int, ...]:
-    out = run_git(["version"], cwd=".").stdout.decode()
-    digits = out.split()[2].split(".")
-    return tuple(int(d) for d in digits[:3] if d.isdigit())
-
-
 @dataclass(frozen=True)
 class RepoInfo:
     """Where a repository's pieces live, as absolute paths."""
@@ -406,28 +400,3 @@ def ls_tree(
         if otype == "blob" and mode in ("100644", "100755"):
             listing[path] = oid
     return listing
-
-
-def grep_count(
-    tree: str,
-    pattern: str,
-    pathspecs: Sequence[str],
-    *,
-    cwd: str | Path,
-    env: Mapping[str, str] | None = None,
-) -> dict[str, int]:
-    """path -> number of lines matching the extended regex `pattern` in `tree`."""
-    proc = run_git(
-        ["grep", "-c", "-E", "-I", "-e", pattern, tree, "--", *pathspecs],
-        cwd=cwd,
-        env=env,
-        ok_codes=(0, 1),
-    )
-    counts: dict[str, int] = {}
-    prefix = tree + ":"
-    for line in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
-        line = line.removeprefix(prefix)
-        path, _, count = line.rpartition(":")
-        if count.isdigit():
-            counts[path] = int(count)
-    return counts

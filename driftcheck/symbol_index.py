@@ -54,11 +54,6 @@ class SymbolIndex:
         """Symbol tables of `paths` in `tree` (files without a frontend are left out)."""
         return self._tables_for(self.blob_ids(tree, paths))
 
-    def whole_tree(self, tree: str) -> dict[str, ModuleSymbols]:
-        """Tables for every parsable file in `tree`."""
-        listing = {p: o for p, o in self._listing(tree).items() if frontend_for(p) is not None}
-        return self._tables_for(listing)
-
     def _tables_for(self, blobs: Mapping[str, str]) -> dict[str, ModuleSymbols]:
         todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._by_blob]
         if todo:
@@ -157,10 +152,6 @@ class SymbolIndex:
         more = [f"… {len(body) - limit} more lines"] if len(body) > limit else []
         return textwrap.dedent("\n".join(body[:limit])) + "".join("\n" + m for m in more)
 
-    def parse_content(self, path: str, content: bytes) -> ModuleSymbols | None:
-        """Parse content that is not (yet) in any tree, e.g. a proposed edit."""
-        return self._parse(path, content)
-
     def _parse(self, path: str, content: bytes) -> ModuleSymbols | None:
         frontend = frontend_for(path)
         if frontend is None:
@@ -179,14 +170,6 @@ class SymbolIndex:
         if tree not in self._listings:
             self._listings[tree] = git.ls_tree(tree, cwd=self.cwd, env=self.env)
         return self._listings[tree]
-
-    def parsable_in_folder(self, tree: str, folder: str) -> list[str]:
-        """Parsable files directly in `folder` ("" is the top) of `tree`."""
-        return [
-            path
-            for path in self._listing(tree)
-            if path.rpartition("/")[0] == folder and frontend_for(path) is not None
-        ]
 
     def module_paths(self, tree: str) -> dict[str, str]:
         """Module name -> path for every parsable file in `tree`, as each file's
