@@ -17,6 +17,7 @@ from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
 from driftcheck.model import DUPLICATE, KINDS, Finding, Pair, Participant, ScanResult
 from driftcheck.participants import Discovery, discover
+from driftcheck.symbol_index import SymbolIndex
 
 Progress = Callable[[int, int, str], None]
 
@@ -170,6 +171,31 @@ def analyse_pairs(
             diffs[base_tree, tree] = found
         return diffs[base_tree, tree]
 
+    if options.focus is None and _semantic_selected(options):
+        services["symbol_index"] = _prefetched(pairs, bases, diff, options, scratch, cache, cwd)
+    try:
+        _analyse_each(
+            repo, scratch, pairs, options, progress, result, bases, diff, services, selected
+        )
+    finally:
+        index = services.get("symbol_index")
+        if index is not None:
+            index.close()
+    return result
+
+
+def _analyse_each(
+    repo: git.RepoInfo,
+    scratch: git.Scratch,
+    pairs: list[tuple[Participant, Participant]],
+    options: ScanOptions,
+    progress: Progress | None,
+    result: PairAnalysis,
+    bases: dict[str, tuple[str, str]],
+    diff: Callable[[str, str], dict[str, str]],
+    services: dict[str, Any],
+    selected: list[tuple[str, Any]],
+) -> None:
     for index, (left, right) in enumerate(pairs):
         if progress:
             progress(index, len(pairs), f"{left.name} ↔ {right.name}")
@@ -211,7 +237,37 @@ def analyse_pairs(
             result.findings.extend(detector(context))
     if progress:
         progress(len(pairs), len(pairs), "done")
-    return result
+
+
+def _prefetched(
+    pairs: list[tuple[Participant, Participant]],
+    bases: dict[str, tuple[str, str]],
+    diff: Callable[[str, str], dict[str, str]],
+    options: ScanOptions,
+    scratch: git.Scratch,
+    cache: Cache,
+    cwd: str,
+) -> SymbolIndex:
+    """A symbol index holding every changed file the pairs will analyse, parsed in
+    one parallel batch: a cold scan would otherwise parse them pair by pair."""
+    wanted: dict[str, set[str]] = {}
+    for left, right in pairs:
+        found = bases.get(_pair_key(left, right))
+        if found is None:
+            continue
+        base_tree = found[1]
+        left_changes, right_changes = diff(base_tree, left.tree), diff(base_tree, right.tree)
+        if not (
+            paths_can_meet(left_changes, right_changes)
+            or _semantic_possible(left_changes, right_changes, options)
+        ):
+            continue
+        for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
+            wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
+            wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
+    index = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
+    index.prefetch(wanted)
+    return index
 
 
 def _pair_key(left: Participant, right: Participant) -> str:

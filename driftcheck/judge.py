@@ -98,6 +98,8 @@ def _detail_paths(value: object) -> Iterable[str]:
         for key, item in value.items():
             if key in ("path", "removed_path") and isinstance(item, str):
                 yield item
+            elif key == "related_paths" and isinstance(item, list):
+                yield from (p for p in item if isinstance(p, str))
             else:
                 yield from _detail_paths(item)
     elif isinstance(value, list | tuple):

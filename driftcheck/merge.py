@@ -55,6 +55,8 @@ class FileConflict:
     hunks: list[Hunk] = field(default_factory=list)
     left_text: list[bytes] = field(default_factory=list)
     right_text: list[bytes] = field(default_factory=list)
+    # other paths git's messages name with this one (a rename's source, say)
+    related_paths: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -113,6 +115,8 @@ def parse_merge_tree(out: bytes, *, clean: bool) -> MergeResult:
                 entry = conflicts.setdefault(path, FileConflict(path=path, conflict_type="other"))
                 entry.messages.append(message)
                 types.setdefault(path, set()).add(ctype)
+                named = entry.related_paths
+                named += [p for p in paths if p != path and p not in named]
     for path, entry in conflicts.items():
         found = types.get(path, set())
         entry.conflict_type = next((t for t in _TYPE_PRIORITY if t in found), None) or (
@@ -270,11 +274,15 @@ def _map_blocks(
 _EXACT_MATCH_BUDGET = 4_000_000
 
 
-def _line_map(old: list[bytes], new: list[bytes]) -> dict[int, int]:
-    """Line index in `old` -> the same line's index in `new`, for lines both share.
+def line_opcodes(
+    old: list[bytes], new: list[bytes], *, exact: bool = False
+) -> list[tuple[str, int, int, int, int]] | None:
+    """difflib opcodes turning `old` into `new`, in their own line numbers.
 
-    A merge result differs from a side only where the other side's clean hunks went,
-    so the common prefix and suffix are matched directly and difflib sees the rest.
+    The common prefix and suffix are matched directly and difflib sees only the
+    rest: exact matching is quadratic on files with many repeated (blank) lines.
+    Past a budget, difflib's faster heuristic is used, or with `exact` None is
+    returned (the caller cannot afford an answer it would have to trust).
     """
     head, tail = 0, 0
     limit = min(len(old), len(new))
@@ -282,14 +290,29 @@ def _line_map(old: list[bytes], new: list[bytes]) -> dict[int, int]:
         head += 1
     while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
         tail += 1
-    mapping = {k: k for k in range(head)}
-    mapping.update({len(old) - 1 - k: len(new) - 1 - k for k in range(tail)})
     middle_old, middle_new = old[head : len(old) - tail], new[head : len(new) - tail]
-    if middle_old and middle_new:
-        exact = len(middle_old) * len(middle_new) <= _EXACT_MATCH_BUDGET
-        matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=not exact)
-        for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
-            if tag == "equal":
-                for k in range(i2 - i1):
-                    mapping[head + i1 + k] = head + j1 + k
+    small = len(middle_old) * len(middle_new) <= _EXACT_MATCH_BUDGET
+    if exact and not small:
+        return None
+    codes: list[tuple[str, int, int, int, int]] = []
+    if head:
+        codes.append(("equal", 0, head, 0, head))
+    if middle_old or middle_new:
+        matcher = difflib.SequenceMatcher(None, middle_old, middle_new, autojunk=not small)
+        codes += [
+            (tag, head + i1, head + i2, head + j1, head + j2)
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        ]
+    if tail:
+        codes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return codes
+
+
+def _line_map(old: list[bytes], new: list[bytes]) -> dict[int, int]:
+    """Line index in `old` -> the same line's index in `new`, for lines both share."""
+    mapping: dict[int, int] = {}
+    for tag, i1, i2, j1, _j2 in line_opcodes(old, new) or []:
+        if tag == "equal":
+            for k in range(i2 - i1):
+                mapping[i1 + k] = j1 + k
     return mapping

@@ -175,34 +175,50 @@ def _file_is_module(path: str) -> bool:
 
 
 def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]) -> dict[str, str]:
-    """The other side's changed files that can interact with the focus files: the
-    ones the focus files import, the ones whose text names a symbol or module the
-    focus files define or use (a cheap byte search instead of parsing them all),
-    and the ones whose cached summaries show a function alike to the focus's own."""
+    """The other side's changed files that can interact with the focus files.
+
+    Drift needs a change on one side and a new use on the other, or two changes to
+    one thing. So the other side's file is kept when it is one of the focus files,
+    when the focus files import it, when its text (at the base or now) names
+    something the focus files changed or newly use (a byte search instead of a
+    parse), or when its cached summary shows a function alike to one the focus
+    files added or edited.
+    """
     if not focus or not others:
         return {}
     index = symbol_index(context)
-    own = list(index.tables(context.pair.left.tree, focus).values())
-    own += index.tables(context.base_tree, focus).values()
-    imported = {target for table in own for target in table.imports.values()}
-    names = {s.name.split("/", 1)[0] for table in own for s in table.symbols}
-    # What the focus files use, too: a moved or renamed definition is found by name.
-    names |= {r.name or r.target.rpartition(".")[2] for table in own for r in table.references}
-    names |= {table.module.rpartition(".")[2] for table in own if table.module}
+    base_tables = index.tables(context.base_tree, focus)
+    changes, new_references = _side_facts(context, index, context.pair.left, focus, base_tables)
+    own = index.tables(context.pair.left.tree, [p for p, s in focus.items() if s != "D"])
+    imported = {t for table in own.values() for t in table.imports.values()}
+    names = {r.name or r.target.rpartition(".")[2] for _path, r in new_references}
+    edited: list[Symbol] = []
+    for change in changes:
+        for symbol in (change.before, change.after):
+            if symbol is not None:
+                names.add(symbol.name.split("/", 1)[0])
+        if change.new_qualname:
+            names.add(change.new_qualname.rpartition(".")[2])
+        if change.after is not None:
+            edited.append(change.after)
+    # A deleted file takes its module with it: uses of the module name it.
+    names |= {
+        t.module.rpartition(".")[2]
+        for p, t in base_tables.items()
+        if t.module and (focus.get(p) == "D" or p not in own)
+    }
     needles = [n.encode("utf-8", "surrogateescape") for n in names if len(n) > 2]
-    keep: dict[str, str] = {}
     modules = {p: (frontend_for(p) or _NO_FRONTEND).module_name(p) for p in others}
     present = [p for p, s in others.items() if s != "D"]
-    contents = index.contents(context.pair.right.tree, present)
-    similar = index.similar_files(
-        context.pair.right.tree, present, [s for t in own for s in t.symbols], names
-    )
+    texts = [index.contents(context.pair.right.tree, present)]
+    texts.append(index.contents(context.base_tree, [p for p, s in others.items() if s != "A"]))
+    similar = index.similar_files(context.pair.right.tree, present, edited, names)
+    keep: dict[str, str] = {}
     for path, status in others.items():
         module = modules[path]
         is_imported = any(t == module or t.startswith(module + ".") for t in imported)
-        text = contents.get(path, b"")
-        mentions = status != "D" and any(n in text for n in needles)
-        if is_imported or mentions or path in similar:
+        mentions = needles and any(n in t.get(path, b"") for t in texts for n in needles)
+        if path in focus or is_imported or mentions or path in similar:
             keep[path] = status
     return keep
 
@@ -227,13 +243,7 @@ def _build(
         (context.pair.right, right_paths),
     ):
         tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
-        before = {p: base_tables[p] for p in paths if p in base_tables}
-        # A participant meets the same merge base in many pairs: classify it once.
-        cache = context.services.setdefault("side_changes", {})
-        key = (context.base_tree, participant.tree)
-        if key not in cache:
-            cache[key] = (classify_changes(before, tables), _new_references(before, tables))
-        changes, new_references = cache[key]
+        changes, new_references = _side_facts(context, index, participant, paths, base_tables)
         sides.append(
             Side(
                 participant=participant,
@@ -263,6 +273,25 @@ def _build(
         index=index,
         base_tree=context.base_tree,
     )
+
+
+def _side_facts(
+    context: PairContext,
+    index: SymbolIndex,
+    participant: Participant,
+    paths: Mapping[str, str],
+    base_tables: Mapping[str, ModuleSymbols],
+) -> tuple[list[SymbolChange], list[tuple[str, Reference]]]:
+    """A side's symbol changes and new references in `paths`. A participant meets
+    the same merge base in many pairs: classify it once."""
+    cache = context.services.setdefault("side_changes", {})
+    key = (context.base_tree, participant.tree, frozenset(paths.items()))
+    if key not in cache:
+        tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
+        before = {p: base_tables[p] for p in paths if p in base_tables}
+        cache[key] = (classify_changes(before, tables), _new_references(before, tables))
+    found: tuple[list[SymbolChange], list[tuple[str, Reference]]] = cache[key]
+    return found
 
 
 def _reference_key(ref: Reference) -> tuple[object, ...]:

@@ -8,16 +8,14 @@ read goes through the scratch environment.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
-from typing import TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from driftcheck import git
 from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.symbols import ModuleSymbols, Symbol
-from driftcheck.tree_index import FileSummary, TreeIndex, parse_many, summarize
-
-T = TypeVar("T")
+from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
@@ -35,7 +33,11 @@ class SymbolIndex:
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
         self._texts: dict[str, list[str]] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
-        self.parsed = 0
+        self._parser = Parser()
+
+    def close(self) -> None:
+        """Stop the parsing processes, if a cold run started any."""
+        self._parser.close()
 
     def blob_ids(self, tree: str, paths: Iterable[str]) -> dict[str, str]:
         wanted = [p for p in paths if frontend_for(p) is not None]
@@ -54,45 +56,58 @@ class SymbolIndex:
         """Symbol tables of `paths` in `tree` (files without a frontend are left out)."""
         return self._tables_for(self.blob_ids(tree, paths))
 
+    def prefetch(self, wanted: Mapping[str, Iterable[str]]) -> None:
+        """Parse (or load) `paths` of many trees at once: tree -> paths. A cold scan
+        then parses every changed file in one parallel batch, not pair by pair."""
+        todo = {
+            (oid, path)
+            for tree, paths in wanted.items()
+            for path, oid in self.blob_ids(tree, paths).items()
+            if (oid, path) not in self._by_blob
+        }
+        if todo:
+            self._by_blob.update(self._load("symbols", sorted(todo)))
+
     def _tables_for(self, blobs: Mapping[str, str]) -> dict[str, ModuleSymbols]:
         todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._by_blob]
         if todo:
-            self._by_blob.update(self._load("symbols", todo, lambda table: table))
+            self._by_blob.update(self._load("symbols", todo))
         return {
             path: self._by_blob[oid, path]
             for path, oid in blobs.items()
             if (oid, path) in self._by_blob
         }
 
-    def _load(
-        self, namespace: str, todo: list[tuple[str, str]], derive: Callable[[ModuleSymbols], T]
-    ) -> dict[tuple[str, str], T]:
-        """Values derived from parsing blobs: from the cache when there, else parsed
-        (in parallel when many) and cached. Keys name the parser version, so an
-        upgraded frontend never reads an old parse."""
+    def _load(self, namespace: str, todo: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Symbol tables ("symbols") or whole-tree summaries ("summary") of blobs: from
+        the cache when there, else parsed (in parallel when many) and cached. Keys
+        name the parser version, so an upgraded frontend never reads an old parse."""
         keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
         found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
         missing = [item for item in todo if item not in found]
         for start in range(0, len(missing), 512):
             batch = missing[start : start + 512]
             contents = git.read_blobs([oid for oid, _ in batch], cwd=self.cwd, env=self.env)
-            tables = self._parse_batch([(path, contents.get(oid, b"")) for oid, path in batch])
-            for (oid, path), table in zip(batch, tables, strict=True):
-                if table is None:
+            items = [(path, contents.get(oid, b"")) for oid, path in batch]
+            values = self._parse_batch(items, summaries=namespace == "summary")
+            for (oid, path), value in zip(batch, values, strict=True):
+                if value is None:
                     continue
-                value = derive(table)
                 found[oid, path] = value
                 self.cache.put(namespace, _cache_key(oid, path), value)
         return found
 
-    def _parse_batch(self, items: list[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
+    def _parse_batch(self, items: list[tuple[str, bytes]], *, summaries: bool) -> list[Any]:
         small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
-        parsed = iter(parse_many(small))
-        self.parsed += len(items)
-        return [
-            next(parsed) if len(content) <= MAX_PARSE_BYTES else self._parse(path, content)
-            for path, content in items
-        ]
+        parsed = iter(self._parser.summaries(small) if summaries else self._parser.tables(small))
+        out: list[Any] = []
+        for path, content in items:
+            if len(content) <= MAX_PARSE_BYTES:
+                out.append(next(parsed))
+                continue
+            table = self._parse(path, content)
+            out.append(summarize(table) if summaries and table is not None else table)
+        return out
 
     def tree_index(self, tree: str) -> TreeIndex:
         """Method names and function fingerprints of every parsable file in `tree`."""
@@ -101,7 +116,7 @@ class SymbolIndex:
             # Trees of one repository share most blobs: load each summary once.
             todo = [item for item in wanted if item not in self._summaries]
             if todo:
-                self._summaries.update(self._load("summary", todo, summarize))
+                self._summaries.update(self._load("summary", todo))
             self._tree_indexes[tree] = TreeIndex(
                 self._summaries[item] for item in wanted if item in self._summaries
             )
@@ -115,7 +130,7 @@ class SymbolIndex:
         blobs = self.blob_ids(tree, paths)
         todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._summaries]
         if todo:
-            self._summaries.update(self._load("summary", todo, summarize))
+            self._summaries.update(self._load("summary", todo))
         probe = TreeIndex(
             [
                 self._summaries[oid, path]
@@ -123,10 +138,7 @@ class SymbolIndex:
                 if (oid, path) in self._summaries
             ]
         )
-        found = {f.path for s in symbols for f in probe.same_body(s.fingerprint)}
-        found |= {f.path for s in symbols if s.body_tokens for f in probe.similar(s.body_tokens)}
-        found |= probe.paths_defining(names)
-        return found
+        return probe.paths_alike(symbols) | probe.paths_defining(names)
 
     def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
         """Raw contents of `paths` in `tree` (one cat-file process)."""
@@ -156,7 +168,6 @@ class SymbolIndex:
         frontend = frontend_for(path)
         if frontend is None:
             return None
-        self.parsed += 1
         if len(content) > MAX_PARSE_BYTES:
             return ModuleSymbols(
                 path=path,

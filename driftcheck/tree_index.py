@@ -80,6 +80,7 @@ class TreeIndex:
             self.any_language.update(methods)
         self._by_fingerprint: dict[str, list[tuple[Any, ...]]] | None = None
         self._by_shingle: dict[int, list[tuple[Any, ...]]] = {}
+        self._by_shingle_path: dict[int, dict[str, list[tuple[Any, ...]]]] | None = None
 
     def definers(self, name: str, language: str | None = None) -> int:
         if language is None:
@@ -107,6 +108,34 @@ class TreeIndex:
             if function[0].rpartition(".")[2].split("/", 1)[0] in names
         }
 
+    def paths_alike(self, symbols: Iterable[Any], *, shared: int = 3) -> set[str]:
+        """Paths holding a function with the same body as one of `symbols`, or a
+        sketch sharing `shared` values with one. Only paths are wanted, so equal
+        sketches are asked once and a path, once found, is not looked at again:
+        a minified bundle of a thousand alike functions stays linear."""
+        bodies = self._bodies()
+        found = {f[1] for fp in {s.fingerprint for s in symbols} for f in bodies.get(fp, ())}
+        by_path = self._shingle_paths()
+        for shape in {sketch(s.body_tokens) for s in symbols if s.body_tokens}:
+            counts: Counter[tuple[Any, ...]] = Counter()
+            for value in shape:
+                for path, functions in by_path.get(value, {}).items():
+                    if path not in found:
+                        counts.update(functions)
+            found |= {f[1] for f, n in counts.items() if n >= shared}
+        return found
+
+    def _shingle_paths(self) -> dict[int, dict[str, list[tuple[Any, ...]]]]:
+        if self._by_shingle_path is None:
+            self._bodies()
+            grouped: dict[int, dict[str, list[tuple[Any, ...]]]] = {}
+            for value, functions in self._by_shingle.items():
+                per_path = grouped.setdefault(value, {})
+                for function in functions:
+                    per_path.setdefault(function[1], []).append(function)
+            self._by_shingle_path = grouped
+        return self._by_shingle_path
+
     def same_body(self, fingerprint: str) -> list[FunctionPrint]:
         return [FunctionPrint(*f) for f in self._bodies().get(fingerprint, ())]
 
@@ -127,15 +156,58 @@ def _parse_one(item: tuple[str, bytes]) -> ModuleSymbols | None:
     return frontend.parse(path, content) if frontend is not None else None
 
 
+def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
+    """A file's summary, from a parse without references where the frontend has one."""
+    from driftcheck.languages import frontend_for
+
+    path, content = item
+    frontend = frontend_for(path)
+    if frontend is None:
+        return None
+    parse = getattr(frontend, "parse_definitions", frontend.parse)
+    return summarize(parse(path, content))
+
+
+class Parser:
+    """Parses batches of files, across cores when a batch is big enough to pay.
+
+    One process pool serves every batch of a run (starting one costs more than
+    parsing a few dozen files), and workers send back summaries, not full tables,
+    when only summaries are wanted."""
+
+    def __init__(self) -> None:
+        self._pool: Any = None
+
+    def tables(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
+        return self._map(_parse_one, items)
+
+    def summaries(self, items: Sequence[tuple[str, bytes]]) -> list[FileSummary | None]:
+        return self._map(_summary_of, items)
+
+    def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
+        workers = min(os.cpu_count() or 1, 8)
+        if len(items) < PARALLEL_MIN_FILES or workers < 2:
+            return [work(item) for item in items]
+        try:
+            if self._pool is None:
+                from concurrent.futures import ProcessPoolExecutor  # only cold runs pay
+
+                self._pool = ProcessPoolExecutor(max_workers=workers)
+            return list(self._pool.map(work, items, chunksize=16))
+        except (OSError, RuntimeError):  # no processes to be had: do it here
+            self.close()
+            return [work(item) for item in items]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 def parse_many(items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
     """Parse many files, across cores when there are enough of them to pay."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(items) < PARALLEL_MIN_FILES or workers < 2:
-        return [_parse_one(item) for item in items]
-    from concurrent.futures import ProcessPoolExecutor  # only cold runs pay for it
-
+    parser = Parser()
     try:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(_parse_one, items, chunksize=16))
-    except (OSError, RuntimeError):  # no processes to be had: do it here
-        return [_parse_one(item) for item in items]
+        return parser.tables(items)
+    finally:
+        parser.close()

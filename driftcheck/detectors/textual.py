@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import re
 from collections.abc import Iterator
 
@@ -82,8 +81,10 @@ def _member_adds(
         text = blobs.get(oid, b"")
         lines = text.splitlines()
         inserted: dict[int, int] = {}  # side line (1-based) -> base position it goes in at
-        matcher = difflib.SequenceMatcher(None, base.splitlines(), lines, autojunk=False)
-        for tag, i1, _i2, j1, j2 in matcher.get_opcodes():
+        codes = merge.line_opcodes(base.splitlines(), lines, exact=True)
+        if codes is None:
+            return None  # too big to tell exactly: it stays a plain conflict
+        for tag, i1, _i2, j1, j2 in codes:
             if tag == "insert":
                 inserted.update({j: i1 for j in range(j1 + 1, j2 + 1)})
         added = [s for s in frontend.parse(conflict.path, text).symbols if s.qualname not in known]
@@ -137,6 +138,8 @@ def _finding(
         "git_messages": messages,
         "git_path": path,
     }
+    if conflict.related_paths:
+        details["related_paths"] = [_relabel(p, labels) for p in conflict.related_paths]
     if ctype in ("modify/delete", "rename/delete"):
         details["deleted_by"] = left if 2 not in conflict.stages else right
     if conflict.hunks and conflict.right_text:

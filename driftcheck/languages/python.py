@@ -144,7 +144,9 @@ def _describe(exc: BaseException) -> str:
     return f"cannot parse: {exc}"
 
 
-def _build(path: str, module: str, is_package: bool, source: bytes) -> ModuleSymbols:
+def _build(
+    path: str, module: str, is_package: bool, source: bytes, references: bool = True
+) -> ModuleSymbols:
     text, problem = decode(source)
     if text is None:
         return ModuleSymbols(path, module, "python", parse_error=problem, is_package=is_package)
@@ -160,13 +162,14 @@ def _build(path: str, module: str, is_package: bool, source: bytes) -> ModuleSym
     refs.module_imports(tree)
     symbols = DefinitionCollector(src, path, module, ignores, refs.imports).collect(tree)
     module_defs = {s.name: s.qualname for s in symbols if s.parent is None}
-    references = refs.collect(tree, module_defs)
+    # A whole-tree summary needs definitions only; references are most of the work.
+    found = refs.collect(tree, module_defs) if references else []
     return ModuleSymbols(
         path=path,
         module=module,
         language="python",
         symbols=tuple(symbols),
-        references=tuple(references),
+        references=tuple(found),
         imports=dict(refs.imports),
         star_imports=tuple(refs.star_imports),
         parse_error=error,
@@ -174,11 +177,12 @@ def _build(path: str, module: str, is_package: bool, source: bytes) -> ModuleSym
     )
 
 
-def parse(path: str, source: bytes) -> ModuleSymbols:
-    """Symbol table of one Python file. Never raises."""
+def parse(path: str, source: bytes, *, references: bool = True) -> ModuleSymbols:
+    """Symbol table of one Python file (without references when not asked for).
+    Never raises."""
     module, is_package = module_name(path)
     try:
-        return _build(path, module, is_package, source)
+        return _build(path, module, is_package, source, references)
     except (RecursionError, MemoryError) as exc:
         error = _describe(exc)
     except Exception as exc:  # one odd file must not stop a scan; keep the reason
@@ -194,6 +198,9 @@ class PythonFrontend:
 
     def parse(self, path: str, source: bytes) -> ModuleSymbols:
         return parse(path, source)
+
+    def parse_definitions(self, path: str, source: bytes) -> ModuleSymbols:
+        return parse(path, source, references=False)
 
     def module_name(self, path: str) -> str:
         return module_name(path)[0]

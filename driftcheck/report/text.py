@@ -52,6 +52,7 @@ _TEXTUAL_KEYS = frozenset(
         "git_path",
         "left_hunk",
         "right_hunk",
+        "related_paths",
     }
 )
 
