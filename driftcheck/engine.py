@@ -171,16 +171,15 @@ def analyse_pairs(
             diffs[base_tree, tree] = found
         return diffs[base_tree, tree]
 
-    if options.focus is None and _semantic_selected(options):
-        services["symbol_index"] = _prefetched(pairs, bases, diff, options, scratch, cache, cwd)
+    index = services["symbol_index"] = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
     try:
+        if options.focus is None and _semantic_selected(options):
+            _prefetch(index, pairs, bases, diff, options)
         _analyse_each(
             repo, scratch, pairs, options, progress, result, bases, diff, services, selected
         )
     finally:
-        index = services.get("symbol_index")
-        if index is not None:
-            index.close()
+        index.close()  # its git and parsing processes, on every path
     return result
 
 
@@ -210,6 +209,11 @@ def _analyse_each(
         result.changed_by[left.name].update(left_changes)
         result.changed_by[right.name].update(right_changes)
         meet = paths_can_meet(left_changes, right_changes)
+        if meet and options.focus is not None:
+            # Only conflicts about the proposed files are reported, and only they
+            # (or a deletion, through a rename) can make one.
+            focused = {p: s for p, s in left_changes.items() if p in options.focus or s == "D"}
+            meet = paths_can_meet(focused, right_changes)
         context = detectors.PairContext(
             pair=Pair(left, right, base),
             repo=repo,
@@ -239,17 +243,15 @@ def _analyse_each(
         progress(len(pairs), len(pairs), "done")
 
 
-def _prefetched(
+def _prefetch(
+    index: SymbolIndex,
     pairs: list[tuple[Participant, Participant]],
     bases: dict[str, tuple[str, str]],
     diff: Callable[[str, str], dict[str, str]],
     options: ScanOptions,
-    scratch: git.Scratch,
-    cache: Cache,
-    cwd: str,
-) -> SymbolIndex:
-    """A symbol index holding every changed file the pairs will analyse, parsed in
-    one parallel batch: a cold scan would otherwise parse them pair by pair."""
+) -> None:
+    """Parse every changed file the pairs will analyse in one parallel batch: a
+    cold scan would otherwise parse them pair by pair."""
     wanted: dict[str, set[str]] = {}
     for left, right in pairs:
         found = bases.get(_pair_key(left, right))
@@ -265,9 +267,7 @@ def _prefetched(
         for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
             wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
             wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
-    index = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
     index.prefetch(wanted)
-    return index
 
 
 def _pair_key(left: Participant, right: Participant) -> str:

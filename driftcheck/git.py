@@ -102,6 +102,31 @@ def run_git(
     """Run git with a clean environment; raise `GitError` on an unexpected exit code.
 
     `user_hooks_path` keeps the user's core.hooksPath, for asking where hooks live."""
+    child = start_git(
+        args, cwd=cwd, env=env, stdin=input is not None, user_hooks_path=user_hooks_path
+    )
+    try:
+        stdout, stderr = child.communicate(input)
+    except BaseException:
+        _kill(child)
+        raise
+    finally:
+        forget(child)
+    proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
+    if proc.returncode not in ok_codes:
+        raise GitError(list(args), proc.returncode, proc.stderr.decode("utf-8", "replace"))
+    return proc
+
+
+def start_git(
+    args: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+    stdin: bool = False,
+    user_hooks_path: bool = False,
+) -> subprocess.Popen[bytes]:
+    """Start git with a clean environment, known to `stopping()` until `forget`."""
     cmd = ["git", *_SAFE_CONFIG, *(() if user_hooks_path else _NO_HOOKS), *args]
     with _RUNNING.lock:
         if _RUNNING.halted:
@@ -113,7 +138,7 @@ def run_git(
                 cmd,
                 cwd=str(cwd),
                 env=clean_env(env),
-                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
@@ -123,18 +148,18 @@ def run_git(
         except NotADirectoryError as exc:
             raise UsageError(f"not a directory: {cwd}") from exc
         _RUNNING.children.add(child)
-    try:
-        stdout, stderr = child.communicate(input)
-    except BaseException:
-        _kill(child)
-        raise
-    finally:
-        with _RUNNING.lock:
-            _RUNNING.children.discard(child)
-    proc = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
-    if proc.returncode not in ok_codes:
-        raise GitError(list(args), proc.returncode, proc.stderr.decode("utf-8", "replace"))
-    return proc
+    return child
+
+
+def forget(child: subprocess.Popen[bytes]) -> None:
+    with _RUNNING.lock:
+        _RUNNING.children.discard(child)
+
+
+def kill(child: subprocess.Popen[bytes]) -> None:
+    """Kill git and whatever it started, and reap it."""
+    _kill(child)
+    forget(child)
 
 
 class _Running:

@@ -14,6 +14,7 @@ from typing import Any
 from driftcheck import git
 from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
+from driftcheck.object_reader import ObjectReader
 from driftcheck.symbols import ModuleSymbols, Symbol
 from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
 
@@ -34,10 +35,11 @@ class SymbolIndex:
         self._texts: dict[str, list[str]] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
         self._parser = Parser()
+        self._reader = ObjectReader(cwd=cwd, env=self.env)
 
     def close(self) -> None:
-        """Stop the parsing processes, if a cold run started any."""
-        self._parser.close()
+        """Stop the git process this index started for reading objects."""
+        self._reader.close()
 
     def blob_ids(self, tree: str, paths: Iterable[str]) -> dict[str, str]:
         wanted = [p for p in paths if frontend_for(p) is not None]
@@ -87,7 +89,7 @@ class SymbolIndex:
         missing = [item for item in todo if item not in found]
         for start in range(0, len(missing), 512):
             batch = missing[start : start + 512]
-            contents = git.read_blobs([oid for oid, _ in batch], cwd=self.cwd, env=self.env)
+            contents = self._reader.blobs(oid for oid, _ in batch)
             items = [(path, contents.get(oid, b"")) for oid, path in batch]
             values = self._parse_batch(items, summaries=namespace == "summary")
             for (oid, path), value in zip(batch, values, strict=True):
@@ -143,7 +145,7 @@ class SymbolIndex:
     def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
         """Raw contents of `paths` in `tree` (one cat-file process)."""
         blobs = self.blob_ids(tree, paths)
-        data = git.read_blobs(list(blobs.values()), cwd=self.cwd, env=self.env)
+        data = self._reader.blobs(blobs.values())
         return {path: data.get(oid, b"") for path, oid in blobs.items()}
 
     def lines(self, tree: str, path: str) -> list[str]:
@@ -153,7 +155,7 @@ class SymbolIndex:
         if oid is None:
             return []
         if oid not in self._texts:
-            data = git.read_blobs([oid], cwd=self.cwd, env=self.env).get(oid, b"")
+            data = self._reader.blobs([oid]).get(oid, b"")
             text = "" if b"\x00" in data else data.decode("utf-8", "replace")
             self._texts[oid] = text.replace("\r\n", "\n").split("\n")
         return self._texts[oid]

@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
+from driftcheck.parallel import forked_map
 from driftcheck.symbols import ModuleSymbols
 
 # Below this many files a process pool costs more than it saves.
@@ -170,13 +171,7 @@ def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
 
 class Parser:
     """Parses batches of files, across cores when a batch is big enough to pay.
-
-    One process pool serves every batch of a run (starting one costs more than
-    parsing a few dozen files), and workers send back summaries, not full tables,
-    when only summaries are wanted."""
-
-    def __init__(self) -> None:
-        self._pool: Any = None
+    Workers send back summaries, not full tables, when only summaries are wanted."""
 
     def tables(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
         return self._map(_parse_one, items)
@@ -186,28 +181,6 @@ class Parser:
 
     def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
         workers = min(os.cpu_count() or 1, 8)
-        if len(items) < PARALLEL_MIN_FILES or workers < 2:
+        if len(items) < PARALLEL_MIN_FILES:
             return [work(item) for item in items]
-        try:
-            if self._pool is None:
-                from concurrent.futures import ProcessPoolExecutor  # only cold runs pay
-
-                self._pool = ProcessPoolExecutor(max_workers=workers)
-            return list(self._pool.map(work, items, chunksize=16))
-        except (OSError, RuntimeError):  # no processes to be had: do it here
-            self.close()
-            return [work(item) for item in items]
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
-
-
-def parse_many(items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
-    """Parse many files, across cores when there are enough of them to pay."""
-    parser = Parser()
-    try:
-        return parser.tables(items)
-    finally:
-        parser.close()
+        return forked_map(work, items, workers)

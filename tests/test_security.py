@@ -48,8 +48,9 @@ DYNAMIC_IMPORTS = {
     ("languages/treesitter.py", "_load"),
     ("report/__init__.py", "render"),
 }
-# Reviewed: the cache's own values, in .git/driftcheck (see cache.py's docstring).
-PICKLE_LOADS = {("cache.py", "get_many")}
+# Reviewed: the cache's own values, in .git/driftcheck (see cache.py's docstring), and
+# results a forked worker of this very process sends back through a private pipe.
+PICKLE_LOADS = {("cache.py", "get_many"), ("parallel.py", "forked_map")}
 
 
 def calls() -> list[tuple[str, str, ast.Call]]:

@@ -1,0 +1,46 @@
+"""Forked workers: results in order, failures fall back, nothing outlives a call."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from driftcheck.parallel import CAN_FORK, forked_map
+
+
+def _square(n: int) -> int:
+    return n * n
+
+
+def _dies_in_a_worker(n: int) -> int:
+    if n == 3 and os.getpid() != PARENT:
+        os._exit(7)
+    return n
+
+
+PARENT = os.getpid()
+
+
+def test_results_come_back_in_order() -> None:
+    items = list(range(101))
+    assert forked_map(_square, items, 3) == [n * n for n in items]
+
+
+def test_a_worker_that_dies_means_doing_it_here() -> None:
+    assert forked_map(_dies_in_a_worker, list(range(10)), 2) == list(range(10))
+
+
+def _children() -> set[str]:
+    found: set[str] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found |= set((task / "children").read_text().split())
+    return found
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="no fork here: the work runs in this process")
+def test_no_worker_is_left_behind() -> None:
+    before = _children()
+    forked_map(_square, list(range(50)), 4)
+    assert _children() <= before
