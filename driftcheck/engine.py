@@ -16,6 +16,8 @@ from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
 from driftcheck.model import DUPLICATE, KINDS, Finding, Pair, Participant, ScanResult
+from driftcheck.pair_cache import NAMESPACE as PAIR_NAMESPACE
+from driftcheck.pair_cache import distinct, pair_key
 from driftcheck.participants import Discovery, discover
 from driftcheck.symbol_index import SymbolIndex
 
@@ -81,6 +83,7 @@ def build_result(
         "pairs_skipped_disjoint": analysis.skipped_disjoint,
         "pairs_without_merge_base": analysis.without_base,
         "merge_simulations": analysis.merge_simulations,
+        "pairs_from_cache": analysis.from_cache,
         "skipped_participants": found.skipped,
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
@@ -135,6 +138,7 @@ class PairAnalysis:
     analysed: int = 0
     skipped_disjoint: int = 0
     merge_simulations: int = 0
+    from_cache: int = 0
     without_base: list[list[str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     changed_by: dict[str, set[str]] = field(default_factory=dict)
@@ -172,9 +176,13 @@ def analyse_pairs(
         return diffs[base_tree, tree]
 
     index = services["symbol_index"] = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
+    keys = _pair_keys(pairs, bases, options, cache, [kind for kind, _ in selected])
+    services["pair_keys"] = keys
+    services["pair_answers"] = answered = cache.get_many(PAIR_NAMESPACE, set(keys.values()))
     try:
         if options.focus is None and _semantic_selected(options):
-            _prefetch(index, pairs, bases, diff, options)
+            todo = [p for n, p in enumerate(pairs) if keys.get(n) not in answered]
+            _prefetch(index, todo, bases, diff, options)
         _analyse_each(
             repo, scratch, pairs, options, progress, result, bases, diff, services, selected
         )
@@ -195,6 +203,8 @@ def _analyse_each(
     services: dict[str, Any],
     selected: list[tuple[str, Any]],
 ) -> None:
+    cache: Cache = services["cache"]
+    keys, answered = services["pair_keys"], services["pair_answers"]
     for index, (left, right) in enumerate(pairs):
         if progress:
             progress(index, len(pairs), f"{left.name} ↔ {right.name}")
@@ -237,10 +247,39 @@ def _analyse_each(
         result.analysed += 1
         if meet and any(kind == "textual-conflict" for kind, _ in selected):
             result.merge_simulations += 1
+        key = keys.get(index)
+        if key is not None and key in answered:
+            result.findings.extend(answered[key])
+            result.from_cache += 1
+            continue
+        found: list[Finding] = []
         for _kind, detector in selected:
-            result.findings.extend(detector(context))
+            found.extend(detector(context))
+        result.findings.extend(found)
+        if key is not None:
+            cache.put(PAIR_NAMESPACE, key, found)
+    result.findings = distinct(result.findings)
     if progress:
         progress(len(pairs), len(pairs), "done")
+
+
+def _pair_keys(
+    pairs: list[tuple[Participant, Participant]],
+    bases: dict[str, tuple[str, str]],
+    options: ScanOptions,
+    cache: Cache,
+    kinds: list[str],
+) -> dict[int, str]:
+    """Pair index -> its key in the pair cache. A judgement (focus) is never cached:
+    its left side is a proposal, new every time."""
+    if options.focus is not None or isinstance(cache, NoCache):
+        return {}
+    keys = {}
+    for n, (left, right) in enumerate(pairs):
+        found = bases.get(_pair_key(left, right))
+        if found is not None:
+            keys[n] = pair_key(left, right, *found, options.config, kinds)
+    return keys
 
 
 def _prefetch(
