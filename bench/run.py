@@ -5,8 +5,15 @@ Measures, as median and p95 over repeated runs:
 - the floor: a plain loop of `git merge-tree --write-tree` over the same pairs,
   including building each worktree's tree, timed in the same run;
 - `driftcheck hook claude` latency with a real Edit payload, cold and warm;
+- a scan right after an edit in one worktree (its pairs analysed again, the rest
+  answered from the cache);
+- the hook's floor: `git status` in every worktree, 4 at a time, which any exact
+  answer pays without a file watcher;
 - peak RSS of the driftcheck process;
 - scan time for 2, 4, 8, 16 and 32 worktrees.
+
+driftcheck's bytecode is compiled first, as `pip install` does: otherwise every
+timed process would compile its modules again.
 
 Options: --worktrees N (default 8), --repeat N (default 5), --scaling 2,4,8,16,32,
 --quick (fewer repeats, scaling up to 8), --workdir DIR (default bench/.cache/work).
@@ -15,6 +22,7 @@ Options: --worktrees N (default 8), --repeat N (default 5), --scaling 2,4,8,16,3
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import json
 import os
@@ -103,6 +111,21 @@ def floor_once(repo: Path, worktrees: list[Path]) -> float:
     return time.perf_counter() - start
 
 
+def status_floor(repo: Path, worktrees: list[Path]) -> float:
+    """`git status` of every worktree, 4 at a time (driftcheck captures 4 at a time)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def status(wt: Path) -> None:
+        subprocess.run(
+            ["git", "status", "--porcelain", "-uall"], cwd=wt, env=_ENV, capture_output=True
+        )
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(status, [repo, *worktrees]))
+    return time.perf_counter() - start
+
+
 def edit_payload(wt: Path) -> bytes:
     path = wt / "django/utils/text.py"
     text = path.read_text()
@@ -140,6 +163,8 @@ def main() -> int:
     scaling = [int(n) for n in args.scaling.split(",") if n]
     most = max([args.worktrees, *scaling])
 
+    package = Path(__file__).resolve().parent.parent / "driftcheck"
+    compileall.compile_dir(str(package), quiet=1)
     print(f"building workload in {args.workdir} (first run downloads and commits Django)")
     repo = build_base(args.workdir)
     worktrees = add_worktrees(repo, most)
@@ -158,9 +183,20 @@ def main() -> int:
         warm.append(seconds)
         rss.append(peak)
         floor.append(floor_once(repo, main_set))
+    edited, original = main_set[0] / "django/utils/html.py", None
+    original = edited.read_text()
+    after_edit = []
+    try:
+        for n in range(args.repeat):
+            edited.write_text(original + f"\n\ndef bench_added_{n}(value):\n    return value\n")
+            after_edit.append(timed(scan, cwd=repo)[0])
+    finally:
+        edited.write_text(original)
+    timed(scan, cwd=repo)
     rows += [
         (f"scan cold ({args.worktrees} worktrees)", stats(cold)),
         (f"scan warm ({args.worktrees} worktrees)", stats(warm)),
+        ("scan after an edit in one worktree", stats(after_edit)),
         ("floor: trees + merge-tree loop", stats(floor)),
     ]
     ratio_warm = statistics.median(warm) / statistics.median(floor)
@@ -176,7 +212,12 @@ def main() -> int:
             seconds, _code, peak = timed(hook, cwd=main_set[0], stdin=payload)
             hook_warm.append(seconds)
             rss.append(peak)
-    rows += [("hook claude cold", stats(hook_cold)), ("hook claude warm", stats(hook_warm))]
+    hook_floor = [status_floor(repo, main_set) for _ in range(args.repeat)]
+    rows += [
+        ("hook claude cold", stats(hook_cold)),
+        ("hook claude warm", stats(hook_warm)),
+        ("hook floor: git status of every worktree", stats(hook_floor)),
+    ]
 
     scale_rows = []
     for count in scaling:

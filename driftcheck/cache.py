@@ -243,7 +243,12 @@ def _looks_corrupt(exc: sqlite3.DatabaseError) -> bool:
     return any(w in text for w in ("not a database", "malformed", "corrupt", "disk image"))
 
 
+def cache_enabled(enabled: bool = True) -> bool:
+    """False with --no-cache or DRIFTCHECK_NO_CACHE=1."""
+    return enabled and os.environ.get("DRIFTCHECK_NO_CACHE") != "1"
+
+
 def open_cache(common_dir: Path, *, enabled: bool = True) -> Cache:
-    if not enabled or os.environ.get("DRIFTCHECK_NO_CACHE") == "1":
+    if not cache_enabled(enabled):
         return NoCache()
     return Cache(common_dir / "driftcheck")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck import detectors, git
-from driftcheck.cache import Cache, NoCache, open_cache
+from driftcheck.cache import Cache, NoCache, cache_enabled, open_cache
 from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
@@ -61,6 +61,7 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
             ref_patterns=options.ref_patterns,
             trunk=options.trunk,
             committed_only=options.committed_only,
+            keep_states=cache_enabled(options.use_cache),
         )
         pairs = list(itertools.combinations(found.participants, 2))
         analysis = analyse_with_cache(repo, scratch, pairs, options, progress)

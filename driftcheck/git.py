@@ -346,6 +346,11 @@ class Scratch:
             **_IDENTITY,
         }
 
+    def add_alternate(self, objects: Path) -> None:
+        """Read objects from `objects` too (driftcheck's own store of worktree states)."""
+        known = self.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
+        self.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join([str(objects), known])
+
     def index_env(self) -> dict[str, str]:
         """Scratch env plus a fresh private index file path."""
         # next() on a count is atomic under the GIL: worktrees are captured in threads.

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from driftcheck import git
+from driftcheck.cache import cache_enabled
 from driftcheck.config import Config, load_config
 from driftcheck.engine import ScanOptions, analyse_with_cache, build_result, configured
 from driftcheck.errors import UsageError
@@ -73,6 +74,7 @@ def judge(
             ref_patterns=options.ref_patterns,
             trunk=options.trunk,
             overrides={str(root): override},
+            keep_states=cache_enabled(),
         )
         current = next(
             (p for p in found.participants if p.path and Path(p.path).resolve() == root), None

@@ -9,6 +9,7 @@ Naming rule (documented in the README):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from driftcheck import git
 from driftcheck.errors import GitError, UsageError
 from driftcheck.model import Participant
+from driftcheck.state_store import StateStore
 
 ZERO_OID = "0" * 40
 
@@ -42,6 +44,7 @@ class Discovery:
     warnings: list[str] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
     main_path: str | None = None  # the main worktree's folder, as git lists it
+    kept_states: int = 0  # worktrees captured through the kept states (state_store)
 
 
 def list_worktrees(repo: git.RepoInfo) -> list[WorktreeEntry]:
@@ -98,10 +101,20 @@ def worktree_tree(
     *,
     committed_only: bool,
     override: StateOverride | None = None,
+    store: StateStore | None = None,
 ) -> str:
     """The tree `git add -A` would record in this worktree, built in a private index."""
     if override is None and committed_only:
         return _head_tree(entry, scratch)
+    if (
+        store is not None
+        and not committed_only
+        and (override is None or not override.staged_index)
+        # git status would look inside submodules, and refresh their own indexes.
+        and not (Path(entry.path) / ".gitmodules").exists()
+    ):
+        with contextlib.suppress(GitError, OSError):  # then the throwaway way below
+            return _from_store(entry, scratch, store, override)
     env = scratch.index_env()
     if override is not None and override.staged_index is not None:
         shutil.copy2(override.staged_index, env["GIT_INDEX_FILE"])
@@ -111,6 +124,18 @@ def worktree_tree(
         _add_all(entry, env)
     if override is not None and override.files:
         _apply_files(entry.path, env, override.files)
+    return git.git_out(["write-tree"], cwd=entry.path, env=env)
+
+
+def _from_store(
+    entry: WorktreeEntry, scratch: git.Scratch, store: StateStore, override: StateOverride | None
+) -> str:
+    own_index = _git_dir(entry.path) / "index"
+    if override is None or not override.files:
+        return store.capture(entry.path, own_index, entry.head, None)
+    env = scratch.index_env()
+    store.capture(entry.path, own_index, entry.head, Path(env["GIT_INDEX_FILE"]))
+    _apply_files(entry.path, env, override.files)
     return git.git_out(["write-tree"], cwd=entry.path, env=env)
 
 
@@ -209,8 +234,10 @@ def discover(
     committed_only: bool = False,
     include_worktrees: bool = True,
     overrides: Mapping[str, StateOverride] | None = None,
+    keep_states: bool = False,
 ) -> Discovery:
-    """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk."""
+    """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk.
+    With `keep_states`, worktree states are kept between runs (see state_store)."""
     cwd = repo.common_dir
     trunk_commit = trunk_full = None
     if trunk:
@@ -236,7 +263,13 @@ def discover(
             result.skipped.append({"path": entry.path, "reason": "folder is gone"})
             continue
         live.append(entry)
-    captured = _capture_all(live, scratch, committed_only, overrides or {})
+    store = None
+    if keep_states and live and not committed_only:
+        store = StateStore.open(repo.cache_dir, scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"])
+        if store is not None:
+            scratch.add_alternate(store.objects)
+    captured = _capture_all(live, scratch, committed_only, overrides or {}, store)
+    result.kept_states = len(store.captured) if store is not None else 0
     for entry, state in zip(live, captured, strict=True):
         if isinstance(state, BaseException):
             result.warnings.append(f"skipped worktree {entry.path}: {state}")
@@ -313,10 +346,13 @@ def _capture(
     committed_only: bool,
     override: StateOverride | None,
     head_tree: str | None,
+    store: StateStore | None,
 ) -> _State:
     """The worktree's tree; the wrapper commit a merge needs is made only on demand
     (`ensure_state_commit`), since most pairs never reach a merge."""
-    tree = worktree_tree(entry, scratch, committed_only=committed_only, override=override)
+    tree = worktree_tree(
+        entry, scratch, committed_only=committed_only, override=override, store=store
+    )
     dirty = tree != (head_tree or _empty_tree(entry.path, scratch))
     return tree, dirty, None if dirty else entry.head
 
@@ -343,6 +379,7 @@ def _capture_all(
     scratch: git.Scratch,
     committed_only: bool,
     overrides: Mapping[str, StateOverride],
+    store: StateStore | None,
 ) -> list[_State | BaseException]:
     """Every worktree's state; git does the work, so threads run it in parallel."""
 
@@ -357,7 +394,7 @@ def _capture_all(
             head_tree = head_trees.get(entry.head or "")
             if entry.head and head_tree is None:
                 head_tree = git.tree_of(entry.head, cwd=entry.path)
-            return _capture(entry, scratch, committed_only, override, head_tree)
+            return _capture(entry, scratch, committed_only, override, head_tree, store)
         except (GitError, OSError) as exc:
             return exc
 

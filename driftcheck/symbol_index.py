@@ -15,6 +15,7 @@ from driftcheck import git
 from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.object_reader import ObjectReader
+from driftcheck.pair_cache import code_fingerprint
 from driftcheck.symbols import ModuleSymbols, Symbol
 from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
 
@@ -33,6 +34,7 @@ class SymbolIndex:
         self._listings: dict[str, dict[str, str]] = {}
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
         self._texts: dict[str, list[str]] = {}
+        self._raw: dict[str, bytes] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
         self._parser = Parser()
         self._reader = ObjectReader(cwd=cwd, env=self.env)
@@ -143,10 +145,11 @@ class SymbolIndex:
         return probe.paths_alike(symbols) | probe.paths_defining(names)
 
     def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
-        """Raw contents of `paths` in `tree` (one cat-file process)."""
+        """Raw contents of `paths` in `tree`; a blob many pairs share is read once."""
         blobs = self.blob_ids(tree, paths)
-        data = self._reader.blobs(blobs.values())
-        return {path: data.get(oid, b"") for path, oid in blobs.items()}
+        missing = [oid for oid in blobs.values() if oid not in self._raw]
+        self._raw.update(self._reader.blobs(missing))
+        return {path: self._raw.get(oid, b"") for path, oid in blobs.items()}
 
     def lines(self, tree: str, path: str) -> list[str]:
         """The text of `path` in `tree` as lines (empty when absent or binary), so a
@@ -189,11 +192,17 @@ class SymbolIndex:
         frontend names modules (a Go or Java package maps to one of its files)."""
         key = ("modules", tree)
         if key not in self._module_maps:
-            modules: dict[str, str] = {}
-            for path in self._listing(tree):
-                frontend = frontend_for(path)
-                if frontend is not None:
-                    modules[frontend.module_name(path)] = path
+            # A tree never changes, but how frontends name modules may: the key
+            # names driftcheck's code too.
+            stored = f"{code_fingerprint()}:{tree}"
+            modules: dict[str, str] | None = self.cache.get("modules", stored)
+            if modules is None:
+                modules = {}
+                for path in self._listing(tree):
+                    frontend = frontend_for(path)
+                    if frontend is not None:
+                        modules[frontend.module_name(path)] = path
+                self.cache.put("modules", stored, modules)
             self._module_maps[key] = modules
         return self._module_maps[key]
 

@@ -320,9 +320,10 @@ def test_clean_filter_runs_only_where_git_would(workspace: Path, tmp_path: Path)
         allowed = _git_status_reference(repo, log)
         assert runs <= allowed, (name, sorted(runs - allowed))
         assert not {r for r in runs if r.endswith("same.bin")}, (name, runs)
-    # Capturing b's state needs its edited and new .bin files cleaned, as `git add` would.
+    # Capturing b's state needs its edited and new .bin files cleaned, as `git add` would
+    # (a kept state has edited.bin's blob already: without the cache, it is cleaned again).
     log.write_text("")
-    run_cli("scan", cwd=repo)
+    run_cli("scan", "--no-cache", cwd=repo)
     assert {f"{workspace / 'b'} assets/edited.bin", f"{workspace / 'b'} assets/new.bin"} <= set(
         log.read_text().splitlines()
     )
