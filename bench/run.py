@@ -167,6 +167,7 @@ def main() -> int:
     compileall.compile_dir(str(package), quiet=1)
     print(f"building workload in {args.workdir} (first run downloads and commits Django)")
     repo = build_base(args.workdir)
+    _unpark(repo)  # an interrupted run may have left worktrees parked
     worktrees = add_worktrees(repo, most)
     main_set = worktrees[: args.worktrees]
     _prune_to(repo, main_set)
@@ -235,6 +236,11 @@ def main() -> int:
     print(f"{'scan/floor ratio, cold':<40} {ratio_cold:8.2f}")
     print(f"{'peak RSS of driftcheck (MiB)':<40} {max(rss) / 1024:8.1f}")
     return 0
+
+
+def _unpark(repo: Path) -> None:
+    for parked in sorted(repo.parent.glob("parked-wt*")):
+        parked.rename(parked.with_name(parked.name.removeprefix("parked-")))
 
 
 def _prune_to(repo: Path, keep: list[Path]) -> None:

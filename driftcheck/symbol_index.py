@@ -31,6 +31,7 @@ class SymbolIndex:
         self._tree_indexes: dict[str, TreeIndex] = {}
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
+        self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
         self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
         self._texts: dict[str, list[str]] = {}
@@ -72,6 +73,24 @@ class SymbolIndex:
         if todo:
             self._by_blob.update(self._load("symbols", sorted(todo)))
 
+    def definitions(self, tree: str, paths: Iterable[str]) -> dict[str, ModuleSymbols]:
+        """Like `tables`, but references may be left out: for questions about what a
+        file defines. A full table already at hand serves; else a lighter parse."""
+        blobs = self.blob_ids(tree, paths)
+        todo = [
+            (oid, path)
+            for path, oid in blobs.items()
+            if (oid, path) not in self._by_blob and (oid, path) not in self._definitions
+        ]
+        if todo:
+            self._definitions.update(self._load("definitions", todo))
+        found = {}
+        for path, oid in blobs.items():
+            table = self._by_blob.get((oid, path)) or self._definitions.get((oid, path))
+            if table is not None:
+                found[path] = table
+        return found
+
     def _tables_for(self, blobs: Mapping[str, str]) -> dict[str, ModuleSymbols]:
         todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._by_blob]
         if todo:
@@ -83,9 +102,10 @@ class SymbolIndex:
         }
 
     def _load(self, namespace: str, todo: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
-        """Symbol tables ("symbols") or whole-tree summaries ("summary") of blobs: from
-        the cache when there, else parsed (in parallel when many) and cached. Keys
-        name the parser version, so an upgraded frontend never reads an old parse."""
+        """Symbol tables ("symbols"), tables without references ("definitions") or
+        whole-tree summaries ("summary") of blobs: from the cache when there, else
+        parsed (in parallel when many) and cached. Keys name the parser version, so
+        an upgraded frontend never reads an old parse."""
         keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
         found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
         missing = [item for item in todo if item not in found]
@@ -93,7 +113,7 @@ class SymbolIndex:
             batch = missing[start : start + 512]
             contents = self._reader.blobs(oid for oid, _ in batch)
             items = [(path, contents.get(oid, b"")) for oid, path in batch]
-            values = self._parse_batch(items, summaries=namespace == "summary")
+            values = self._parse_batch(items, namespace)
             for (oid, path), value in zip(batch, values, strict=True):
                 if value is None:
                     continue
@@ -101,9 +121,14 @@ class SymbolIndex:
                 self.cache.put(namespace, _cache_key(oid, path), value)
         return found
 
-    def _parse_batch(self, items: list[tuple[str, bytes]], *, summaries: bool) -> list[Any]:
+    def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:
         small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
-        parsed = iter(self._parser.summaries(small) if summaries else self._parser.tables(small))
+        work = {
+            "summary": self._parser.summaries,
+            "definitions": self._parser.definitions,
+        }.get(namespace, self._parser.tables)
+        parsed = iter(work(small))
+        summaries = namespace == "summary"
         out: list[Any] = []
         for path, content in items:
             if len(content) <= MAX_PARSE_BYTES:

@@ -157,8 +157,8 @@ def _parse_one(item: tuple[str, bytes]) -> ModuleSymbols | None:
     return frontend.parse(path, content) if frontend is not None else None
 
 
-def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
-    """A file's summary, from a parse without references where the frontend has one."""
+def _definitions_of(item: tuple[str, bytes]) -> ModuleSymbols | None:
+    """A file's definitions, without references where the frontend can leave them out."""
     from driftcheck.languages import frontend_for
 
     path, content = item
@@ -166,7 +166,13 @@ def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
     if frontend is None:
         return None
     parse = getattr(frontend, "parse_definitions", frontend.parse)
-    return summarize(parse(path, content))
+    table: ModuleSymbols = parse(path, content)
+    return table
+
+
+def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
+    table = _definitions_of(item)
+    return summarize(table) if table is not None else None
 
 
 class Parser:
@@ -178,6 +184,9 @@ class Parser:
 
     def summaries(self, items: Sequence[tuple[str, bytes]]) -> list[FileSummary | None]:
         return self._map(_summary_of, items)
+
+    def definitions(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
+        return self._map(_definitions_of, items)
 
     def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
         workers = min(os.cpu_count() or 1, 8)

@@ -351,7 +351,7 @@ def _base_functions(semantics: PairSemantics, symbol: Symbol, minimum: int) -> l
     wanted = {c.qualname for c in candidates}
     return [
         s
-        for table in semantics.index.tables(semantics.base_tree, paths).values()
+        for table in semantics.index.definitions(semantics.base_tree, paths).values()
         for s in table.symbols
         if s.qualname in wanted and s.body_size >= minimum
     ][:_BASE_SCAN_LIMIT]
