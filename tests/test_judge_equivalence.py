@@ -63,14 +63,20 @@ def _changed_here(worktree: Path, path: str, others: list[str]) -> bool:
     return False
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_judging_a_file_finds_what_the_scan_finds(case: Path, tmp_path: Path) -> None:
+def _scanned(case: Path, tmp_path: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The case built and scanned: (the JSON result, worktree participants by name)."""
     scenario = load_case(case)
     if scenario.committed_only or scenario.only:
         pytest.skip("the judgement always looks at the whole state with every detector")
     repo = build(scenario, tmp_path)
     result = scan(ScanOptions(repo=str(repo), use_cache=False)).to_json()
     worktrees = {p["name"]: p for p in result["participants"] if p["kind"] == "worktree"}
+    return result, worktrees
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_judging_a_file_finds_what_the_scan_finds(case: Path, tmp_path: Path) -> None:
+    result, worktrees = _scanned(case, tmp_path)
     checked = 0
     for finding in result["findings"]:
         # A textual conflict's path may be a rename target; it is judged by the merge.
@@ -102,12 +108,7 @@ def test_judging_all_changed_files_finds_every_finding_of_the_worktree(
 ) -> None:
     """The other direction too: a worktree about to write its changes hears about the
     other sides' uses of what it changes, which sit in the other sides' files."""
-    scenario = load_case(case)
-    if scenario.committed_only or scenario.only:
-        pytest.skip("the judgement always looks at the whole state with every detector")
-    repo = build(scenario, tmp_path)
-    result = scan(ScanOptions(repo=str(repo), use_cache=False)).to_json()
-    worktrees = {p["name"]: p for p in result["participants"] if p["kind"] == "worktree"}
+    result, worktrees = _scanned(case, tmp_path)
     checked = 0
     for name, participant in worktrees.items():
         wanted = {_key(f) for f in result["findings"] if name in f["participants"]}
