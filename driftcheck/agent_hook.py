@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck import proposal
-from driftcheck.deadline import DeadlineExceeded, deadline, private_tempdir
+from driftcheck.deadline import DeadlineExceeded, caused_by_deadline, deadline, private_tempdir
 from driftcheck.errors import DriftcheckError
 from driftcheck.model import Finding, Severity
 
@@ -76,6 +76,9 @@ def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None)
         why = exc.strerror or str(exc)
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: {why}: {exc.filename}"))
     except Exception as exc:  # a driftcheck bug must never block an edit
+        if caused_by_deadline(exc):
+            answer.stderr.append(_late(started))
+            return answer
         text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
         answer.stderr.append(one_line(text))
     return answer

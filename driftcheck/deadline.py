@@ -19,6 +19,20 @@ class DeadlineExceeded(BaseException):
     """The hook ran out of time; it must allow the edit and say so."""
 
 
+def caused_by_deadline(exc: BaseException) -> bool:
+    """Whether `exc` is, or was raised while handling, a DeadlineExceeded: Python
+    wraps an exception raised at some points (a class body's `__set_name__` during
+    an import, say) in a RuntimeError of its own."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DeadlineExceeded):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
     usable = (

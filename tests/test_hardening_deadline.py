@@ -190,3 +190,33 @@ def test_temp_folders_go_on_error_exits(stuck: Path, workspace: Path, tmp_path: 
     assert hooked.code == 0 and len(hooked.stderr.splitlines()) == 1
     assert run_cli("hook", "pre-commit", cwd=wt, env=env).code == 0
     assert_nothing_left(env)
+
+
+def test_a_deadline_that_python_wraps_is_still_a_deadline(
+    monkeypatch: pytest.MonkeyPatch, workspace: Path
+) -> None:
+    """A deadline that fires while a class is created (a lazy import under load) comes
+    out as Python's RuntimeError("Error calling __set_name__ ..."): the hook must say
+    it ran out of time, not that it failed."""
+    from driftcheck import agent_hook, judge
+    from driftcheck.deadline import caused_by_deadline, deadline
+
+    class Slow:
+        def __set_name__(self, owner: type, name: str) -> None:
+            time.sleep(5)  # the alarm goes off in here
+
+    with pytest.raises(RuntimeError) as wrapped, deadline(0.05):
+        type("Late", (), {"field": Slow()})
+    assert caused_by_deadline(wrapped.value)
+
+    def judge_while_importing(*_args: object, **_kwargs: object) -> None:
+        type("Late", (), {"field": Slow()})
+
+    repo = init_repo(workspace / "repo", {"a.py": "x = 1\n"})
+    monkeypatch.setattr(judge, "judge", judge_while_importing)
+    raw = claude_write(repo / "a.py", "x = 2\n", repo).encode()
+    started = time.monotonic()
+    answer = agent_hook.run("claude", raw, strict=None, deadline_ms=200)
+    assert time.monotonic() - started < 3
+    assert answer.stdout is None
+    assert len(answer.stderr) == 1 and "deadline reached" in answer.stderr[0], answer.stderr
