@@ -166,17 +166,21 @@ def analyse_pairs(
         if kind in options.only and (detector := detectors.load(kind)) is not None
     ]
 
+    index = services["symbol_index"] = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
+
     def diff(base_tree: str, tree: str) -> dict[str, str]:
         if (base_tree, tree) not in diffs:
             key = f"{base_tree}:{tree}"
-            found = cache.get("diff", key)
+            found: dict[str, git.Change] | None = cache.get("diff-blobs", key)
             if found is None:
-                found = git.changed_paths(base_tree, tree, cwd=cwd, env=scratch.env)
-                cache.put("diff", key, found)
-            diffs[base_tree, tree] = found
+                found = git.changes(base_tree, tree, cwd=cwd, env=scratch.env)
+                cache.put("diff-blobs", key, found)
+            # The blobs on both sides come with the diff: no ls-tree needed for them.
+            index.learn(base_tree, {p: c[1] for p, c in found.items()})
+            index.learn(tree, {p: c[2] for p, c in found.items()})
+            diffs[base_tree, tree] = {p: c[0] for p, c in found.items()}
         return diffs[base_tree, tree]
 
-    index = services["symbol_index"] = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
     keys = _pair_keys(pairs, bases, options, cache, [kind for kind, _ in selected])
     services["pair_keys"] = keys
     services["pair_answers"] = answered = cache.get_many(PAIR_NAMESPACE, set(keys.values()))

@@ -293,23 +293,42 @@ def tree_of(commit: str, *, cwd: str | Path, env: Mapping[str, str] | None = Non
     return git_out(["rev-parse", "--verify", f"{commit}^{{tree}}"], cwd=cwd, env=env)
 
 
-def changed_paths(
+Change = tuple[str, str | None, str | None]  # (status letter, old blob, new blob)
+_REGULAR = ("100644", "100755")
+
+
+def changes(
     old_tree: str, new_tree: str, *, cwd: str | Path, env: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """path -> status letter (A, M, D, T) between two trees, without rename pairing."""
+) -> dict[str, Change]:
+    """path -> (status letter A/M/D/T, blob before, blob after) between two trees,
+    without rename pairing. A blob is None where that side has no regular file."""
     if old_tree == new_tree:
         return {}
     out = run_git(
-        ["diff-tree", "-r", "-z", "--no-renames", "--name-status", old_tree, new_tree],
+        ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--abbrev=40", old_tree, new_tree],
         cwd=cwd,
         env=env,
     ).stdout
     parts = out.split(b"\0")
-    result: dict[str, str] = {}
-    for status, path in zip(parts[0::2], parts[1::2], strict=False):
-        if status:
-            result[path.decode("utf-8", "surrogateescape")] = status.decode()[:1]
+    result: dict[str, Change] = {}
+    for meta, path in zip(parts[0::2], parts[1::2], strict=False):
+        fields = meta.decode().lstrip(":").split()
+        if len(fields) != 5:
+            continue
+        old_mode, new_mode, old_oid, new_oid, status = fields
+        result[path.decode("utf-8", "surrogateescape")] = (
+            status[:1],
+            old_oid if old_mode in _REGULAR else None,
+            new_oid if new_mode in _REGULAR else None,
+        )
     return result
+
+
+def changed_paths(
+    old_tree: str, new_tree: str, *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """path -> status letter (A, M, D, T) between two trees, without rename pairing."""
+    return {p: c[0] for p, c in changes(old_tree, new_tree, cwd=cwd, env=env).items()}
 
 
 class Scratch:

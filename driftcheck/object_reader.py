@@ -1,9 +1,8 @@
 """Many object reads through one long-lived `git cat-file --batch-command`.
 
 A hook reads a few blobs at a time, pair after pair; a process per read costs
-more than the reads. One process answers them all, one request at a time (a
-request written while git still writes the previous answer could fill both
-pipes and stall).
+more than the reads. One process answers them all. Requests go in small batches
+that fit in the pipe, so writing them can never wait on git writing answers.
 """
 
 from __future__ import annotations
@@ -17,9 +16,11 @@ from typing import IO
 from driftcheck import git
 from driftcheck.errors import GitError
 
-# Past this many blobs, one process of their own reads them faster than requests
-# one at a time.
+# Past this many blobs, one process of their own reads them faster.
 BATCH_ALONE = 64
+# Requests written before their answers are read: all of them fit in the pipe
+# (64 x ~50 bytes), so git never waits on us while we still write.
+_PIPELINED = 64
 
 
 class ObjectReader:
@@ -40,12 +41,14 @@ class ObjectReader:
         with self._lock:
             stdin, stdout = self._pipes()
             try:
-                for oid in wanted:
-                    stdin.write(b"contents " + oid.encode("ascii") + b"\n")
+                for start in range(0, len(wanted), _PIPELINED):
+                    chunk = wanted[start : start + _PIPELINED]
+                    stdin.write(b"".join(b"contents %s\n" % o.encode("ascii") for o in chunk))
                     stdin.flush()
-                    content = _answer(stdout)
-                    if content is not None:
-                        found[oid] = content
+                    for oid in chunk:
+                        content = _answer(stdout)
+                        if content is not None:
+                            found[oid] = content
             except (OSError, ValueError) as exc:
                 self._stop()
                 raise GitError(["cat-file", "--batch-command"], -1, str(exc)) from exc

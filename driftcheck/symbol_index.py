@@ -44,6 +44,11 @@ class SymbolIndex:
         """Stop the git process this index started for reading objects."""
         self._reader.close()
 
+    def learn(self, tree: str, blobs: Mapping[str, str | None]) -> None:
+        """What `tree` holds at these paths (None: no regular file), known already
+        (from a diff), so `blob_ids` need not ask git."""
+        self._blobs.setdefault(tree, {}).update(blobs)
+
     def blob_ids(self, tree: str, paths: Iterable[str]) -> dict[str, str]:
         wanted = [p for p in paths if frontend_for(p) is not None]
         if tree in self._listings:

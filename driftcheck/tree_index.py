@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from driftcheck.parallel import forked_map
 from driftcheck.symbols import ModuleSymbols
 
-# Below this many files a process pool costs more than it saves.
+# Below this many files, forked workers cost more than they save.
 PARALLEL_MIN_FILES = 48
 
 
