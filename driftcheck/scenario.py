@@ -282,7 +282,7 @@ def load_case(path: Path) -> Scenario:
         case = tomllib.loads((path / "case.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read case.toml: {exc}") from exc
-    _only_keys(case, {"description", "worktrees", "trunk", "scan"}, f"{path}/case.toml")
+    _only_keys(case, {"description", "base", "worktrees", "trunk", "scan"}, f"{path}/case.toml")
     worktrees = []
     for folder, spec in case.get("worktrees", {}).items():
         label = f"{path.name}: worktrees.{folder}"
@@ -307,7 +307,7 @@ def load_case(path: Path) -> Scenario:
     scan = case.get("scan", {})
     _only_keys(scan, {"only", "committed_only"}, f"{path.name}: scan")
     scenario = Scenario(
-        base=_read_tree(path / "base"),
+        base=_read_tree(_base_folder(path, case)),
         worktrees=worktrees,
         trunk=trunk,
         description=str(case.get("description", "")),
@@ -316,6 +316,20 @@ def load_case(path: Path) -> Scenario:
     )
     validate(scenario)
     return scenario
+
+
+def _base_folder(path: Path, case: Mapping[str, Any]) -> Path:
+    """The case's own `base/`, or the shared one `base = "<name>"` names in
+    `fixtures/bases/` (many cases start from the same small project)."""
+    shared = case.get("base")
+    if shared is None:
+        return path / "base"
+    folder = path.parent / "bases" / str(shared)
+    if (path / "base").exists():
+        raise ScenarioError(f"{path.name}: has a base/ folder and names base = {shared!r}")
+    if not folder.is_dir() or "/" in str(shared) or str(shared).startswith("."):
+        raise ScenarioError(f"{path.name}: no shared base {shared!r} in {path.parent / 'bases'}")
+    return folder
 
 
 def _case_changes(overlay: Path, spec: Mapping[str, Any], default: str, label: str) -> list[Change]:

@@ -310,3 +310,19 @@ def test_load_case_rejects_typos(tmp_path: Path) -> None:
     (case / "worktrees" / "b").mkdir(parents=True)
     with pytest.raises(ScenarioError, match=r"missing from case\.toml"):
         load_case(case)
+
+
+def test_load_case_shared_base(tmp_path: Path) -> None:
+    (tmp_path / "bases" / "shop").mkdir(parents=True)
+    (tmp_path / "bases" / "shop" / "a.py").write_text("x = 1\n")
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "case.toml").write_text('base = "shop"\n')
+    assert load_case(case).base == {"a.py": b"x = 1\n"}
+    (case / "case.toml").write_text('base = "nope"\n')
+    with pytest.raises(ScenarioError, match="no shared base"):
+        load_case(case)
+    (case / "case.toml").write_text('base = "shop"\n')
+    (case / "base").mkdir()
+    with pytest.raises(ScenarioError, match="has a base/ folder"):
+        load_case(case)
