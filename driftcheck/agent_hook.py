@@ -103,10 +103,10 @@ def _judge(
     started: float,
 ) -> HookAnswer:
     from driftcheck.config import load_config
-    from driftcheck.judge import judge, relative_to_root, worktree_root
+    from driftcheck.judge import judge, open_worktree, relative_to_root
 
     answer = HookAnswer()
-    root = worktree_root(files[0].path)
+    root, repo = open_worktree(files[0].path)
     proposed: dict[str, bytes | None] = {}
     for item in files:
         if item.content is not None and len(item.content) > proposal.MAX_PROPOSAL_BYTES:
@@ -124,7 +124,7 @@ def _judge(
     # The deadline sits inside the private temp folder: once the clock is stopped,
     # the folder (and whatever a cut-short clean-up left in it) is removed.
     with private_tempdir(), deadline(remaining):
-        judgement = judge(root, files=proposed)
+        judgement = judge(root, files=proposed, repo=repo, config=config)
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))
@@ -133,12 +133,12 @@ def _judge(
     if not findings:
         return answer
     strict = config.strict if strict is None else strict
-    current = judgement.current.name if judgement.current else None
+    current = judgement.current.name
     label = ", ".join(sorted(proposed))
     if agent == "claude":
         answer.stdout = _claude(findings, label, current, strict)
     else:
-        answer.stdout = _codex(findings, label, current, strict, root, proposed, answer)
+        answer.stdout = _codex(findings, label, current, strict, repo.cache_dir, proposed, answer)
     return answer
 
 
@@ -160,7 +160,7 @@ def _codex(
     label: str,
     current: str | None,
     strict: bool,
-    root: Path,
+    cache_dir: Path,
     proposed: Mapping[str, bytes | None],
     answer: HookAnswer,
 ) -> str | None:
@@ -176,7 +176,7 @@ def _codex(
         }
         return json.dumps({"hookSpecificOutput": context})
     key = _proposal_key(proposed, findings)
-    if not strict and _seen_before(root, key):
+    if not strict and _seen_before(cache_dir, key):
         answer.stderr.append("driftcheck: allowing a repeated edit the agent was warned about")
         return None
     text = agent.reason(findings, label) + "\n\n" + agent.context(findings, label, current)
@@ -197,11 +197,8 @@ def _proposal_key(proposed: Mapping[str, bytes | None], findings: list[Finding])
     return digest.hexdigest()
 
 
-def _seen_before(root: Path, key: str) -> bool:
+def _seen_before(cache: Path, key: str) -> bool:
     """Remember `key` in driftcheck's own cache folder; True if it was there already."""
-    from driftcheck import git
-
-    cache = git.open_repo(root).cache_dir
     store = cache / _WARNED_FILE
     try:
         seen: list[str] = json.loads(store.read_text()) if store.is_file() else []

@@ -17,7 +17,7 @@ import os
 import pickle
 import sqlite3
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +34,6 @@ class Cache:
         self.directory = directory
         self.path = directory / _FILE
         self.max_bytes = max_bytes
-        self.hits = 0
-        self.misses = 0
-        self.errors: list[str] = []
         self._db: sqlite3.Connection | None = None
         self._pending: dict[tuple[str, str], bytes] = {}
 
@@ -54,14 +51,12 @@ class Cache:
                 self._prepare(db)
                 self._db = db
                 return db
-            except sqlite3.DatabaseError as exc:
-                self.errors.append(f"cache unusable ({exc}); rebuilding")
+            except sqlite3.DatabaseError as exc:  # rebuilt once when corrupt, else skipped
                 if attempt == 1 and _looks_corrupt(exc):
                     self._remove_files()
                     continue
                 return None
-            except OSError as exc:
-                self.errors.append(f"cache unavailable: {exc}")
+            except OSError:  # a read-only .git, say: run without the cache
                 return None
         return None
 
@@ -100,7 +95,6 @@ class Cache:
         found: dict[str, Any] = {}
         db = self._connect()
         if db is None or not wanted:
-            self.misses += len(wanted)
             return found
         try:
             for start in range(0, len(wanted), 500):
@@ -115,10 +109,8 @@ class Cache:
                         found[original.get(key, key)] = pickle.loads(blob)
                     except Exception:  # a value that does not load is a miss
                         continue
-        except sqlite3.DatabaseError as exc:
-            self.errors.append(f"cache read failed: {exc}")
-        self.hits += len(found)
-        self.misses += len(wanted) - len(found)
+        except sqlite3.DatabaseError:
+            pass  # best effort: a failed read is a miss
         return found
 
     def get(self, namespace: str, key: str) -> Any | None:
@@ -126,16 +118,10 @@ class Cache:
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Queued; written in one transaction by `flush()`."""
-        try:
+        with contextlib.suppress(Exception):  # an unpicklable value is simply not cached
             self._pending[namespace, _storable(key)] = pickle.dumps(
                 value, protocol=pickle.HIGHEST_PROTOCOL
             )
-        except Exception as exc:  # an unpicklable value is simply not cached
-            self.errors.append(f"cache value skipped: {exc}")
-
-    def put_many(self, namespace: str, values: Mapping[str, Any]) -> None:
-        for key, value in values.items():
-            self.put(namespace, key, value)
 
     def flush(self) -> None:
         if not self._pending:
@@ -205,10 +191,6 @@ class Cache:
                 details["error"] = str(exc)
         return details
 
-    def clear(self) -> None:
-        self.close()
-        self._remove_files()
-
     def close(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.DatabaseError):
@@ -248,7 +230,8 @@ def cache_enabled(enabled: bool = True) -> bool:
     return enabled and os.environ.get("DRIFTCHECK_NO_CACHE") != "1"
 
 
-def open_cache(common_dir: Path, *, enabled: bool = True) -> Cache:
+def open_cache(cache_dir: Path, *, enabled: bool = True) -> Cache:
+    """The cache in `cache_dir` (a repository's `RepoInfo.cache_dir`)."""
     if not cache_enabled(enabled):
         return NoCache()
-    return Cache(common_dir / "driftcheck")
+    return Cache(cache_dir)

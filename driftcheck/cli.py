@@ -18,7 +18,7 @@ from typing import Any
 import click
 
 from driftcheck import __version__
-from driftcheck.errors import DriftcheckError, UsageError
+from driftcheck.errors import UsageError
 from driftcheck.model import ExitCode, ScanResult, fails
 
 FORMATS = ("text", "json", "markdown", "sarif")
@@ -283,7 +283,7 @@ def _run(args: list[str]) -> int:
     except Terminated:
         click.echo("driftcheck: terminated", err=True)
         return 143
-    except (DriftcheckError, Exception) as exc:
+    except Exception as exc:  # GitError and friends too: unexpected here
         if debug:
             traceback.print_exc()
         click.echo(

@@ -97,11 +97,11 @@ def check(
     fail_on: str | None,
 ) -> None:
     """Judge a proposed state of PATH against every other participant."""
-    from driftcheck.judge import judge, relative_to_root, worktree_root
+    from driftcheck.judge import judge, open_worktree, relative_to_root
 
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:
-        root = worktree_root(absolute)
+        root, repo = open_worktree(absolute)
         if deleted:
             content: bytes | None = None
         elif content_file is not None:
@@ -113,7 +113,7 @@ def check(
         relative = relative_to_root(absolute, root)
     except OSError as exc:  # a path the system refuses: too long, unreadable, ...
         raise UsageError(f"cannot use {path}: {exc.strerror or exc}") from exc
-    judgement = judge(root, files={relative: content})
+    judgement = judge(root, files={relative: content}, repo=repo)
     if judgement.current is None:
         # "No findings" would be a lie: the proposed state was never compared.
         why = "; ".join(judgement.result.warnings) or "worktree not found"

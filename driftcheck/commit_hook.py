@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck import git
-from driftcheck.errors import DriftcheckError
 from driftcheck.model import ExitCode, fails
 
 
@@ -38,12 +37,12 @@ def run(*, cwd: Path, warn_only: bool, fail_on: str | None) -> CommitVerdict:
     # Read before anything else: driftcheck's own git calls strip GIT_* variables.
     inherited = os.environ.get("GIT_INDEX_FILE")
     try:
-        from driftcheck.judge import judge, worktree_root
+        from driftcheck.judge import judge, open_worktree
         from driftcheck.report.hooks import concise
 
-        root = worktree_root(cwd)
-        judgement = judge(root, staged_index=staged_index(root, inherited))
-    except (DriftcheckError, Exception) as exc:  # never block a commit on our bug
+        root, repo = open_worktree(cwd)
+        judgement = judge(root, staged_index=staged_index(root, inherited), repo=repo)
+    except Exception as exc:  # never block a commit on our bug (DriftcheckError included)
         why = " ".join(str(exc).split())
         return CommitVerdict(0, "", [f"driftcheck: commit allowed, check failed: {why}"[:400]])
     if judgement.current is None:

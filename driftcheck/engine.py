@@ -110,7 +110,7 @@ def analyse_with_cache(
     progress: Progress | None = None,
 ) -> PairAnalysis:
     """`analyse_pairs` with the persistent cache open (unless --no-cache)."""
-    cache = open_cache(repo.common_dir, enabled=options.use_cache)
+    cache = open_cache(repo.cache_dir, enabled=options.use_cache)
     try:
         return analyse_pairs(repo, scratch, pairs, options, progress, cache)
     finally:
@@ -126,11 +126,8 @@ def main_worktree(repo: git.RepoInfo, found: Discovery) -> Path:
     """The main worktree's folder (for a bare repository, the repository itself)."""
     if repo.is_bare:
         return repo.common_dir
-    if found.main_path:
-        return Path(found.main_path)
-    entries = git.run_git(["worktree", "list", "--porcelain", "-z"], cwd=repo.common_dir).stdout
-    first = entries.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
-    return Path(first.removeprefix("worktree "))
+    # `git worktree list` names the main worktree first; discovery kept it.
+    return Path(found.main_path) if found.main_path else repo.toplevel or repo.common_dir
 
 
 @dataclass
@@ -328,7 +325,7 @@ def _merge_bases(
     for key, (a, b) in keys.items():
         if key in known or a is None or b is None:
             continue
-        base = git.merge_base(a, b, cwd=cwd)
+        base = a if a == b else git.merge_base(a, b, cwd=cwd)
         if base is not None:
             known[key] = (base, git.tree_of(base, cwd=cwd))
             cache.put("merge-base", key, known[key])

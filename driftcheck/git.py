@@ -324,13 +324,6 @@ def changes(
     return result
 
 
-def changed_paths(
-    old_tree: str, new_tree: str, *, cwd: str | Path, env: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """path -> status letter (A, M, D, T) between two trees, without rename pairing."""
-    return {p: c[0] for p, c in changes(old_tree, new_tree, cwd=cwd, env=env).items()}
-
-
 class Scratch:
     """A private object directory and index files in a temp dir.
 

@@ -29,15 +29,21 @@ class Judgement:
     config: Config
 
 
-def worktree_root(path: Path) -> Path:
-    """The top folder of the worktree holding `path` (which may not exist yet)."""
+def open_worktree(path: Path) -> tuple[Path, git.RepoInfo]:
+    """The top folder of the worktree holding `path` (which may not exist yet), and
+    its repository."""
     probe = path if path.is_dir() else path.parent
     while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     repo = git.open_repo(probe)
     if repo.toplevel is None:
         raise UsageError(f"not inside a worktree: {path}")
-    return repo.toplevel.resolve()
+    return repo.toplevel.resolve(), repo
+
+
+def worktree_root(path: Path) -> Path:
+    """The top folder of the worktree holding `path` (which may not exist yet)."""
+    return open_worktree(path)[0]
 
 
 def relative_to_root(path: Path, root: Path) -> str:
@@ -57,12 +63,15 @@ def judge(
     staged_index: Path | None = None,
     trunk: str | None = None,
     ref_patterns: tuple[str, ...] = (),
+    repo: git.RepoInfo | None = None,
+    config: Config | None = None,
 ) -> Judgement:
     """Findings between worktree `root` (with `files` or `staged_index` applied) and
-    every other participant. With `files`, only findings about those files are kept."""
+    every other participant. With `files`, only findings about those files are kept.
+    `repo` and `config`, when the caller has them already, are `root`'s."""
     started = time.monotonic()
-    repo = git.open_repo(root)
-    config = load_config(root)
+    repo = repo or git.open_repo(root)
+    config = config or load_config(root)
     override = StateOverride(files=dict(files or {}), staged_index=staged_index)
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
     focus = frozenset(files) if files is not None else None

@@ -16,11 +16,9 @@ from typing import IO
 from driftcheck import git
 from driftcheck.errors import GitError
 
-# Past this many blobs, one process of their own reads them faster.
+# Past this many blobs, one process of their own reads them faster. Below it, the
+# requests (~50 bytes each) all fit in a pipe at once.
 BATCH_ALONE = 64
-# Requests written before their answers are read: all of them fit in the pipe
-# (64 x ~50 bytes), so git never waits on us while we still write.
-_PIPELINED = 64
 
 
 class ObjectReader:
@@ -41,14 +39,14 @@ class ObjectReader:
         with self._lock:
             stdin, stdout = self._pipes()
             try:
-                for start in range(0, len(wanted), _PIPELINED):
-                    chunk = wanted[start : start + _PIPELINED]
-                    stdin.write(b"".join(b"contents %s\n" % o.encode("ascii") for o in chunk))
-                    stdin.flush()
-                    for oid in chunk:
-                        content = _answer(stdout)
-                        if content is not None:
-                            found[oid] = content
+                # All requests first: at most BATCH_ALONE of them fit in the pipe, so
+                # writing them never waits on git writing answers.
+                stdin.write(b"".join(b"contents %s\n" % o.encode("ascii") for o in wanted))
+                stdin.flush()
+                for oid in wanted:
+                    content = _answer(stdout)
+                    if content is not None:
+                        found[oid] = content
             except (OSError, ValueError) as exc:
                 self._stop()
                 raise GitError(["cat-file", "--batch-command"], -1, str(exc)) from exc

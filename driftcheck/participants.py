@@ -213,7 +213,7 @@ def _seed_from_head(entry: WorktreeEntry, env: dict[str, str]) -> None:
 def _head_tree(entry: WorktreeEntry, scratch: git.Scratch) -> str:
     if entry.head:
         return git.tree_of(entry.head, cwd=entry.path)
-    return git.git_out(["mktree"], cwd=entry.path, env=scratch.env)
+    return _empty_tree(entry.path, scratch)
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -232,7 +232,6 @@ def discover(
     ref_patterns: Sequence[str] = (),
     trunk: str | None = None,
     committed_only: bool = False,
-    include_worktrees: bool = True,
     overrides: Mapping[str, StateOverride] | None = None,
     keep_states: bool = False,
 ) -> Discovery:
@@ -249,7 +248,7 @@ def discover(
     result = Discovery(participants=[], trunk=trunk_full, trunk_name=None)
     taken: set[str] = set()
     checked_out: dict[str, str] = {}
-    entries = list_worktrees(repo) if include_worktrees else []
+    entries = list_worktrees(repo)
     result.main_path = entries[0].path if entries else None
     # git lists linked worktrees in directory order, which differs between file
     # systems; sort them by path (main first) so names and sides are stable.

@@ -56,9 +56,7 @@ class StateStore:
         """The store, or None when it cannot be had (read-only `.git`, say)."""
         store = cls(cache_dir, alternates)
         try:
-            (store.objects / "info").mkdir(parents=True, exist_ok=True)
-            (store.objects / "pack").mkdir(exist_ok=True)
-            (store.root / "index").mkdir(exist_ok=True)
+            store._make_folders()
             store._bound()
         except OSError:
             return None
@@ -142,9 +140,12 @@ class StateStore:
         if _size(self.objects) > MAX_STORE_BYTES:
             for child in ("objects", "index"):
                 shutil.rmtree(self.root / child, ignore_errors=True)
-            (self.objects / "info").mkdir(parents=True, exist_ok=True)
-            (self.objects / "pack").mkdir(exist_ok=True)
-            (self.root / "index").mkdir(exist_ok=True)
+            self._make_folders()
+
+    def _make_folders(self) -> None:
+        (self.objects / "info").mkdir(parents=True, exist_ok=True)
+        (self.objects / "pack").mkdir(exist_ok=True)
+        (self.root / "index").mkdir(exist_ok=True)
 
 
 def _worktree_changes(status: bytes) -> tuple[list[bytes], list[bytes]]:

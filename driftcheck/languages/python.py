@@ -18,9 +18,10 @@ import sys
 import tokenize
 from collections.abc import Iterator
 
+from driftcheck.languages.common import ignored_kinds
 from driftcheck.languages.python_defs import DefinitionCollector
 from driftcheck.languages.python_refs import ReferenceCollector, SourceText
-from driftcheck.symbols import ALL_KINDS, ModuleSymbols
+from driftcheck.symbols import ModuleSymbols
 
 # Bump when the extracted tables change shape or meaning, so caches are dropped.
 _SCHEMA = 2
@@ -52,8 +53,7 @@ def parse_ignore_comments(text: str) -> dict[int, frozenset[str]]:
     out: dict[int, frozenset[str]] = {}
     for line, comment in _comments(text):
         for match in _IGNORE.finditer(comment):
-            kinds = frozenset(k.strip().lower() for k in (match[1] or "").split(",") if k.strip())
-            out[line] = out.get(line, frozenset()) | (kinds or frozenset({ALL_KINDS}))
+            out[line] = out.get(line, frozenset()) | ignored_kinds(match[1])
     return out
 
 

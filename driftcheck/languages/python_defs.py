@@ -6,13 +6,12 @@ import ast
 from collections.abc import Mapping
 
 from driftcheck.languages import python_norm as norm
+from driftcheck.languages.common import join, one_line
 from driftcheck.languages.python_refs import (
     SourceText,
     dotted,
     iter_block_statements,
-    join,
     member_qualname,
-    one_line,
     render,
 )
 from driftcheck.symbols import Param, ParamKind, Signature, Symbol

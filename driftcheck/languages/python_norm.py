@@ -10,8 +10,9 @@ overflow Python's recursion limit.
 from __future__ import annotations
 
 import ast
-import hashlib
 from collections.abc import Iterable
+
+from driftcheck.languages.common import digest
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _CTX = (ast.Load, ast.Store, ast.Del)
@@ -25,12 +26,6 @@ _WITH_PAYLOAD = (
     ast.Nonlocal, ast.ExceptHandler, ast.MatchAs, ast.MatchStar, ast.MatchMapping,
     ast.MatchClass,
 )  # fmt: skip
-
-
-def digest(data: str | bytes) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 def param_names(args: ast.arguments) -> list[str]:
@@ -192,7 +187,6 @@ def _tokens(items: Iterable[tuple[ast.AST, _Frame | None]], out: list[str]) -> i
         out.append(type(node).__name__)
         todo: list[tuple[ast.AST, _Frame | None]]
         if isinstance(node, _SCOPES):
-            inner = _function_frame(node, frame, counter=(frame.counter if frame else [0, 0]))
             outer_parts: list[ast.AST] = [*node.args.defaults, *node.args.kw_defaults]
             if isinstance(node, ast.Lambda):
                 body: list[ast.AST] = [node.body]
@@ -208,6 +202,7 @@ def _tokens(items: Iterable[tuple[ast.AST, _Frame | None]], out: list[str]) -> i
                 tokens, count = function_tokens(node)
                 todo.append((_Emit(tokens[1:] if tokens[:1] == ["async"] else tokens, count), None))
             else:
+                inner = _function_frame(node, frame, counter=(frame.counter if frame else [0, 0]))
                 todo += [(n, inner) for n in body]
         elif isinstance(node, ast.ClassDef):
             out.append(frame.name(node.name) if frame else node.name)

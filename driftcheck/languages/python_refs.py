@@ -13,6 +13,8 @@ import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from driftcheck.languages.common import MAX_TEXT as _MAX_TEXT
+from driftcheck.languages.common import join, one_line
 from driftcheck.languages.python_norm import bound_name, scope_locals
 from driftcheck.languages.python_norm import children as child_nodes
 from driftcheck.model import STALE_CALLER
@@ -21,7 +23,6 @@ from driftcheck.symbols import Reference
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
 _BUILTINS = frozenset(dir(builtins))
-_MAX_TEXT = 200
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError"})
 # A use of an optional import is fine when the module goes: the code expects that.
 _OPTIONAL_IGNORES = frozenset({STALE_CALLER})
@@ -51,11 +52,6 @@ class SourceText:
         if end_line is None or end_col is None:
             return ""
         return self.segment((node.lineno, node.col_offset), (end_line, end_col))  # type: ignore[attr-defined]
-
-
-def one_line(text: str, limit: int = _MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render(expr: ast.AST, limit: int = _MAX_TEXT) -> str:
@@ -89,10 +85,6 @@ def dotted(expr: ast.AST) -> str | None:
         return None
     parts.append(expr.id)
     return ".".join(reversed(parts))
-
-
-def join(prefix: str | None, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
 
 
 def member_qualname(parent: str, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
@@ -190,8 +182,6 @@ class ReferenceCollector:
         return out
 
     def module_imports(self, tree: ast.Module) -> None:
-        if "ImportError" in self.src.text or "ModuleNotFoundError" in self.src.text:
-            self.optional = tuple(self._guarded_targets(tree))
         for stmt in iter_block_statements(tree.body):
             if isinstance(stmt, (ast.Import, ast.ImportFrom)):
                 for alias, local, target in self.bindings(stmt):
@@ -363,6 +353,9 @@ class ReferenceCollector:
         """All references; call `module_imports` first. `module_defs` maps the
         module's top-level names to their qualnames."""
         self.module_defs = module_defs
+        # Only references need to know which imports are optional (see _add).
+        if "ImportError" in self.src.text or "ModuleNotFoundError" in self.src.text:
+            self.optional = tuple(self._guarded_targets(tree))
         top = _Scope(symbol_prefix=self.module)
         stack: list[tuple[ast.AST, _Scope]] = [(stmt, top) for stmt in reversed(tree.body)]
         while stack:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from driftcheck.languages import treesitter_norm as norm
-from driftcheck.symbols import ALL_KINDS, ModuleSymbols
+from driftcheck.languages.common import ignored_kinds
+from driftcheck.symbols import ModuleSymbols
 
 if TYPE_CHECKING:
     from tree_sitter import Node, Query
@@ -125,7 +126,6 @@ class Def:
     qualname: str = ""
     name: str = ""
     parent: str | None = None
-    prefix: str = ""
 
 
 class TreeSitterFrontend:
@@ -216,10 +216,6 @@ def query_matches(query: Query, node: Node) -> list[tuple[int, dict[str, list[No
     return QueryCursor(query).matches(node)
 
 
-def join(prefix: str | None, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
-
-
 def ignore_comments(grammar: Grammar, root: Node, src: norm.Source) -> dict[int, frozenset[str]]:
     """Line -> kinds silenced by a `driftcheck: ignore[kind,...]` comment ("*": all)."""
     if b"driftcheck" not in src.data.lower():
@@ -228,10 +224,8 @@ def ignore_comments(grammar: Grammar, root: Node, src: norm.Source) -> dict[int,
     for _, caps in query_matches(grammar.queries["comments"], root):
         for node in caps.get("comment", []):
             for match in _IGNORE.finditer(src.text(node)):
-                raw = (match[1] or "").split(",")
-                kinds = frozenset(k.strip().lower() for k in raw if k.strip())
                 line = node.start_point[0] + 1
-                out[line] = out.get(line, frozenset()) | (kinds or frozenset({ALL_KINDS}))
+                out[line] = out.get(line, frozenset()) | ignored_kinds(match[1])
     return out
 
 

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.languages import treesitter_norm as norm
+from driftcheck.languages.common import join
 from driftcheck.languages.treesitter import (
     CALL_SITE_SIGNATURE,
     Def,
     Grammar,
     Profile,
-    join,
     query_matches,
 )
 from driftcheck.symbols import Param, ParamKind, Signature, Symbol
@@ -89,11 +89,10 @@ def place_defs(
             elif profile.arity_in_name:
                 sig = signature(d.caps.get("params"), None, params, src)
                 suffix = arity_suffix(len(sig.params))
-        d.parent, d.prefix = parent, prefix
         names = [profile.constructor] if d.kind == "constructor" else [src.text(n) for n in d.names]
         for i, name in enumerate(names):
             each = d if i == 0 else Def(d.node, d.kind, d.order, [d.names[i]], d.caps, d.bases)
-            each.parent, each.prefix = parent, prefix
+            each.parent = parent
             each.name = name + (suffix if suffix != ".setter" else "")
             each.qualname = join(prefix, name + suffix)
             out.append(each)

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from driftcheck.languages import treesitter_norm as norm
-from driftcheck.languages.treesitter import Grammar, Profile, join, query_matches
+from driftcheck.languages.common import join
+from driftcheck.languages.treesitter import Grammar, Profile, query_matches
 from driftcheck.symbols import Reference
 
 if TYPE_CHECKING:

@@ -8,29 +8,19 @@ changes behaviour. Walks are iterative (TreeCursor), so deep nesting cannot over
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
+
+from driftcheck.languages.common import MAX_TEXT as _MAX_TEXT
+from driftcheck.languages.common import digest, one_line
 
 if TYPE_CHECKING:
     from tree_sitter import Node
 
 _MAX_LITERAL = 60
-_MAX_TEXT = 200
 # Punctuation that layout or style choices add or drop (ASI, trailing commas, quote
 # style) without changing meaning; the named node types already carry the structure.
 _NOISE = frozenset({";", ",", "(", ")", "{", "}", "[", "]", '"', "'", "`", ":", "::"})
-
-
-def digest(data: str | bytes) -> str:
-    if isinstance(data, str):
-        data = data.encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(data, digest_size=12).hexdigest()
-
-
-def one_line(text: str, limit: int = _MAX_TEXT) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class Source:

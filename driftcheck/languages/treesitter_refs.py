@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from driftcheck.languages import treesitter_norm as norm
+from driftcheck.languages.common import join
 from driftcheck.languages.treesitter import (
     Def,
     Grammar,
@@ -23,7 +24,6 @@ from driftcheck.languages.treesitter import (
     TreeSitterFrontend,
     first_error,
     ignore_comments,
-    join,
     query_matches,
 )
 from driftcheck.languages.treesitter_defs import (

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from driftcheck.languages.treesitter import Profile, TreeSitterFrontend, join, words
+from driftcheck.languages.common import join
+from driftcheck.languages.treesitter import Profile, TreeSitterFrontend, words
 from driftcheck.languages.treesitter_imports import Binding
 
 if TYPE_CHECKING:
@@ -71,13 +72,13 @@ def _resolve_path(
 
 def expand_use(node: Node, src: Source, module: str, is_package: bool) -> list[Binding]:
     """Bindings of one `use` declaration or `mod name;` item."""
-    children = _child_modules(node)
     if node.type == "mod_item":
         name = node.child_by_field_name("name")
         if name is None or node.child_by_field_name("body") is not None:
             return []
         text = src.text(name)
         return [Binding(text, join(module, text), "", text, name)]
+    children = _child_modules(node)
     argument = node.child_by_field_name("argument")
     out: list[Binding] = []
     for segments, alias, at, star in _walk(argument, [], src):
