@@ -33,16 +33,11 @@ from pathlib import Path
 from driftcheck.languages import frontend_for
 from driftcheck.symbols import Symbol
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workload import git  # bench/ is not a package: found through sys.path
+
 CACHE = Path(__file__).resolve().parent / ".cache" / "npm"
 DEFAULT_SPECS = ("zod@4.6.7",)
-_GIT_ENV = {
-    **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.invalid",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.invalid",
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 class FetchError(RuntimeError):
@@ -144,20 +139,6 @@ class Plan:
     duplicate_paths: tuple[str, str]
     conflict_path: str
     expected: list[dict[str, object]]
-
-
-def git(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
-        cwd=cwd,
-        env=env or _GIT_ENV,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"git {' '.join(args)}: {proc.stderr.strip()}")
-    return proc.stdout.strip()
 
 
 def _targets(root: Path) -> list[tuple[Symbol, str]]:

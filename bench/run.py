@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workload import _ENV, CACHE, add_worktrees, build_base, git
 
+from driftcheck.git import open_repo
+
 DRIFTCHECK = [sys.executable, "-m", "driftcheck"]
 
 
@@ -65,8 +67,7 @@ def timed(cmd: list[str], *, cwd: Path, stdin: bytes | None = None) -> tuple[flo
 
 
 def clear_cache(repo: Path) -> None:
-    common = Path(git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=repo))
-    shutil.rmtree(common / "driftcheck", ignore_errors=True)
+    shutil.rmtree(open_repo(repo).cache_dir, ignore_errors=True)
 
 
 def floor_once(repo: Path, worktrees: list[Path]) -> float:
@@ -184,7 +185,7 @@ def main() -> int:
         warm.append(seconds)
         rss.append(peak)
         floor.append(floor_once(repo, main_set))
-    edited, original = main_set[0] / "django/utils/html.py", None
+    edited = main_set[0] / "django/utils/html.py"
     original = edited.read_text()
     after_edit = []
     try:

@@ -31,11 +31,11 @@ _ENV = {
 }
 
 
-def git(*args: str, cwd: Path) -> str:
+def git(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", *args],
+        ["git", "-c", "commit.gpgsign=false", "-c", "core.autocrlf=false", *args],
         cwd=cwd,
-        env=_ENV,
+        env=env or _ENV,
         capture_output=True,
         text=True,
         check=False,

@@ -11,13 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from driftcheck.symbols import ModuleSymbols, Param, Signature, Symbol
+from driftcheck.symbols import POSITIONAL, ModuleSymbols, Signature, Symbol
 
 ChangeKind = Literal["added", "removed", "signature", "body", "renamed", "moved"]
-_ORDER = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "added": 5}
+# Most telling first: a symbol gone outranks a new signature, which outranks a body edit.
+ORDER = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "added": 5}
+GONE = ("removed", "renamed", "moved")
 # A body this small (e.g. `return self.x`) is too common to identify a rename/move.
 TRIVIAL_TOKENS = 10
-_POSITIONAL = ("positional_only", "positional")
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def signature_compatible(old: Signature, new: Signature) -> bool:
     Incompatible: removed/renamed/reordered params, new required params, a default
     removed, a parameter that stops accepting keywords or positions.
     """
-    new_pos = [p for p in new.params if p.kind in _POSITIONAL]
+    new_pos = [p for p in new.params if p.kind in POSITIONAL]
     new_by_name = {p.name: p for p in new.params}
     new_kinds = {p.kind for p in new.params}
     old_names = set()
@@ -62,7 +63,7 @@ def signature_compatible(old: Signature, new: Signature) -> bool:
             if p.kind not in new_kinds:
                 return False
             continue
-        if p.kind in _POSITIONAL:
+        if p.kind in POSITIONAL:
             if index >= len(new_pos):
                 return False
             target = new_pos[index]
@@ -76,11 +77,7 @@ def signature_compatible(old: Signature, new: Signature) -> bool:
                 return False
         if p.has_default and not target.has_default:
             return False
-    return not any(_needs_value(p) for p in new.params if p.name not in old_names)
-
-
-def _needs_value(p: Param) -> bool:
-    return p.kind not in ("var_positional", "var_keyword") and not p.has_default
+    return not any(p.required for p in new.params if p.name not in old_names)
 
 
 def classify_changes(
@@ -110,7 +107,7 @@ def classify_changes(
             added.append(new)
     added.extend(s for q, s in after.items() if q not in before and s.path not in unsure_before)
     changes.extend(_match_moves(removed, added))
-    changes.sort(key=lambda c: (c.qualname, _ORDER[c.kind], c.new_qualname or ""))
+    changes.sort(key=lambda c: (c.qualname, ORDER[c.kind], c.new_qualname or ""))
     return changes
 
 

@@ -57,6 +57,8 @@ class FileConflict:
     right_text: list[bytes] = field(default_factory=list)
     # other paths git's messages name with this one (a rename's source, say)
     related_paths: list[str] = field(default_factory=list)
+    # stage -> blob content, read for content conflicts (detectors look at them too)
+    contents: dict[int, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -148,7 +150,7 @@ def _add_hunks(
     oids: list[str] = []
     merged_oids: dict[str, str] = {}
     for conflict in wanted:
-        oids += [conflict.stages[s][1] for s in (2, 3) if s in conflict.stages]
+        oids += [conflict.stages[s][1] for s in (1, 2, 3) if s in conflict.stages]
     try:
         listing = git.ls_tree(result.tree, [c.path for c in wanted], cwd=cwd, env=scratch.env)
     except GitError:
@@ -159,9 +161,10 @@ def _add_hunks(
             oids.append(listing[conflict.path])
     blobs = git.read_blobs(oids, cwd=cwd, env=scratch.env)
     for conflict in wanted:
+        conflict.contents = {s: blobs.get(oid, b"") for s, (_mode, oid) in conflict.stages.items()}
         merged = blobs.get(merged_oids.get(conflict.path, ""))
-        left = blobs.get(conflict.stages.get(2, ("", ""))[1], b"")
-        right = blobs.get(conflict.stages.get(3, ("", ""))[1], b"")
+        left = conflict.contents.get(2, b"")
+        right = conflict.contents.get(3, b"")
         if merged is None:
             continue
         conflict.hunks, conflict.left_text, conflict.right_text = locate_hunks(

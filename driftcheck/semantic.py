@@ -55,18 +55,9 @@ class Side:
             self.__dict__["_changes_by_qualname"] = cached
         return cached
 
-    def defines(self, qualname: str) -> Symbol | None:
-        """The symbol as this side has it, if this side changed its file."""
-        for table in self.tables.values():
-            found = table.get(qualname)
-            if found is not None:
-                return found
-        return None
-
 
 @dataclass
 class PairSemantics:
-    base_tables: dict[str, ModuleSymbols]
     left: Side
     right: Side
     graph: SymbolGraph
@@ -135,12 +126,8 @@ class PairSemantics:
 
 
 def symbol_index(context: PairContext) -> SymbolIndex:
-    index = context.services.get("symbol_index")
-    if index is None:
-        index = SymbolIndex(
-            cwd=context.cwd, env=context.scratch.env, cache=context.services.get("cache")
-        )
-        context.services["symbol_index"] = index
+    """The run's index (the engine makes it, and stops its git process at the end)."""
+    index: SymbolIndex = context.services["symbol_index"]
     return index
 
 
@@ -208,28 +195,19 @@ def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]
         if t.module and (focus.get(p) == "D" or p not in own)
     }
     needles = [n.encode("utf-8", "surrogateescape") for n in names if len(n) > 2]
-    modules = {p: (frontend_for(p) or _NO_FRONTEND).module_name(p) for p in others}
+    modules = {p: f.module_name(p) for p in others if (f := frontend_for(p)) is not None}
     present = [p for p, s in others.items() if s != "D"]
     texts = [index.contents(context.pair.right.tree, present)]
     texts.append(index.contents(context.base_tree, [p for p, s in others.items() if s != "A"]))
     similar = index.similar_files(context.pair.right.tree, present, edited, names)
     keep: dict[str, str] = {}
     for path, status in others.items():
-        module = modules[path]
+        module = modules.get(path, path)
         is_imported = any(t == module or t.startswith(module + ".") for t in imported)
         mentions = needles and any(n in t.get(path, b"") for t in texts for n in needles)
         if path in focus or is_imported or mentions or path in similar:
             keep[path] = status
     return keep
-
-
-class _NoFrontend:
-    @staticmethod
-    def module_name(path: str) -> str:
-        return path
-
-
-_NO_FRONTEND = _NoFrontend()
 
 
 def _build(
@@ -266,7 +244,6 @@ def _build(
     for side in sides:
         graph.add_modules(participant=side.name, tables=side.tables.values())
     return PairSemantics(
-        base_tables=base_tables,
         left=sides[0],
         right=sides[1],
         graph=graph,

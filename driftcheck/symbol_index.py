@@ -33,7 +33,8 @@ class SymbolIndex:
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
-        self._module_maps: dict[tuple[str, str], dict[str, str]] = {}
+        self._module_maps: dict[str, dict[str, str]] = {}  # tree -> module -> path
+        self._suffixes: dict[str, dict[str, list[str]]] = {}  # tree -> last segment -> modules
         self._texts: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
@@ -139,7 +140,7 @@ class SymbolIndex:
             if len(content) <= MAX_PARSE_BYTES:
                 out.append(next(parsed))
                 continue
-            table = self._parse(path, content)
+            table = self._too_large(path)
             out.append(summarize(table) if summaries and table is not None else table)
         return out
 
@@ -188,7 +189,9 @@ class SymbolIndex:
         if oid is None:
             return []
         if oid not in self._texts:
-            data = self._reader.blobs([oid]).get(oid, b"")
+            if oid not in self._raw:
+                self._raw.update(self._reader.blobs([oid]))
+            data = self._raw.get(oid, b"")
             text = "" if b"\x00" in data else data.decode("utf-8", "replace")
             self._texts[oid] = text.replace("\r\n", "\n").split("\n")
         return self._texts[oid]
@@ -199,18 +202,18 @@ class SymbolIndex:
         more = [f"… {len(body) - limit} more lines"] if len(body) > limit else []
         return textwrap.dedent("\n".join(body[:limit])) + "".join("\n" + m for m in more)
 
-    def _parse(self, path: str, content: bytes) -> ModuleSymbols | None:
+    @staticmethod
+    def _too_large(path: str) -> ModuleSymbols | None:
+        """What stands for a file too large to parse (minified bundles, generated code)."""
         frontend = frontend_for(path)
         if frontend is None:
             return None
-        if len(content) > MAX_PARSE_BYTES:
-            return ModuleSymbols(
-                path=path,
-                module="",
-                language=frontend.name,
-                parse_error=f"not parsed: larger than {MAX_PARSE_BYTES} bytes",
-            )
-        return frontend.parse(path, content)
+        return ModuleSymbols(
+            path=path,
+            module="",
+            language=frontend.name,
+            parse_error=f"not parsed: larger than {MAX_PARSE_BYTES} bytes",
+        )
 
     def _listing(self, tree: str) -> dict[str, str]:
         if tree not in self._listings:
@@ -220,8 +223,7 @@ class SymbolIndex:
     def module_paths(self, tree: str) -> dict[str, str]:
         """Module name -> path for every parsable file in `tree`, as each file's
         frontend names modules (a Go or Java package maps to one of its files)."""
-        key = ("modules", tree)
-        if key not in self._module_maps:
+        if tree not in self._module_maps:
             # A tree never changes, but how frontends name modules may: the key
             # names driftcheck's code too.
             stored = f"{code_fingerprint()}:{tree}"
@@ -233,19 +235,18 @@ class SymbolIndex:
                     if frontend is not None:
                         modules[frontend.module_name(path)] = path
                 self.cache.put("modules", stored, modules)
-            self._module_maps[key] = modules
-        return self._module_maps[key]
+            self._module_maps[tree] = modules
+        return self._module_maps[tree]
 
     def _module_suffixes(self, tree: str) -> dict[str, list[str]]:
         """Last path segment -> path-like module names (`internal/orders`) ending in it."""
-        key = ("suffixes", tree)
-        if key not in self._module_maps:
+        if tree not in self._suffixes:
             index: dict[str, list[str]] = {}
             for module in self.module_paths(tree):
                 if "/" in module:
                     index.setdefault(module.rpartition("/")[2], []).append(module)
-            self._module_maps[key] = index  # type: ignore[assignment]
-        return self._module_maps[key]  # type: ignore[return-value]
+            self._suffixes[tree] = index
+        return self._suffixes[tree]
 
     def _module_alias(self, tree: str, dotted: str) -> str:
         """`example.com/shop/internal/orders.Total` -> `internal/orders.Total`: an import

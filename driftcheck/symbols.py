@@ -28,7 +28,7 @@ BINDING_DECORATORS: Mapping[str, str] = {
 }
 ALL_KINDS = "*"
 
-_POSITIONAL = ("positional_only", "positional")
+POSITIONAL = ("positional_only", "positional")
 _VAR = ("var_positional", "var_keyword")
 
 
@@ -79,13 +79,6 @@ class Signature:
             text += f" -> {self.returns}"
         return text
 
-    def shape(self) -> tuple[tuple[str, str, bool], ...]:
-        """What a call site can observe: names, kinds and which params are optional."""
-        return tuple((p.name, p.kind, p.has_default) for p in self.params)
-
-    def param(self, name: str) -> Param | None:
-        return next((p for p in self.params if p.name == name), None)
-
     def accepts(
         self,
         positional_count: int,
@@ -102,11 +95,11 @@ class Signature:
         """
         params = list(self.params)
         if drop_first:
-            if params and params[0].kind in _POSITIONAL:
+            if params and params[0].kind in POSITIONAL:
                 params = params[1:]
             elif not params or params[0].kind != "var_positional":
                 return "has no parameter to receive self/cls"
-        positional = [p for p in params if p.kind in _POSITIONAL]
+        positional = [p for p in params if p.kind in POSITIONAL]
         has_var_pos = any(p.kind == "var_positional" for p in params)
         has_var_kw = any(p.kind == "var_keyword" for p in params)
         if positional_count > len(positional) and not has_var_pos:
@@ -127,7 +120,7 @@ class Signature:
             if not p.required or p.name in bound:
                 continue
             # A splat may supply it: `*args` fills positional slots, `**kw` named ones.
-            if has_star and p.kind in _POSITIONAL:
+            if has_star and p.kind in POSITIONAL:
                 continue
             if has_double_star and p.kind in ("positional", "keyword_only"):
                 continue

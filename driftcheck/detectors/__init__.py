@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck import git
+from driftcheck import git, merge
 from driftcheck.model import (
     CONTRADICTING_EDIT,
     DUPLICATE,
@@ -57,6 +57,22 @@ class PairContext:
                 made[side.tree + ":head"] = side.head
             commits.append(made[side.tree])
         return commits[0], commits[1]
+
+    def merge_result(self) -> merge.MergeResult | None:
+        """git's merge of the two states, simulated once for all detectors: clean and
+        empty when the changes cannot meet, None when a side has no commit to merge."""
+        if "merge_result" not in self.facts:
+            if not self.paths_meet:
+                self.facts["merge_result"] = merge.MergeResult(tree="", clean=True, conflicts=[])
+            else:
+                left, right = self.state_commits()
+                self.facts["merge_result"] = (
+                    merge.simulate(left, right, cwd=self.cwd, scratch=self.scratch)
+                    if left and right
+                    else None
+                )
+        result: merge.MergeResult | None = self.facts["merge_result"]
+        return result
 
 
 Detector = Callable[[PairContext], Iterable[Finding]]

@@ -28,8 +28,7 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterator
 
-from driftcheck import merge
-from driftcheck.changes import SymbolChange
+from driftcheck.changes import GONE, ORDER, SymbolChange
 from driftcheck.detectors import PairContext
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.semantic import PairSemantics, Side, pair_semantics
@@ -37,9 +36,7 @@ from driftcheck.symbols import Symbol
 
 _EDITS = ("body", "signature")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_GONE = ("removed", "renamed", "moved")
 # Most telling first: a symbol that is gone on one side is judged as gone.
-_RANK = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "added": 5}
 _EXCERPT_LINES = 24
 _HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 
@@ -64,7 +61,7 @@ def _primary(side: Side) -> dict[str, SymbolChange]:
     out: dict[str, SymbolChange] = {}
     for change in side.changes:
         held = out.get(change.qualname)
-        if held is None or _RANK[change.kind] < _RANK[held.kind]:
+        if held is None or ORDER[change.kind] < ORDER[held.kind]:
             out[change.qualname] = change
     return out
 
@@ -86,27 +83,9 @@ class _Judge:
 
     # -- what git says ------------------------------------------------------------
 
-    def _merge(self) -> merge.MergeResult | None:
-        """The pair's merge simulation: the textual detector's, or run here once."""
-        facts = self.context.facts
-        if "merge_result" not in facts:
-            left_commit, right_commit = (
-                self.context.state_commits() if self.context.paths_meet else (None, None)
-            )
-            if not self.context.paths_meet:
-                facts["merge_result"] = merge.MergeResult(tree="", clean=True, conflicts=[])
-            elif left_commit and right_commit:
-                facts["merge_result"] = merge.simulate(
-                    left_commit, right_commit, cwd=self.context.cwd, scratch=self.context.scratch
-                )
-            else:
-                return None
-        result: merge.MergeResult | None = facts["merge_result"]
-        return result
-
     def conflicts(self, a: Symbol, b: Symbol) -> bool | None:
         """Whether git's conflicts touch `a` (left's lines) or `b` (right's lines)."""
-        result = self._merge()
+        result = self.context.merge_result()
         if result is None:
             return None
         for conflict in result.conflicts:
@@ -125,9 +104,9 @@ class _Judge:
             return self._both_added(lc, rc)
         if lc.kind in _EDITS and rc.kind in _EDITS:
             return self._both_edited(lc, rc)
-        if lc.kind in _GONE and rc.kind in _EDITS:
+        if lc.kind in GONE and rc.kind in _EDITS:
             return self._gone_vs_edited(lc, rc, self.left, self.right)
-        if rc.kind in _GONE and lc.kind in _EDITS:
+        if rc.kind in GONE and lc.kind in _EDITS:
             return self._gone_vs_edited(rc, lc, self.right, self.left)
         return None
 

@@ -20,6 +20,7 @@ import ast
 import difflib
 from collections.abc import Iterator, Sequence
 
+from driftcheck.changes import GONE
 from driftcheck.config import Config
 from driftcheck.detectors import PairContext
 from driftcheck.model import DUPLICATE, Finding, Severity
@@ -63,7 +64,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
     for adder, editor in semantics.directions():
         adds = left if adder is semantics.left else right
         yield from _inlined(semantics.index, adds, adder, editor, paired, (minimum, threshold))
-    yield from _existing(context, semantics, minimum, threshold)
+    yield from _existing(context, semantics, (left, right), minimum, threshold)
 
 
 def _added(side: Side, minimum: int) -> list[Symbol]:
@@ -115,11 +116,6 @@ def _operands(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-def _reads_operand(reversed_out: list[str]) -> bool:
-    """The tokens after an `Attribute` are `.attr $`: an attribute read on an operand."""
-    return len(reversed_out) >= 2 and reversed_out[-1][:1] == "." and reversed_out[-2] == "$"
-
-
 def _is_name(token: str) -> bool:
     return token.isidentifier() and token not in _AST_NODES
 
@@ -134,25 +130,29 @@ def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -
     else:
         score = similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
-    quotes = {
-        "left_definition": semantics.index.definition_text(semantics.left.tree, a, _QUOTED),
-        "right_definition": semantics.index.definition_text(semantics.right.tree, b, _QUOTED),
-    }
     if score >= threshold:
         what = "the same code as" if score == 1.0 else "near-identical code to"
         message = (
             f"{left} adds {a.qualname} ({a.path}:{a.start_line}), {what} {right}'s new "
             f"{b.qualname} ({b.path}:{b.start_line}); keep one of them"
         )
-        return _finding("DC301", left, right, a, b, score, message, **quotes)
+        return _finding("DC301", left, right, a, b, score, message, **_quotes(semantics, a, b))
     if a.name == b.name and _claims_name(a) and _claims_name(b):
         message = (
             f"{left} and {right} both add a {a.kind} named {a.name} in different places "
             f"({a.path}:{a.start_line} and {b.path}:{b.start_line}) with different bodies; "
             "rename one, or merge them into one shared definition"
         )
-        return _finding("DC302", left, right, a, b, score, message, **quotes)
+        return _finding("DC302", left, right, a, b, score, message, **_quotes(semantics, a, b))
     return None
+
+
+def _quotes(semantics: PairSemantics, a: Symbol, b: Symbol) -> dict[str, str]:
+    index = semantics.index
+    return {
+        "left_definition": index.definition_text(semantics.left.tree, a, _QUOTED),
+        "right_definition": index.definition_text(semantics.right.tree, b, _QUOTED),
+    }
 
 
 def _claims_name(symbol: Symbol) -> bool:
@@ -226,6 +226,7 @@ def _inlined(
             continue
         if host.kind in ("function", "method") and not host.ignores(DUPLICATE):
             hosts.setdefault(host.qualname, (host, change.before))
+    operands: dict[str, list[str]] = {}  # a host's, folded once for every helper
     for helper in adds:
         if helper.qualname in paired or helper.kind == "class" or _is_test(helper):
             continue
@@ -235,7 +236,9 @@ def _inlined(
         for host, before in hosts.values():
             if host.qualname in paired or host.body_size <= helper.body_size:
                 continue
-            score = _containment(needle, _operands(host.body_tokens))
+            if host.qualname not in operands:
+                operands[host.qualname] = _operands(host.body_tokens)
+            score = _containment(needle, operands[host.qualname])
             if score < threshold:
                 continue
             if before is not None and _contains(needle, before, threshold):
@@ -292,21 +295,25 @@ def _size_bound(a: Symbol, b: Symbol) -> float:
 
 
 def _existing(
-    context: PairContext, semantics: PairSemantics, minimum: int, threshold: float
+    context: PairContext,
+    semantics: PairSemantics,
+    added: tuple[list[Symbol], list[Symbol]],
+    minimum: int,
+    threshold: float,
 ) -> Iterator[Finding]:
     """DC303: a side adds a function the base already has (reported once per side)."""
     reported: set[tuple[str, str, str]] = context.services.setdefault("dc303", set())
     # Judging a proposed edit, only what the edit adds is of interest.
-    sides = [semantics.left] if context.focus is not None else [semantics.left, semantics.right]
-    for side in sides:
-        adds = [
-            s for s in _added(side, minimum) if s.kind in ("function", "method") and not _is_test(s)
-        ]
+    sides = list(zip((semantics.left, semantics.right), added, strict=True))
+    if context.focus is not None:
+        sides = sides[:1]
+    for side, side_adds in sides:
+        adds = [s for s in side_adds if s.kind in ("function", "method") and not _is_test(s)]
         adds = [s for s in adds if (side.name, semantics.base_tree, s.qualname) not in reported]
         if not adds:
             continue
         # What this side removed or renamed is not "already there" for it.
-        gone = {c.qualname for c in side.changes if c.kind in ("removed", "renamed", "moved")}
+        gone = {c.qualname for c in side.changes if c.kind in GONE}
         for symbol in adds:
             candidates = [
                 f for f in _base_functions(semantics, symbol, minimum) if f.qualname not in gone

@@ -23,7 +23,7 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from driftcheck.changes import SymbolChange
+from driftcheck.changes import GONE, SymbolChange
 from driftcheck.detectors import PairContext
 from driftcheck.graph import resolve_name
 from driftcheck.languages import frontend_for
@@ -33,7 +33,6 @@ from driftcheck.symbols import ModuleSymbols, Reference, Signature, Symbol
 
 CODES = {"signature": "DC201", "removed": "DC202", "renamed": "DC203", "moved": "DC204"}
 _CONTRACT_CHANGES = ("signature", "removed", "renamed", "moved")
-_GONE = ("removed", "renamed", "moved")
 # Methods of builtin types: on a receiver of unknown type `x.get(...)` is far more
 # likely a dict than the one class in the repository that defines `get`.
 _BUILTIN_METHODS = frozenset(
@@ -105,7 +104,7 @@ def _first_finding(
             return _module_gone(module, changer, caller, path, ref)
         if change is None or change.before is None or _caller_knows(caller, qualname):
             continue
-        if change.kind in _GONE and _still_importable(semantics, changer, qualname):
+        if change.kind in GONE and _still_importable(semantics, changer, qualname):
             continue  # moved, but the old module re-exports it: old imports still work
         finding = _judge(change, receiver, changer, caller, path, ref)
         if finding is not None:
@@ -127,7 +126,7 @@ def _group_symbol(finding: Finding, contract: dict[str, SymbolChange]) -> str:
     parent = symbol.rpartition(".")[0]
     while parent:
         change = contract.get(parent)
-        if change is not None and change.kind in _GONE:
+        if change is not None and change.kind in GONE:
             symbol = parent
         parent = parent.rpartition(".")[0]
     return symbol
@@ -378,19 +377,19 @@ def _module_gone(module: str, changer: Side, caller: Side, path: str, ref: Refer
     deleted = changer.deleted_modules[module]
     used = ref.resolved or ref.target
     verb = "imports" if ref.kind == "import" else "uses"
-    return Finding(
-        kind=STALE_CALLER,
-        code=CODES["removed"],
-        severity=Severity.ERROR,
-        participants=(caller.name, changer.name),
-        path=path,
-        line=ref.line,
-        symbol=used,
-        message=(
-            f"{caller.name} {verb} {used} ({path}:{ref.line}), but {changer.name} deletes "
-            f"{deleted} (module {module}); keep the module or stop using it"
-        ),
-        details={
+    message = (
+        f"{caller.name} {verb} {used} ({path}:{ref.line}), but {changer.name} deletes "
+        f"{deleted} (module {module}); keep the module or stop using it"
+    )
+    return _finding(
+        "removed",
+        used,
+        changer,
+        caller,
+        path,
+        ref,
+        message,
+        {
             "change": "removed",
             "changed_by": changer.name,
             "caller": caller.name,

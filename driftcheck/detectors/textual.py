@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 
-from driftcheck import git, merge
+from driftcheck import merge
 from driftcheck.detectors import PairContext
 from driftcheck.languages import frontend_for
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
@@ -30,15 +30,14 @@ def detect(context: PairContext) -> Iterator[Finding]:
     if not context.paths_meet:
         return
     left, right = context.pair.left, context.pair.right
-    left_commit, right_commit = context.state_commits()
-    if not left_commit or not right_commit:
+    result = context.merge_result()
+    if result is None:
         return
-    result = merge.simulate(left_commit, right_commit, cwd=context.cwd, scratch=context.scratch)
-    context.facts["merge_result"] = result
+    left_commit, right_commit = context.state_commits()
     labels = {left_commit: left.name, right_commit: right.name}
     for conflict in result.conflicts:
         finding = _finding(conflict, left.name, right.name, labels)
-        added = _member_adds(context, conflict)
+        added = _member_adds(conflict)
         if added is not None:
             owner, by_side = added
             names = [
@@ -59,7 +58,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
 
 
 def _member_adds(
-    context: PairContext, conflict: merge.FileConflict
+    conflict: merge.FileConflict,
 ) -> tuple[str, tuple[list[Symbol], list[Symbol]]] | None:
     """(owners, members added by left and right) when, in every hunk, both sides only
     insert lines at the same base position and those lines belong to definitions that
@@ -71,14 +70,12 @@ def _member_adds(
         return None
     if not {1, 2, 3} <= conflict.stages.keys():
         return None
-    oids = [conflict.stages[s][1] for s in (1, 2, 3)]
-    blobs = git.read_blobs(oids, cwd=context.cwd, env=context.scratch.env)
-    base = blobs.get(oids[0], b"")
+    base = conflict.contents.get(1, b"")
     known = {s.qualname for s in frontend.parse(conflict.path, base).symbols}
     found: list[list[Symbol]] = []
     places: list[list[tuple[str | None, frozenset[int]]]] = []
-    for oid, side in ((oids[1], "left"), (oids[2], "right")):
-        text = blobs.get(oid, b"")
+    for stage, side in ((2, "left"), (3, "right")):
+        text = conflict.contents.get(stage, b"")
         lines = text.splitlines()
         inserted: dict[int, int] = {}  # side line (1-based) -> base position it goes in at
         codes = merge.line_opcodes(base.splitlines(), lines, exact=True)

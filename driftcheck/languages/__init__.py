@@ -16,7 +16,6 @@ from driftcheck.symbols import ModuleSymbols
 @runtime_checkable
 class LanguageFrontend(Protocol):
     name: str
-    extensions: tuple[str, ...]
     # Changes whenever the tables a frontend produces may change: part of cache keys.
     parser_version: str
 
@@ -35,7 +34,8 @@ class LanguageFrontend(Protocol):
 
 
 _PROFILES = "driftcheck.languages.profiles"
-# name -> (file extensions, "module:attribute" of the frontend instance)
+# name -> (file extensions, "module:attribute" of the frontend instance). Routing by
+# extension lives here, not in the frontends, so finding one imports nothing.
 FRONTENDS: dict[str, tuple[tuple[str, ...], str]] = {
     "python": ((".py",), "driftcheck.languages.python:FRONTEND"),
     "typescript": ((".ts", ".tsx", ".mts", ".cts"), f"{_PROFILES}.javascript:TYPESCRIPT"),

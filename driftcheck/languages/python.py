@@ -192,7 +192,6 @@ def parse(path: str, source: bytes, *, references: bool = True) -> ModuleSymbols
 
 class PythonFrontend:
     name = "python"
-    extensions: tuple[str, ...] = (".py",)
     parser_version = f"python-ast-{sys.version_info[0]}.{sys.version_info[1]}-s{_SCHEMA}"
     file_is_module = True
 

@@ -1,6 +1,6 @@
 """Generic tree-sitter frontend: one engine, one `Profile` (data) per language.
 
-A profile names the grammar, the file extensions and four tree-sitter queries
+A profile names the grammar and four tree-sitter queries
 (definitions, parameters, calls, imports) plus one for local declarations; the
 engine turns their captures into the same `ModuleSymbols` the Python frontend
 fills, so changes and detectors never learn which language they read.
@@ -66,7 +66,6 @@ class Profile:
     """Everything language-specific the engine needs, as data (plus naming hooks)."""
 
     name: str
-    extensions: tuple[str, ...]
     grammar: str  # "module:function" returning the tree-sitter language pointer
     definitions: str
     parameters: str
@@ -132,7 +131,6 @@ class TreeSitterFrontend:
     def __init__(self, profile: Profile) -> None:
         self.profile = profile
         self.name = profile.name
-        self.extensions = profile.extensions
         self.file_is_module = profile.file_is_module
         # -u1: files with too many unclosed brackets are no longer parsed
         self.parser_version = f"treesitter-{profile.name}-s{profile.version}-u1"

@@ -88,7 +88,6 @@ _BUILTINS = words(
 
 GO_PROFILE = Profile(
     name="go",
-    extensions=(".go",),
     grammar="tree_sitter_go:language",
     definitions=_DEFINITIONS,
     parameters=_PARAMETERS,

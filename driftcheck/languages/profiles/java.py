@@ -86,7 +86,6 @@ _BUILTINS = words(
 
 JAVA_PROFILE = Profile(
     name="java",
-    extensions=(".java",),
     grammar="tree_sitter_java:language",
     definitions=_DEFINITIONS,
     parameters=_PARAMETERS,

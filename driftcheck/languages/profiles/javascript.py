@@ -230,7 +230,6 @@ _COMMON = {
 
 TYPESCRIPT_PROFILE = Profile(
     name="typescript",
-    extensions=(".ts", ".tsx", ".mts", ".cts"),
     grammar="tree_sitter_typescript:language_typescript",
     grammars={".tsx": "tree_sitter_typescript:language_tsx"},
     definitions=_definitions(_TS_RETURNS) + _TS_DEFINITIONS,
@@ -243,7 +242,6 @@ TYPESCRIPT_PROFILE = Profile(
 
 JAVASCRIPT_PROFILE = Profile(
     name="javascript",
-    extensions=(".js", ".jsx", ".mjs", ".cjs"),
     grammar="tree_sitter_javascript:language",
     definitions=_definitions("") + _JS_DEFINITIONS,
     parameters=_JS_PARAMETERS,

@@ -200,7 +200,6 @@ _BUILTINS = words(
 
 RUST_PROFILE = Profile(
     name="rust",
-    extensions=(".rs",),
     grammar="tree_sitter_rust:language",
     definitions=_DEFINITIONS,
     parameters=_PARAMETERS,
