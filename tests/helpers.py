@@ -127,3 +127,17 @@ def snapshot_repo(repo: Path) -> dict[str, dict[str, str]]:
             if wt.is_dir() and wt.resolve() != common.resolve():
                 state[str(wt)] = _hash_tree(wt, skip=[wt / ".git"])
     return state
+
+
+def processes_with(marker: str) -> list[int]:
+    """Processes whose environment holds `marker` (Linux /proc; [] elsewhere)."""
+    found = []
+    proc = Path("/proc")
+    for entry in proc.iterdir() if proc.is_dir() else ():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found

@@ -17,23 +17,9 @@ from pathlib import Path
 
 import pytest
 from corpus.harness import claude_write, codex_patch
-from helpers import add_worktree, commit_all, git, init_repo, run_cli, write
+from helpers import add_worktree, commit_all, git, init_repo, processes_with, run_cli, write
 
 SLEEP = 30  # seconds the stuck filter would hold git
-
-
-def processes_with(marker: str) -> list[int]:
-    """Processes whose environment holds `marker` (Linux /proc; [] elsewhere)."""
-    found = []
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 @pytest.fixture

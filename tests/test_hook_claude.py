@@ -9,14 +9,13 @@ works in its own clean worktree and proposes edits there.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import CliResult, git, run_cli, snapshot_repo
+from helpers import CliResult, git, processes_with, run_cli, snapshot_repo
 
 from driftcheck import demo
 from driftcheck.scenario import Scenario, Worktree, build, write
@@ -362,20 +361,6 @@ def test_deleted_worktree_listed_by_git(shop: Shop) -> None:
 # --- the deadline -------------------------------------------------------------------
 
 
-def _processes_with(marker: str) -> list[int]:
-    """Processes whose environment mentions `marker` (Linux only; [] elsewhere)."""
-    found = []
-    proc = Path("/proc")
-    for entry in proc.iterdir() if proc.is_dir() else ():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker.encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 @pytest.mark.parametrize("deadline", ["1", "150", "400"])
 def test_deadline_allows_and_leaves_nothing_behind(
     shop: Shop, tmp_path: Path, deadline: str
@@ -399,7 +384,7 @@ def test_deadline_allows_and_leaves_nothing_behind(
         assert len(result.stderr.splitlines()) == 1
         assert "deadline" in result.stderr
     assert list(tmp.iterdir()) == []
-    assert _processes_with(f"TMPDIR={tmp}") == []
+    assert processes_with(f"TMPDIR={tmp}") == []
 
 
 def test_deadline_from_config(shop: Shop) -> None:
