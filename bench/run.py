@@ -4,7 +4,10 @@ Measures, as median and p95 over repeated runs:
 - `driftcheck scan` cold (driftcheck's cache removed first) and warm;
 - the floor: a plain loop of `git merge-tree --write-tree` over the same pairs,
   including building each worktree's tree, timed in the same run;
-- `driftcheck hook claude` latency with a real Edit payload, cold and warm;
+- `driftcheck hook claude` latency with a real Edit payload, cold and warm, judged
+  in the hook's own process;
+- the same hook answered by the daemon (`driftcheck daemon`): warm, and right after
+  an edit in another worktree; and how long the daemon takes to start;
 - a scan right after an edit in one worktree (its pairs analysed again, the rest
   answered from the cache);
 - the hook's floor: `git status` in every worktree, 4 at a time, which any exact
@@ -43,13 +46,20 @@ from driftcheck.git import open_repo
 DRIFTCHECK = [sys.executable, "-m", "driftcheck"]
 
 
-def timed(cmd: list[str], *, cwd: Path, stdin: bytes | None = None) -> tuple[float, int, int]:
+# Hooks judge in their own process unless a row says "daemon".
+ALONE = {**_ENV, "DRIFTCHECK_DAEMON": "0"}
+DAEMON = {**_ENV, "DRIFTCHECK_DAEMON": "1"}
+
+
+def timed(
+    cmd: list[str], *, cwd: Path, stdin: bytes | None = None, env: dict[str, str] = ALONE
+) -> tuple[float, int, int]:
     """(seconds, exit code, peak RSS in KiB) of one process."""
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
         cwd=cwd,
-        env=_ENV,
+        env=env,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -216,10 +226,11 @@ def main() -> int:
             rss.append(peak)
     hook_floor = [status_floor(repo, main_set) for _ in range(args.repeat)]
     rows += [
-        ("hook claude cold", stats(hook_cold)),
-        ("hook claude warm", stats(hook_warm)),
+        ("hook claude cold, in its own process", stats(hook_cold)),
+        ("hook claude warm, in its own process", stats(hook_warm)),
         ("hook floor: git status of every worktree", stats(hook_floor)),
     ]
+    rows += daemon_rows(repo, main_set, hook, payload, max(20, 4 * args.repeat))
 
     scale_rows = []
     for count in scaling:
@@ -237,6 +248,41 @@ def main() -> int:
     print(f"{'scan/floor ratio, cold':<40} {ratio_cold:8.2f}")
     print(f"{'peak RSS of driftcheck (MiB)':<40} {max(rss) / 1024:8.1f}")
     return 0
+
+
+def daemon_rows(
+    repo: Path, worktrees: list[Path], hook: list[str], payload: bytes, samples: int
+) -> list[tuple[str, str]]:
+    """The hook answered by the daemon: how long it takes to start (watch and
+    capture every worktree), then the hook warm, and right after another
+    worktree changed (that worktree is captured again, the rest is kept)."""
+    daemon = [*DRIFTCHECK, "daemon"]
+    subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
+    start = [timed([*daemon, "start"], cwd=repo, env=DAEMON)[0] for _ in range(1)]
+    for _ in range(3):  # the first answers load the symbol tables of the pairs
+        timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)
+    warm = [timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0] for _ in range(samples)]
+    other = worktrees[1] / "django" / "utils" / "functional.py"
+    original = other.read_text()
+    after_edit = []
+    try:
+        for n in range(samples):
+            other.write_text(original + f"\n# edited by another agent {n}\n")
+            after_edit.append(timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0])
+    finally:
+        other.write_text(original)
+    status = subprocess.run(
+        [*daemon, "status"], cwd=repo, env=DAEMON, capture_output=True, text=True, check=False
+    )
+    subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
+    answered = json.loads(status.stdout or "{}").get("requests", 0)
+    if answered < 2 * samples:  # else a row would time the fallback, not the daemon
+        raise SystemExit(f"the daemon answered {answered} of {2 * samples + 3} hooks")
+    return [
+        ("daemon start: watch + capture all", stats(start)),
+        ("hook claude warm, daemon", stats(warm)),
+        ("hook, daemon, after another wt's edit", stats(after_edit)),
+    ]
 
 
 def _unpark(repo: Path) -> None:

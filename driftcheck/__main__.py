@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from driftcheck.cli import entry
+from driftcheck.launch import entry
 
 entry()

@@ -14,14 +14,18 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftcheck import proposal
 from driftcheck.deadline import DeadlineExceeded, caused_by_deadline, deadline, private_tempdir
 from driftcheck.errors import DriftcheckError
 from driftcheck.model import Finding, Severity
 
-MAX_STDIN_BYTES = 64 * 1024 * 1024
+if TYPE_CHECKING:
+    from driftcheck.session import Session
+
+from driftcheck.daemon_client import MAX_STDIN_BYTES
+
 _WARNED_FILE = "codex-warned.json"
 _WARNED_KEEP = 200
 
@@ -30,6 +34,9 @@ _WARNED_KEEP = 200
 class HookAnswer:
     stdout: str | None = None
     stderr: list[str] = field(default_factory=list)
+    # Something went wrong past the payload (a deadline, git, a bug): a long-lived
+    # caller should not trust what it keeps between judgements.
+    trouble: bool = False
 
 
 class HookInputError(DriftcheckError):
@@ -50,10 +57,24 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
     return payload
 
 
-def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None) -> HookAnswer:
+def run(
+    agent: str,
+    raw: bytes,
+    *,
+    strict: bool | None,
+    deadline_ms: int | None,
+    started: float | None = None,
+    cwd: Path | None = None,
+    session: Session | None = None,
+    start_daemon: bool = False,
+) -> HookAnswer:
     """The whole hook: never raises, always an answer that lets the agent go on
-    unless drift was actually found."""
-    started = time.monotonic()
+    unless drift was actually found.
+
+    The daemon passes when the hook process `started` (the deadline counts from
+    there), its `cwd` and its `session`. With `start_daemon`, a daemon is started
+    for the next edits once this one is judged (unless configuration says no)."""
+    started = time.monotonic() if started is None else started
     answer = HookAnswer()
     try:
         payload = parse_payload(raw)
@@ -62,12 +83,17 @@ def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None)
             return answer
         if agent == "codex" and tool not in ("apply_patch", "Edit", "Write"):
             return answer
-        cwd = Path(payload["cwd"]) if isinstance(payload.get("cwd"), str) else Path.cwd()
+        base = cwd or Path.cwd()
+        where = Path(payload["cwd"]) if isinstance(payload.get("cwd"), str) else base
+        where = base / where  # a relative cwd in the payload is the hook's own
         if agent == "claude":
-            files = proposal.from_claude(payload, cwd)
+            files = proposal.from_claude(payload, where)
         else:
-            files = proposal.from_codex(payload, cwd)
-        return _judge(agent, files, strict, deadline_ms, started)
+            files = proposal.from_codex(payload, where)
+        return _judge(agent, files, strict, deadline_ms, started, session, start_daemon)
+    except (HookInputError, proposal.ProposalError) as exc:  # the payload, not us
+        answer.stderr.append(one_line(f"driftcheck: allowing the edit: {exc}"))
+        return answer
     except DeadlineExceeded:
         answer.stderr.append(_late(started))
     except DriftcheckError as exc:
@@ -78,9 +104,10 @@ def run(agent: str, raw: bytes, *, strict: bool | None, deadline_ms: int | None)
     except Exception as exc:  # a driftcheck bug must never block an edit
         if caused_by_deadline(exc):
             answer.stderr.append(_late(started))
-            return answer
-        text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
-        answer.stderr.append(one_line(text))
+        else:
+            text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
+            answer.stderr.append(one_line(text))
+    answer.trouble = True
     return answer
 
 
@@ -101,12 +128,18 @@ def _judge(
     strict: bool | None,
     deadline_ms: int | None,
     started: float,
+    session: Session | None,
+    start_daemon: bool,
 ) -> HookAnswer:
     from driftcheck.config import load_config
     from driftcheck.judge import judge, open_worktree, relative_to_root
 
     answer = HookAnswer()
-    root, repo = open_worktree(files[0].path)
+    found = session.worktree_of(files[0].path) if session is not None else None
+    if found is None:
+        session = None  # not the session's repository: judge it the usual way
+        found = open_worktree(files[0].path)
+    root, repo = found
     proposed: dict[str, bytes | None] = {}
     for item in files:
         if item.content is not None and len(item.content) > proposal.MAX_PROPOSAL_BYTES:
@@ -124,7 +157,11 @@ def _judge(
     # The deadline sits inside the private temp folder: once the clock is stopped,
     # the folder (and whatever a cut-short clean-up left in it) is removed.
     with private_tempdir(), deadline(remaining):
-        judgement = judge(root, files=proposed, repo=repo, config=config)
+        judgement = judge(root, files=proposed, repo=repo, config=config, session=session)
+    if start_daemon and config.daemon:
+        from driftcheck.daemon_client import start
+
+        start(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))

@@ -6,6 +6,7 @@ anything unexpected is a short report and exit 3 (`--debug` shows the traceback)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -222,9 +223,12 @@ def cache_clear(repo: str) -> None:
     """Delete the cache; the next run rebuilds what it needs."""
     import shutil
 
-    from driftcheck import git
+    from driftcheck import daemon_client, git
 
     folder = git.open_repo(repo).cache_dir
+    # A daemon's kept states live in the cache: it goes first.
+    with contextlib.suppress(OSError, ValueError):
+        daemon_client.ask(str(folder.parent), {"op": "stop"}, timeout=5)
     shutil.rmtree(folder, ignore_errors=True)
     click.echo(f"driftcheck: removed {folder}", err=True)
 

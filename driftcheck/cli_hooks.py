@@ -18,21 +18,27 @@ def hook() -> None:
 
 def _read_stdin() -> bytes:
     """All of stdin, but never more than the hook accepts (one byte over says "too big")."""
+    from driftcheck import launch
     from driftcheck.agent_hook import MAX_STDIN_BYTES
 
+    if launch.stdin_read is not None:  # read already, on the way to a daemon
+        return launch.stdin_read
     if sys.stdin is None or sys.stdin.isatty():
         return b""
     return sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
 
 
 def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> None:
+    from driftcheck import launch
     from driftcheck.agent_hook import run
 
     raw = _read_stdin()
     if not raw and sys.stdin is not None and sys.stdin.isatty():
         click.echo("driftcheck: allowing: expected hook JSON on stdin, got a terminal", err=True)
         sys.exit(0)
-    answer = run(agent, raw, strict=strict, deadline_ms=deadline_ms)
+    answer = run(
+        agent, raw, strict=strict, deadline_ms=deadline_ms, start_daemon=launch.daemon_missing
+    )
     for line in answer.stderr:
         click.echo(line, err=True)
     if answer.stdout:
@@ -158,3 +164,92 @@ def install_pre_commit(repo: Path, dry_run: bool, force: bool, chain: bool) -> N
     from driftcheck.judge import worktree_root
 
     _apply(plan_pre_commit(worktree_root(repo.resolve()), force=force, chain=chain), dry_run)
+
+
+@cli.group()
+def daemon() -> None:
+    """The background judge that answers agent hooks quickly (Linux)."""
+
+
+_repo_option = click.option(
+    "--repo",
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Any folder of the repository.",
+)
+
+
+def _common_dir(repo: Path) -> Path:
+    from driftcheck import git
+
+    return git.open_repo(repo).common_dir
+
+
+@daemon.command("run")
+@_repo_option
+@click.option("--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0)
+def daemon_run(repo: Path, idle_minutes: float) -> None:
+    """Serve in the foreground (hooks start this in the background by themselves)."""
+    from driftcheck.daemon import run
+
+    sys.exit(run(_common_dir(repo), idle_minutes=idle_minutes))
+
+
+@daemon.command("start")
+@_repo_option
+@click.option("--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0)
+def daemon_start(repo: Path, idle_minutes: float) -> None:
+    """Start one in the background now, and wait until it answers."""
+    import time
+
+    from driftcheck import daemon_client
+
+    common = _common_dir(repo)
+    if not daemon_client.available():
+        raise UsageError("no daemon here: it needs Linux, DRIFTCHECK_DAEMON=1 and the cache")
+    if _ask(common, "status") is None:
+        daemon_client.start(common, idle_minutes=idle_minutes)
+    for _ in range(100):
+        answer = _ask(common, "status")
+        if answer is not None:
+            click.echo(f"driftcheck daemon {answer.get('pid')} serves {common}")
+            return
+        time.sleep(0.05)
+    raise DriftcheckError(f"the daemon did not start; see {common / 'driftcheck' / 'daemon.log'}")
+
+
+@daemon.command("stop")
+@_repo_option
+def daemon_stop(repo: Path) -> None:
+    """Stop this repository's daemon, if one runs."""
+    common = _common_dir(repo)
+    answer = _ask(common, "stop")
+    click.echo(f"stopped daemon {answer['stopped']}" if answer else "no daemon runs here")
+
+
+@daemon.command("status")
+@_repo_option
+def daemon_status(repo: Path) -> None:
+    """Whether a daemon serves this repository, and what it keeps (JSON)."""
+    import json
+
+    answer = _ask(_common_dir(repo), "status")
+    click.echo(json.dumps(answer or {"running": False}, indent=2))
+    sys.exit(0 if answer else 1)
+
+
+def _ask(common: Path, op: str) -> dict[str, object] | None:
+    """The daemon's answer to `op` (status: what it reports), None if none answers."""
+    import json
+
+    from driftcheck import daemon_client
+
+    try:
+        answer = daemon_client.ask(str(common), {"op": op.encode()}, timeout=5)
+        if answer.get("retry"):
+            return None
+        if "status" in answer:
+            return {"running": True, **json.loads(answer["status"])}
+        return {key: value.decode("utf-8", "replace") for key, value in answer.items()}
+    except (OSError, ValueError):
+        return None

@@ -9,6 +9,8 @@ Configuration is data only: nothing in it is imported or executed.
     ignore-paths = ["docs/**", "*.md"] # fnmatch patterns; findings there are dropped
     strict = false                     # agent hooks deny instead of ask
     hook-deadline-ms = 1500
+    daemon = true                      # agent hooks start a daemon (see daemon.py)
+    daemon-idle-minutes = 30           # it exits after this long without a request
 
     [tool.driftcheck.severity]         # by kind or by code
     duplicate = "info"
@@ -42,6 +44,8 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     strict: bool = False
     hook_deadline_ms: int = 1500
+    daemon: bool = True
+    daemon_idle_minutes: float = 30.0
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
     source: str | None = None
@@ -106,8 +110,11 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         min_statements = int(duplicate.get("min-statements", 3))
         similarity = float(duplicate.get("similarity", 0.85))
         deadline = int(table.get("hook-deadline-ms", 1500))
+        idle = float(table.get("daemon-idle-minutes", 30))
     except (TypeError, ValueError) as exc:
-        raise bad("duplicate/hook-deadline-ms", f"expected a number ({exc})") from exc
+        raise bad("a numeric setting", f"expected a number ({exc})") from exc
+    if not idle > 0:
+        raise bad("daemon-idle-minutes", "expected a positive number")
     if not 0.0 < similarity <= 1.0:
         raise bad("duplicate.similarity", "expected a number in (0, 1]")
     trunk = table.get("trunk")
@@ -119,6 +126,8 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         severity=severity,
         strict=bool(table.get("strict", False)),
         hook_deadline_ms=deadline,
+        daemon=bool(table.get("daemon", True)),
+        daemon_idle_minutes=idle,
         duplicate_min_statements=min_statements,
         duplicate_similarity=similarity,
         source=source,

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftcheck import detectors, git
 from driftcheck.cache import Cache, NoCache, cache_enabled, open_cache
@@ -20,6 +20,9 @@ from driftcheck.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.pair_cache import distinct, pair_key
 from driftcheck.participants import Discovery, discover
 from driftcheck.symbol_index import SymbolIndex
+
+if TYPE_CHECKING:
+    from driftcheck.session import Session
 
 Progress = Callable[[int, int, str], None]
 
@@ -108,8 +111,14 @@ def analyse_with_cache(
     pairs: list[tuple[Participant, Participant]],
     options: ScanOptions,
     progress: Progress | None = None,
+    session: Session | None = None,
 ) -> PairAnalysis:
-    """`analyse_pairs` with the persistent cache open (unless --no-cache)."""
+    """`analyse_pairs` with the persistent cache open (unless --no-cache); a
+    long-lived `session` lends its own cache and symbol index."""
+    if session is not None:
+        return analyse_pairs(
+            repo, scratch, pairs, options, progress, session.cache, index=session.index
+        )
     cache = open_cache(repo.cache_dir, enabled=options.use_cache)
     try:
         return analyse_pairs(repo, scratch, pairs, options, progress, cache)
@@ -149,8 +158,11 @@ def analyse_pairs(
     options: ScanOptions,
     progress: Progress | None = None,
     cache: Cache | None = None,
+    *,
+    index: SymbolIndex | None = None,
 ) -> PairAnalysis:
-    """Run the selected detectors over every pair that can drift."""
+    """Run the selected detectors over every pair that can drift. An `index` passed
+    in is the caller's to close; else one is made and closed here."""
     cwd = str(repo.common_dir)
     cache = cache or NoCache()
     result = PairAnalysis(pairs=len(pairs))
@@ -163,7 +175,10 @@ def analyse_pairs(
         if kind in options.only and (detector := detectors.load(kind)) is not None
     ]
 
-    index = services["symbol_index"] = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
+    owned = index is None
+    if index is None:
+        index = SymbolIndex(cwd=cwd, env=scratch.env, cache=cache)
+    services["symbol_index"] = index
 
     def diff(base_tree: str, tree: str) -> dict[str, str]:
         if (base_tree, tree) not in diffs:
@@ -189,7 +204,8 @@ def analyse_pairs(
             repo, scratch, pairs, options, progress, result, bases, diff, services, selected
         )
     finally:
-        index.close()  # its git and parsing processes, on every path
+        if owned:
+            index.close()  # its git and parsing processes, on every path
     return result
 
 

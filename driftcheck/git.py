@@ -361,7 +361,8 @@ class Scratch:
     def add_alternate(self, objects: Path) -> None:
         """Read objects from `objects` too (driftcheck's own store of worktree states)."""
         known = self.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
-        self.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join([str(objects), known])
+        if str(objects) not in known.split(os.pathsep):  # a daemon's scratch lives long
+            self.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"] = os.pathsep.join([str(objects), known])
 
     def index_env(self) -> dict[str, str]:
         """Scratch env plus a fresh private index file path."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from driftcheck import git
 from driftcheck.cache import cache_enabled
@@ -20,6 +22,9 @@ from driftcheck.engine import ScanOptions, analyse_with_cache, build_result, con
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.participants import StateOverride, discover
+
+if TYPE_CHECKING:
+    from driftcheck.session import Session
 
 
 @dataclass
@@ -65,10 +70,12 @@ def judge(
     ref_patterns: tuple[str, ...] = (),
     repo: git.RepoInfo | None = None,
     config: Config | None = None,
+    session: Session | None = None,
 ) -> Judgement:
     """Findings between worktree `root` (with `files` or `staged_index` applied) and
     every other participant. With `files`, only findings about those files are kept.
-    `repo` and `config`, when the caller has them already, are `root`'s."""
+    `repo` and `config`, when the caller has them already, are `root`'s; a
+    long-lived `session` of the same repository lends what it keeps (the daemon)."""
     started = time.monotonic()
     repo = repo or git.open_repo(root)
     config = config or load_config(root)
@@ -76,7 +83,8 @@ def judge(
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
     focus = frozenset(files) if files is not None else None
     options = replace(options, ref_patterns=ref_patterns, focus=focus)
-    with git.Scratch(repo) as scratch:
+    scratch_in_use = nullcontext(session.scratch) if session else git.Scratch(repo)
+    with scratch_in_use as scratch:
         found = discover(
             repo,
             scratch,
@@ -84,12 +92,13 @@ def judge(
             trunk=options.trunk,
             overrides={str(root): override},
             keep_states=cache_enabled(),
+            live=session.live if session else None,
         )
         current = next(
             (p for p in found.participants if p.path and Path(p.path).resolve() == root), None
         )
         pairs = [(current, p) for p in found.participants if p is not current] if current else []
-        analysis = analyse_with_cache(repo, scratch, pairs, options)
+        analysis = analyse_with_cache(repo, scratch, pairs, options, session=session)
     findings = configured(analysis.findings, config)
     if files is not None:
         findings = [f for f in findings if _mentions(f, set(files))]

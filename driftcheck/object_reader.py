@@ -35,6 +35,17 @@ class ObjectReader:
             return {}
         if len(wanted) > BATCH_ALONE:
             return git.read_blobs(wanted, cwd=self.cwd, env=self.env)
+        return self._read(wanted, b"blob")
+
+    def trees(self, oids: Iterable[str]) -> dict[str, bytes]:
+        """oid -> raw content, for the oids that name trees."""
+        wanted = list(dict.fromkeys(oids))
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), BATCH_ALONE):
+            found.update(self._read(wanted[start : start + BATCH_ALONE], b"tree"))
+        return found
+
+    def _read(self, wanted: list[str], kind: bytes) -> dict[str, bytes]:
         found: dict[str, bytes] = {}
         with self._lock:
             stdin, stdout = self._pipes()
@@ -44,7 +55,7 @@ class ObjectReader:
                 stdin.write(b"".join(b"contents %s\n" % o.encode("ascii") for o in wanted))
                 stdin.flush()
                 for oid in wanted:
-                    content = _answer(stdout)
+                    content = _answer(stdout, kind)
                     if content is not None:
                         found[oid] = content
             except (OSError, ValueError) as exc:
@@ -80,8 +91,8 @@ class ObjectReader:
                 stream.close()
 
 
-def _answer(stdout: IO[bytes]) -> bytes | None:
-    """One answer: the blob's content, or None (missing, or not a blob)."""
+def _answer(stdout: IO[bytes], kind: bytes) -> bytes | None:
+    """One answer: the object's content, or None (missing, or not of that kind)."""
     header = stdout.readline()
     if not header.endswith(b"\n"):
         raise ValueError("git cat-file stopped answering")
@@ -90,7 +101,7 @@ def _answer(stdout: IO[bytes]) -> bytes | None:
         return None  # "<oid> missing" or "<oid> ambiguous"
     size = int(fields[2])
     data = _read_exactly(stdout, size + 1)[:size]
-    return data if fields[1] == b"blob" else None
+    return data if fields[1] == kind else None
 
 
 def _read_exactly(stdout: IO[bytes], size: int) -> bytes:

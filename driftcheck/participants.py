@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from driftcheck import git
 from driftcheck.errors import GitError, UsageError
@@ -123,25 +124,25 @@ def worktree_tree(
     else:
         _add_all(entry, env)
     if override is not None and override.files:
-        _apply_files(entry.path, env, override.files)
+        apply_files(entry.path, env, override.files)
     return git.git_out(["write-tree"], cwd=entry.path, env=env)
 
 
 def _from_store(
     entry: WorktreeEntry, scratch: git.Scratch, store: StateStore, override: StateOverride | None
 ) -> str:
-    own_index = _git_dir(entry.path) / "index"
+    own_index = git_dir(entry.path) / "index"
     if override is None or not override.files:
         return store.capture(entry.path, own_index, entry.head, None)
     env = scratch.index_env()
     store.capture(entry.path, own_index, entry.head, Path(env["GIT_INDEX_FILE"]))
-    _apply_files(entry.path, env, override.files)
+    apply_files(entry.path, env, override.files)
     return git.git_out(["write-tree"], cwd=entry.path, env=env)
 
 
 def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
     wt = entry.path
-    own_index = _git_dir(wt) / "index"
+    own_index = git_dir(wt) / "index"
     # Seeding from a copy of the worktree's index keeps its stat data, so `add -A`
     # only hashes files that changed; it also keeps sparse-checkout skip bits.
     seeded = False
@@ -167,7 +168,7 @@ def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
         git.run_git(add, cwd=wt, env=env)
 
 
-def _git_dir(worktree: str) -> Path:
+def git_dir(worktree: str) -> Path:
     """The worktree's own git dir: `.git` itself, or where its `.git` file points."""
     dot_git = Path(worktree) / ".git"
     if dot_git.is_dir():
@@ -182,20 +183,13 @@ def _git_dir(worktree: str) -> Path:
     return Path(git.git_out(["rev-parse", "--absolute-git-dir"], cwd=worktree))
 
 
-def _apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None]) -> None:
+def apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None]) -> None:
     """Put proposed contents into the private index, as `git add` would record them."""
     for path, content in sorted(files.items()):
         if content is None:
             git.run_git(["update-index", "--force-remove", "--", path], cwd=wt, env=env)
             continue
-        # --path applies the same clean filters and eol conversion `git add` would.
-        oid = (
-            git.run_git(
-                ["hash-object", "-w", "--stdin", f"--path={path}"], cwd=wt, env=env, input=content
-            )
-            .stdout.decode()
-            .strip()
-        )
+        oid = hash_proposed(wt, env, path, content)
         staged = git.git_out(["ls-files", "-s", "--", f":(literal){path}"], cwd=wt, env=env)
         mode = staged.split()[0] if staged else "100644"
         if mode not in ("100644", "100755"):
@@ -203,6 +197,13 @@ def _apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None]
         git.run_git(
             ["update-index", "--add", "--cacheinfo", f"{mode},{oid},{path}"], cwd=wt, env=env
         )
+
+
+def hash_proposed(wt: str, env: Mapping[str, str], path: str, content: bytes) -> str:
+    """The blob `git add` would record for `content` at `path`, written to the store
+    `env` names; --path applies the same clean filters and eol conversion."""
+    args = ["hash-object", "-w", "--stdin", f"--path={path}"]
+    return git.run_git(args, cwd=wt, env=env, input=content).stdout.decode().strip()
 
 
 def _seed_from_head(entry: WorktreeEntry, env: dict[str, str]) -> None:
@@ -234,9 +235,11 @@ def discover(
     committed_only: bool = False,
     overrides: Mapping[str, StateOverride] | None = None,
     keep_states: bool = False,
+    live: LiveCapture | None = None,
 ) -> Discovery:
     """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk.
-    With `keep_states`, worktree states are kept between runs (see state_store)."""
+    With `keep_states`, worktree states are kept between runs (see state_store);
+    with `live`, a long-lived process supplies the states it knows (live_states)."""
     cwd = repo.common_dir
     trunk_commit = trunk_full = None
     if trunk:
@@ -248,12 +251,12 @@ def discover(
     result = Discovery(participants=[], trunk=trunk_full, trunk_name=None)
     taken: set[str] = set()
     checked_out: dict[str, str] = {}
-    entries = list_worktrees(repo)
+    entries = live.worktrees() if live is not None else list_worktrees(repo)
     result.main_path = entries[0].path if entries else None
     # git lists linked worktrees in directory order, which differs between file
     # systems; sort them by path (main first) so names and sides are stable.
     entries = entries[:1] + sorted(entries[1:], key=lambda e: e.path)
-    live: list[WorktreeEntry] = []
+    live_entries: list[WorktreeEntry] = []
     for entry in entries:
         if entry.bare:
             continue
@@ -261,15 +264,15 @@ def discover(
             result.warnings.append(f"skipped worktree {entry.path}: its folder is gone (prunable)")
             result.skipped.append({"path": entry.path, "reason": "folder is gone"})
             continue
-        live.append(entry)
+        live_entries.append(entry)
     store = None
-    if keep_states and live and not committed_only:
+    if keep_states and live_entries and not committed_only:
         store = StateStore.open(repo.cache_dir, scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"])
         if store is not None:
             scratch.add_alternate(store.objects)
-    captured = _capture_all(live, scratch, committed_only, overrides or {}, store)
+    captured = _capture_all(live_entries, scratch, committed_only, overrides or {}, store, live)
     result.kept_states = len(store.captured) if store is not None else 0
-    for entry, state in zip(live, captured, strict=True):
+    for entry, state in zip(live_entries, captured, strict=True):
         if isinstance(state, BaseException):
             result.warnings.append(f"skipped worktree {entry.path}: {state}")
             result.skipped.append({"path": entry.path, "reason": str(state)})
@@ -339,6 +342,30 @@ def discover(
 _State = tuple[str, bool, str | None]  # (tree, dirty, state commit)
 
 
+class LiveCapture(Protocol):
+    """States a long-lived process keeps between runs (see live_states)."""
+
+    def worktrees(self) -> list[WorktreeEntry]: ...
+
+    def head_trees(self, entries: list[WorktreeEntry]) -> dict[str, str]: ...
+
+    def capture(
+        self,
+        entry: WorktreeEntry,
+        scratch: git.Scratch,
+        override: StateOverride | None,
+        head_tree: str | None,
+        store: StateStore | None,
+    ) -> _State: ...
+
+
+def state_of(
+    entry: WorktreeEntry, tree: str, head_tree: str | None, scratch: git.Scratch
+) -> _State:
+    dirty = tree != (head_tree or _empty_tree(entry.path, scratch))
+    return tree, dirty, None if dirty else entry.head
+
+
 def _capture(
     entry: WorktreeEntry,
     scratch: git.Scratch,
@@ -352,8 +379,7 @@ def _capture(
     tree = worktree_tree(
         entry, scratch, committed_only=committed_only, override=override, store=store
     )
-    dirty = tree != (head_tree or _empty_tree(entry.path, scratch))
-    return tree, dirty, None if dirty else entry.head
+    return state_of(entry, tree, head_tree, scratch)
 
 
 def ensure_state_commit(participant: Participant, scratch: git.Scratch, cwd: str) -> str | None:
@@ -364,7 +390,7 @@ def ensure_state_commit(participant: Participant, scratch: git.Scratch, cwd: str
     return git.commit_tree(participant.tree, parents, cwd=cwd, scratch=scratch)
 
 
-def _head_trees(entries: list[WorktreeEntry], cwd: Path) -> dict[str, str]:
+def head_trees_of(entries: list[WorktreeEntry], cwd: Path) -> dict[str, str]:
     """HEAD's tree for every worktree, in one git call."""
     heads = sorted({e.head for e in entries if e.head})
     if not heads:
@@ -379,11 +405,15 @@ def _capture_all(
     committed_only: bool,
     overrides: Mapping[str, StateOverride],
     store: StateStore | None,
+    live: LiveCapture | None = None,
 ) -> list[_State | BaseException]:
     """Every worktree's state; git does the work, so threads run it in parallel."""
 
     try:
-        head_trees = _head_trees(entries, scratch.repo.common_dir)
+        if live is not None and not committed_only:
+            head_trees = live.head_trees(entries)
+        else:
+            head_trees = head_trees_of(entries, scratch.repo.common_dir)
     except GitError:
         head_trees = {}
 
@@ -393,6 +423,8 @@ def _capture_all(
             head_tree = head_trees.get(entry.head or "")
             if entry.head and head_tree is None:
                 head_tree = git.tree_of(entry.head, cwd=entry.path)
+            if live is not None and not committed_only:
+                return live.capture(entry, scratch, override, head_tree, store)
             return _capture(entry, scratch, committed_only, override, head_tree, store)
         except (GitError, OSError) as exc:
             return exc

@@ -21,6 +21,7 @@ from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
+_PROBES_KEPT = 256
 
 
 class SymbolIndex:
@@ -29,6 +30,7 @@ class SymbolIndex:
         self.env = dict(env)
         self.cache = cache or NoCache()
         self._tree_indexes: dict[str, TreeIndex] = {}
+        self._probes: dict[frozenset[tuple[str, str]], TreeIndex] = {}
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
@@ -40,6 +42,10 @@ class SymbolIndex:
         self._blobs: dict[str, dict[str, str | None]] = {}
         self._parser = Parser()
         self._reader = ObjectReader(cwd=cwd, env=self.env)
+
+    def read_trees(self, oids: list[str]) -> dict[str, bytes]:
+        """Raw tree objects, through this index's reader."""
+        return self._reader.trees(oids)
 
     def close(self) -> None:
         """Stop the git process this index started for reading objects."""
@@ -163,16 +169,19 @@ class SymbolIndex:
         """Which of `paths` define a function with one of `names`, or a body alike to
         one of `symbols` (judged from cached summaries, without full parses)."""
         blobs = self.blob_ids(tree, paths)
-        todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._summaries]
-        if todo:
-            self._summaries.update(self._load("summary", todo))
-        probe = TreeIndex(
-            [
-                self._summaries[oid, path]
-                for path, oid in blobs.items()
-                if (oid, path) in self._summaries
-            ]
-        )
+        key = frozenset(blobs.items())
+        probe = self._probes.get(key)
+        if probe is None:
+            todo = [(oid, p) for p, oid in blobs.items() if (oid, p) not in self._summaries]
+            if todo:
+                self._summaries.update(self._load("summary", todo))
+            probe = TreeIndex(
+                [self._summaries[oid, p] for p, oid in blobs.items() if (oid, p) in self._summaries]
+            )
+            if len(self._probes) >= _PROBES_KEPT:
+                self._probes.clear()
+            # A daemon asks about the same files of the other sides edit after edit.
+            self._probes[key] = probe
         return probe.paths_alike(symbols) | probe.paths_defining(names)
 
     def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:

@@ -1,0 +1,204 @@
+"""The daemon, as users run it: real hook processes, a real daemon process, real edits.
+
+Each test compares the daemon's answer with the answer of a hook judging in its own
+process (DRIFTCHECK_DAEMON=0), and checks through `driftcheck daemon status` that
+the daemon, not a fallback, answered.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import CliResult, run_cli, snapshot_repo
+from test_hook_claude import STALE_REPORT, Shop, build_shop, payload
+
+from driftcheck import daemon_client, demo
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux inotify")
+
+ON = {"DRIFTCHECK_DAEMON": "1"}
+OFF = {"DRIFTCHECK_DAEMON": "0"}
+
+
+def hook(data: str | bytes, cwd: Path, env: dict[str, str]) -> CliResult:
+    return run_cli("hook", "claude", "--deadline-ms", "60000", cwd=cwd, input=data, env=env)
+
+
+def status(repo: Path) -> dict[str, Any] | None:
+    result = run_cli("daemon", "status", "--repo", str(repo), cwd=repo, env=ON)
+    return result.json() if result.code == 0 else None
+
+
+def wait_for(repo: Path, running: bool, seconds: float = 60) -> dict[str, Any] | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = status(repo)
+        if (found is not None) == running:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"the daemon did not {'start' if running else 'stop'} in time")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[Shop]:
+    built = build_shop(tmp_path / "shop")
+    yield built
+    run_cli("daemon", "stop", "--repo", str(built.repo), cwd=built.repo, env=ON)
+
+
+def started(shop: Shop) -> dict[str, Any]:
+    result = run_cli("daemon", "start", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+    assert result.code == 0, result.stderr
+    found = status(shop.repo)
+    assert found is not None
+    return found
+
+
+def stale_write(shop: Shop) -> str:
+    tool_input = {"file_path": shop.file("orders/report.py"), "content": STALE_REPORT}
+    return payload("Write", tool_input, shop.agent)
+
+
+def both(data: str | bytes, shop: Shop) -> CliResult:
+    """The daemon's answer, checked against a hook judging in its own process."""
+    before = wait_for(shop.repo, True)
+    assert before is not None
+    through = hook(data, shop.agent, ON)
+    after = status(shop.repo)
+    assert after is not None and after["requests"] == before["requests"] + 1, "not answered"
+    alone = hook(data, shop.agent, OFF)
+    assert (through.code, through.stdout) == (alone.code, alone.stdout)
+    assert through.stderr == alone.stderr
+    return through
+
+
+def test_the_daemon_answers_as_the_hook_process_would(shop: Shop) -> None:
+    started(shop)
+    stale = both(stale_write(shop), shop)
+    assert "DC204" in stale.stdout and '"ask"' in stale.stdout
+    clean = payload("Write", {"file_path": shop.file("README.md"), "content": "x\n"}, shop.agent)
+    assert both(clean, shop).stdout == ""
+    malformed = both(b'{"tool_name": "Write", ', shop)
+    assert "malformed hook JSON" in malformed.stderr
+    elsewhere = payload("Write", {"file_path": "/etc/hostname", "content": "x"}, shop.agent)
+    assert "not a git repository" in both(elsewhere, shop).stderr
+
+
+def test_the_first_hook_starts_a_daemon_and_the_next_ones_use_it(shop: Shop) -> None:
+    assert status(shop.repo) is None
+    first = hook(stale_write(shop), shop.agent, ON)
+    assert "DC204" in first.stdout
+    wait_for(shop.repo, True)
+    assert "DC204" in both(stale_write(shop), shop).stdout
+
+
+def test_edits_in_other_worktrees_reach_the_daemon(shop: Shop) -> None:
+    """feat/pricing moved `calculate_total`; moving it back on disk (not committed)
+    removes the drift, and the daemon sees that at once."""
+    started(shop)
+    assert "DC204" in both(stale_write(shop), shop).stdout
+    before = status(shop.repo)
+    assert before is not None
+    (shop.pricing / "orders" / "processor.py").write_text(demo.BASE["orders/processor.py"])
+    (shop.pricing / "orders" / "pricing.py").unlink()
+    assert both(stale_write(shop), shop).stdout == ""
+    after = status(shop.repo)
+    assert after is not None
+    # Only the edited worktree (and the proposal's own) was looked at again.
+    assert after["captures"] == before["captures"] + 1
+
+
+def test_the_daemon_leaves_the_repository_untouched(shop: Shop) -> None:
+    snapshot = snapshot_repo(shop.repo)
+    started(shop)
+    for _ in range(3):
+        both(stale_write(shop), shop)
+    run_cli("daemon", "stop", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+    wait_for(shop.repo, False)
+    assert snapshot_repo(shop.repo) == snapshot
+
+
+def test_a_killed_daemon_is_replaced_and_no_answer_is_lost(shop: Shop) -> None:
+    pid = started(shop)["pid"]
+    os.kill(pid, signal.SIGKILL)
+    answer = hook(stale_write(shop), shop.agent, ON)
+    assert "DC204" in answer.stdout
+    replaced = wait_for(shop.repo, True)
+    assert replaced is not None and replaced["pid"] != pid
+
+
+@pytest.mark.parametrize("how", ["cache clear", "removed by hand"])
+def test_a_cleared_cache_does_not_mislead_the_daemon(shop: Shop, how: str) -> None:
+    started(shop)
+    assert "DC204" in both(stale_write(shop), shop).stdout
+    if how == "cache clear":  # stops the daemon first
+        run_cli("cache", "clear", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+        wait_for(shop.repo, False)
+        assert "DC204" in hook(stale_write(shop), shop.agent, ON).stdout
+    else:  # a daemon of another installation keeps running: it starts afresh
+        shutil.rmtree(shop.repo / ".git" / "driftcheck")
+    wait_for(shop.repo, True)
+    assert "DC204" in both(stale_write(shop), shop).stdout
+
+
+def test_sixteen_hooks_at_once_all_get_the_answer(shop: Shop) -> None:
+    started(shop)
+    data = stale_write(shop).encode()
+    command = [sys.executable, "-m", "driftcheck", "hook", "claude", "--deadline-ms", "60000"]
+    env = {**os.environ, **ON}
+    procs = [
+        subprocess.Popen(
+            command, cwd=shop.agent, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        for _ in range(16)
+    ]
+    outputs = [proc.communicate(data, timeout=300)[0] for proc in procs]
+    assert all(b"DC204" in out for out in outputs)
+    found = status(shop.repo)
+    assert found is not None and found["requests"] >= 16
+
+
+def test_an_older_protocol_is_sent_back_to_judge_alone(shop: Shop) -> None:
+    started(shop)
+    common = str(shop.repo / ".git")
+    answer = daemon_client.ask(common, {"v": b"999", "op": b"status"}, timeout=10)
+    assert answer == {"retry": b"1"}
+    wait_for(shop.repo, False)  # it leaves: the caller runs other code
+    assert "DC204" in hook(stale_write(shop), shop.agent, ON).stdout
+
+
+def test_an_idle_daemon_leaves(tmp_path: Path) -> None:
+    built = build_shop(tmp_path / "shop")
+    command = [sys.executable, "-m", "driftcheck", "daemon", "run", "--idle-minutes", "0.02"]
+    proc = subprocess.run(command, cwd=built.repo, env={**os.environ, **ON}, timeout=120)
+    assert proc.returncode == 0
+
+
+def test_status_and_stop_without_a_daemon(shop: Shop) -> None:
+    result = run_cli("daemon", "status", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+    assert result.code == 1 and result.json() == {"running": False}
+    result = run_cli("daemon", "stop", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+    assert result.code == 0 and "no daemon" in result.stdout
+
+
+def test_switched_off_the_hook_never_starts_one(shop: Shop) -> None:
+    assert "DC204" in hook(stale_write(shop), shop.agent, OFF).stdout
+    time.sleep(1)
+    assert status(shop.repo) is None
+
+
+def test_messages_carry_any_bytes_and_garbage_is_refused() -> None:
+    fields = {"payload": b"\x00:12:\xff" * 3, "cwd": "/tmp/ä:1".encode(), "empty": b""}
+    assert daemon_client.unpack(daemon_client.pack(fields)) == fields
+    for garbage in (b"x", b"5:ab", b"3:abc9:x", b"99999999999999999999999:", b"-1:"):
+        with pytest.raises(ValueError):
+            daemon_client.unpack(garbage)
