@@ -159,9 +159,9 @@ def _judge(
     with private_tempdir(), deadline(remaining):
         judgement = judge(root, files=proposed, repo=repo, config=config, session=session)
     if start_daemon and config.daemon:
-        from driftcheck.daemon_client import start
+        from driftcheck.daemon import start_in_background
 
-        start(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
+        start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))

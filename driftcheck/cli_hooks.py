@@ -203,19 +203,26 @@ def daemon_start(repo: Path, idle_minutes: float) -> None:
     import time
 
     from driftcheck import daemon_client
+    from driftcheck.daemon import start_in_background
 
     common = _common_dir(repo)
     if not daemon_client.available():
         raise UsageError("no daemon here: it needs Linux, DRIFTCHECK_DAEMON=1 and the cache")
-    if _ask(common, "status") is None:
-        daemon_client.start(common, idle_minutes=idle_minutes)
-    for _ in range(100):
-        answer = _ask(common, "status")
-        if answer is not None:
-            click.echo(f"driftcheck daemon {answer.get('pid')} serves {common}")
-            return
+    answer = _ask(common, "status")
+    started = start_in_background(common, idle_minutes=idle_minutes) if answer is None else None
+    # It answers once every worktree is watched and captured: seconds on a large tree.
+    # Its process ends at once if another daemon took the name first.
+    deadline = time.monotonic() + 600
+    while answer is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    raise DriftcheckError(f"the daemon did not start; see {common / 'driftcheck' / 'daemon.log'}")
+        answer = _ask(common, "status")
+        if answer is None and started is not None and started.poll() is not None:
+            started = None
+            deadline = min(deadline, time.monotonic() + 60)  # the other one is warming up
+    if answer is None:
+        log = common / "driftcheck" / "daemon.log"
+        raise DriftcheckError(f"the daemon did not start; see {log}")
+    click.echo(f"driftcheck daemon {answer.get('pid')} serves {common}")
 
 
 @daemon.command("stop")

@@ -27,6 +27,7 @@ import selectors
 import signal
 import socket
 import struct
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -81,10 +82,7 @@ class Daemon:
             ready = selector.select(timeout=min(60.0, self.idle_s))
             for key, _ in ready:
                 if key.fileobj is self.listener:
-                    with contextlib.suppress(OSError):
-                        conn, _ = self.listener.accept()
-                        with conn:
-                            self._handle(conn)
+                    self._accept()
                     last = time.monotonic()
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
@@ -94,6 +92,19 @@ class Daemon:
             if not self.repo.common_dir.is_dir():
                 log("the repository is gone, leaving")
                 break
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                self._handle(conn)
+            except Exception as exc:  # a daemon bug: this caller judges alone, and it goes on
+                log(f"internal error: {exc!r}")
+                self._renew()
+                _reply(conn, {"retry": b"1"})
 
     def _handle(self, conn: socket.socket) -> None:
         conn.settimeout(_ANSWER_TIMEOUT_S)
@@ -221,6 +232,31 @@ def run(common_dir: Path, *, idle_minutes: float) -> int:
     finally:
         daemon.close()
     return 0
+
+
+def start_in_background(
+    common_dir: str | os.PathLike[str], *, idle_minutes: float
+) -> subprocess.Popen[bytes] | None:
+    """Start a daemon for `common_dir` in the background (if none answers there is
+    none; a second one started at the same time finds the name taken and exits)."""
+    if not daemon_client.available():
+        return None
+    log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
+    try:
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(log_path, "ab") as sink:
+            args = ["daemon", "run", "--repo", str(common_dir), "--idle-minutes", str(idle_minutes)]
+            return subprocess.Popen(
+                [sys.executable, "-m", "driftcheck", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                start_new_session=True,  # not killed with the hook, nor by the agent's Ctrl-C
+                close_fds=True,
+                cwd="/",
+            )
+    except OSError:
+        return None
 
 
 def log(text: str) -> None:

@@ -138,29 +138,3 @@ def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str,
     finally:
         conn.close()
     return unpack(b"".join(chunks))
-
-
-def start(common_dir: str | os.PathLike[str], *, idle_minutes: float) -> bool:
-    """Start a daemon for `common_dir` in the background (if none answers there is
-    none; a second one started at the same time finds the name taken and exits)."""
-    import subprocess
-
-    if not available():
-        return False
-    log = os.path.join(common_dir, "driftcheck", "daemon.log")
-    try:
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        with open(log, "ab") as sink:
-            args = ["daemon", "run", "--repo", str(common_dir), "--idle-minutes", str(idle_minutes)]
-            subprocess.Popen(
-                [sys.executable, "-m", "driftcheck", *args],
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=sink,
-                start_new_session=True,  # not killed with the hook, nor by the agent's Ctrl-C
-                close_fds=True,
-                cwd="/",
-            )
-    except OSError:
-        return False
-    return True

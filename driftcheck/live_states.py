@@ -158,7 +158,13 @@ class LiveStates:
             return state_of(entry, tree, head_tree, scratch)
         known = self._known.get(entry.path)
         if known is None or known.head != entry.head or not known.index.is_file():
-            known = self._capture(entry, scratch, head_tree, store)
+            try:
+                known = self._capture(entry, scratch, head_tree, store)
+            except (GitError, OSError):  # the kept way cannot tell: the throwaway one
+                tree = worktree_tree(
+                    entry, scratch, committed_only=False, override=override, store=None
+                )
+                return state_of(entry, tree, head_tree, scratch)
         else:
             self.reused += 1
         if override is None or not override.files:

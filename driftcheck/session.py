@@ -48,7 +48,7 @@ class Session:
         list the session keeps (no git call); None when it is not plainly one of
         them (a nested repository, a bare repository, elsewhere)."""
         folder = path.parent.resolve()
-        roots = {Path(e.path): e for e in self.live.worktrees() if not e.bare}
+        roots = {Path(e.path).resolve() for e in self.live.worktrees() if not e.bare}
         probe = folder
         while probe not in roots:
             if (probe / ".git").exists() or probe == probe.parent:

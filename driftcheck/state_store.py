@@ -33,6 +33,7 @@ DIRECTORY = "states"
 MAX_STORE_BYTES = 512 * 1024 * 1024
 # Measuring the store walks its objects; once an hour is enough to keep it bounded.
 _CHECK_EVERY_S = 3600
+_STALE_LOCK_S = 60
 # Untracked files one by one (as `git add -A` sees them), through the untracked
 # cache, which serves that mode only when it is configured rather than asked for.
 _STATUS = (
@@ -74,6 +75,7 @@ class StateStore:
         kept index never tracks what the worktree's own index does not (a file that
         is untracked now may be ignored later)."""
         index = self._seeded(worktree, own_index, head)
+        _clear_stale_lock(index)
         env = self._env(index)
         env["GIT_OPTIONAL_LOCKS"] = "1"  # our own index may be refreshed, and cached
         edited, rest = _worktree_changes(git.run_git(_STATUS, cwd=worktree, env=env).stdout)
@@ -146,6 +148,16 @@ class StateStore:
         (self.objects / "info").mkdir(parents=True, exist_ok=True)
         (self.objects / "pack").mkdir(exist_ok=True)
         (self.root / "index").mkdir(exist_ok=True)
+
+
+def _clear_stale_lock(index: Path) -> None:
+    """A lock on a kept index that a run killed mid-write left behind: git holds one
+    for milliseconds, so an old one is nobody's, and would turn every later capture
+    into the slow way."""
+    lock = index.with_name(index.name + ".lock")
+    with contextlib.suppress(OSError):
+        if time.time() - lock.stat().st_mtime > _STALE_LOCK_S:
+            lock.unlink()
 
 
 def _worktree_changes(status: bytes) -> tuple[list[bytes], list[bytes]]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -84,6 +85,23 @@ def test_a_locked_kept_index_falls_back(workspace: Path) -> None:
     write(wt, {"a.py": "x = 3\n"})
     # git cannot write a locked index (not even write-tree's cache): both fall back.
     assert _trees(repo, keep=True, kept=0) == _trees(repo, keep=False)
+
+
+def test_an_abandoned_lock_is_cleared(workspace: Path) -> None:
+    """A run killed mid-write leaves its lock: once old, it no longer stops captures."""
+    repo = init_repo(workspace / "repo", {"a.py": "x = 1\n"})
+    wt = add_worktree(repo, "w")
+    _trees(repo, keep=True)
+    locks = []
+    for index in (repo / ".git" / "driftcheck" / DIRECTORY / "index").iterdir():
+        if not index.suffix:
+            lock = Path(str(index) + ".lock")
+            lock.write_text("left by a killed run")
+            os.utime(lock, (1_600_000_000, 1_600_000_000))
+            locks.append(lock)
+    write(wt, {"a.py": "x = 3\n"})
+    assert _trees(repo, keep=True) == _trees(repo, keep=False)
+    assert not any(lock.exists() for lock in locks)
 
 
 def test_no_cache_keeps_no_states(workspace: Path) -> None:
