@@ -22,7 +22,9 @@ import zlib
 
 from driftcheck import __version__
 
-PROTOCOL = 1
+# Part of the socket's name: bump it with any change to the messages, so a daemon
+# of an older driftcheck is never asked in a way it cannot read (it idles out).
+PROTOCOL = 2
 MAX_STDIN_BYTES = 64 * 1024 * 1024  # an agent hook's payload, at most
 # The environment switch: DRIFTCHECK_DAEMON=0 keeps every hook in its own process.
 SWITCH = "DRIFTCHECK_DAEMON"
