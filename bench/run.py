@@ -6,8 +6,9 @@ Measures, as median and p95 over repeated runs:
   including building each worktree's tree, timed in the same run;
 - `driftcheck hook claude` latency with a real Edit payload, cold and warm, judged
   in the hook's own process;
-- the same hook answered by the daemon (`driftcheck daemon`): warm, and right after
-  an edit in another worktree; and how long the daemon takes to start;
+- the same hook answered by the daemon (`driftcheck daemon`): warm, and just after
+  and one second after an edit in another worktree; and how long the daemon takes
+  to start;
 - a scan right after an edit in one worktree (its pairs analysed again, the rest
   answered from the cache);
 - the hook's floor: `git status` in every worktree, 4 at a time, which any exact
@@ -254,8 +255,9 @@ def daemon_rows(
     repo: Path, worktrees: list[Path], hook: list[str], payload: bytes, samples: int
 ) -> list[tuple[str, str]]:
     """The hook answered by the daemon: how long it takes to start (watch and
-    capture every worktree), then the hook warm, and right after another
-    worktree changed (that worktree is captured again, the rest is kept)."""
+    capture every worktree), then the hook warm, and after another worktree
+    changed: at once (the hook captures that worktree again), and a second later
+    (the daemon has done it while the worktrees were quiet)."""
     daemon = [*DRIFTCHECK, "daemon"]
     subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
     start = [timed([*daemon, "start"], cwd=repo, env=DAEMON)[0] for _ in range(1)]
@@ -264,11 +266,13 @@ def daemon_rows(
     warm = [timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0] for _ in range(samples)]
     other = worktrees[1] / "django" / "utils" / "functional.py"
     original = other.read_text()
-    after_edit = []
+    after_edit: dict[float, list[float]] = {0.0: [], 1.0: []}
     try:
         for n in range(samples):
-            other.write_text(original + f"\n# edited by another agent {n}\n")
-            after_edit.append(timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0])
+            for pause, times in after_edit.items():
+                other.write_text(original + f"\n# edited by another agent {n} {pause}\n")
+                time.sleep(pause)
+                times.append(timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0])
     finally:
         other.write_text(original)
     status = subprocess.run(
@@ -276,12 +280,13 @@ def daemon_rows(
     )
     subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
     answered = json.loads(status.stdout or "{}").get("requests", 0)
-    if answered < 2 * samples:  # else a row would time the fallback, not the daemon
-        raise SystemExit(f"the daemon answered {answered} of {2 * samples + 3} hooks")
+    if answered < 3 * samples:  # else a row would time the fallback, not the daemon
+        raise SystemExit(f"the daemon answered {answered} of {3 * samples + 3} hooks")
     return [
         ("daemon start: watch + capture all", stats(start)),
         ("hook claude warm, daemon", stats(warm)),
-        ("hook, daemon, after another wt's edit", stats(after_edit)),
+        ("hook, daemon, just after another's edit", stats(after_edit[0.0])),
+        ("hook, daemon, 1 s after another's edit", stats(after_edit[1.0])),
     ]
 
 

@@ -36,13 +36,16 @@ from typing import Any
 from driftcheck import daemon_client, git
 from driftcheck.agent_hook import run as run_hook
 from driftcheck.live_states import LiveStates
+from driftcheck.model import Participant
 from driftcheck.session import Session
 from driftcheck.watch import Watcher, WatchUnavailable
 
 # The payload (one byte over the hook's limit says "too big") and the rest.
 _REQUEST_LIMIT = daemon_client.MAX_STDIN_BYTES + 1 + 64 * 1024
 _LOG_LIMIT = 1 << 20
-_ANSWER_TIMEOUT_S = 10  # a client that stops reading is dropped, not waited for
+_ANSWER_TIMEOUT_S = 10
+# How long the worktrees must be quiet before changed ones are captured unasked.
+_QUIET_S = 0.3  # a client that stops reading is dropped, not waited for
 
 
 class Daemon:
@@ -77,15 +80,21 @@ class Daemon:
         selector.register(self.listener, selectors.EVENT_READ)
         if self.watcher is not None:
             selector.register(self.watcher.fd, selectors.EVENT_READ)
-        last = time.monotonic()
+        last = changed = time.monotonic()
         while not self.stopping:
-            ready = selector.select(timeout=min(60.0, self.idle_s))
+            timeout = min(60.0, self.idle_s)
+            if self.live.stale():
+                timeout = max(0.0, changed + _QUIET_S - time.monotonic())
+            ready = selector.select(timeout=timeout)
             for key, _ in ready:
                 if key.fileobj is self.listener:
                     self._accept()
                     last = time.monotonic()
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
+                    changed = time.monotonic()
+            if not ready and self.live.stale() and time.monotonic() - changed >= _QUIET_S:
+                self._prepare()
             if time.monotonic() - last > self.idle_s:
                 log(f"idle for {round(self.idle_s)} s, leaving")
                 break
@@ -175,19 +184,53 @@ class Daemon:
 
     def warm_up(self) -> None:
         """Watch and capture every worktree, and open the session."""
+        started = time.monotonic()
+        self._prepare()
+        spent = round(time.monotonic() - started, 2)
+        log(f"warmed up in {spent} s: {self.live.watcher_summary()}")
+
+    def _prepare(self) -> None:
+        """Capture again what changed, while nobody waits: the next hook then finds
+        every state kept. Done once the worktrees are quiet, so a busy build that
+        writes all the time costs nothing here."""
         from driftcheck.judge import judge
 
-        started = time.monotonic()
-        self._open_session()
+        if self.session is None:
+            self._open_session()
+        assert self.session is not None
         roots = [e.path for e in self.live.worktrees() if not e.bare and not e.prunable]
         try:
             if roots:
-                judge(Path(roots[0]), files={}, repo=self.repo, session=self.session)
-        except Exception as exc:
-            log(f"warming up failed: {exc!r}")
+                found = judge(Path(roots[0]), files={}, repo=self.repo, session=self.session)
+                self._summarize_changes(found.result.participants)
+        except Exception as exc:  # the next request captures, and says what went wrong
+            log(f"preparing failed: {exc!r}")
             self._renew()
-        spent = round(time.monotonic() - started, 2)
-        log(f"warmed up in {spent} s: {self.live.watcher_summary()}")
+        self.live.settle()
+
+    def _summarize_changes(self, participants: list[Participant]) -> None:
+        """Parse what the worktrees captured just now changed, as far as the next
+        hook will look first (a summary of each changed file, against the merge base
+        with the main worktree); everything parsed is kept by blob id, so a wrong
+        guess costs time here, never a wrong answer."""
+        assert self.session is not None
+        fresh = self.live.take_captured()
+        worktrees = [p for p in participants if p.kind == "worktree" and p.head]
+        if not worktrees:
+            return
+        main, cwd = worktrees[0], str(self.repo.common_dir)
+        for side in worktrees:
+            if side.path not in fresh or side is main or main.head is None:
+                continue
+            base = git.merge_base(main.head, side.head or "", cwd=cwd)
+            if base is None:
+                continue
+            base_tree = git.tree_of(base, cwd=cwd)
+            changed = git.changes(base_tree, side.tree, cwd=cwd, env=self.session.scratch.env)
+            self.session.cache.put("diff-blobs", f"{base_tree}:{side.tree}", changed)  # as engine
+            present = {path: change[2] for path, change in changed.items() if change[0] != "D"}
+            self.session.index.learn(side.tree, present)
+            self.session.index.similar_files(side.tree, present, [], set())
 
     def _renew(self) -> None:
         """Start afresh: a new session, and every worktree captured again (what went

@@ -70,6 +70,8 @@ class LiveStates:
         # Reads objects in-process (the session's reader): a proposal is then put into
         # the kept tree directly (tree_edit), not through a copy of the kept index.
         self.read_trees: ReadTrees | None = None
+        self._settled = False
+        self._captured: set[str] = set()  # since the last take_captured()
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
@@ -83,6 +85,7 @@ class LiveStates:
             self._entries = None
             return
         for event in self.watcher.events():
+            self._settled = False
             if event.label == ADMIN:
                 self._admin_event(event.path)
                 continue
@@ -109,6 +112,30 @@ class LiveStates:
             self._forget_worktree(self._admin_names.get(parts[1]))
         else:  # HEAD, refs, packed-refs, worktrees added or removed
             self._entries = None
+
+    def stale(self) -> bool:
+        """Whether something changed since the last `settle()` that the next
+        judgement would capture again (never without a watcher: then always)."""
+        if self.watcher is None or self._settled:
+            return False
+        if self._entries is None:
+            return True
+        unwatched = self.watcher.broken()
+        return any(
+            e.path not in self._known and e.path not in unwatched
+            for e in self._entries
+            if not e.bare and not e.prunable
+        )
+
+    def take_captured(self) -> set[str]:
+        """The worktrees captured since the last call."""
+        taken, self._captured = self._captured, set()
+        return taken
+
+    def settle(self) -> None:
+        """Everything was captured that could be: not stale until the next change
+        (a worktree that cannot be captured is left to the requests)."""
+        self._settled = True
 
     def forget(self) -> None:
         """Capture everything again next time."""
@@ -196,6 +223,7 @@ class LiveStates:
         known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
         self._known[entry.path] = known
         self.captures += 1
+        self._captured.add(entry.path)
         return known
 
     def _watch(self, entries: list[WorktreeEntry]) -> None:

@@ -16,12 +16,15 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from driftcheck import git
 from driftcheck.errors import GitError, UsageError
 from driftcheck.model import Participant
 from driftcheck.state_store import StateStore
+
+if TYPE_CHECKING:
+    from driftcheck.live_states import LiveStates
 
 ZERO_OID = "0" * 40
 
@@ -235,7 +238,7 @@ def discover(
     committed_only: bool = False,
     overrides: Mapping[str, StateOverride] | None = None,
     keep_states: bool = False,
-    live: LiveCapture | None = None,
+    live: LiveStates | None = None,
 ) -> Discovery:
     """Every worktree's state, plus refs matching `ref_patterns`, plus the trunk.
     With `keep_states`, worktree states are kept between runs (see state_store);
@@ -342,23 +345,6 @@ def discover(
 _State = tuple[str, bool, str | None]  # (tree, dirty, state commit)
 
 
-class LiveCapture(Protocol):
-    """States a long-lived process keeps between runs (see live_states)."""
-
-    def worktrees(self) -> list[WorktreeEntry]: ...
-
-    def head_trees(self, entries: list[WorktreeEntry]) -> dict[str, str]: ...
-
-    def capture(
-        self,
-        entry: WorktreeEntry,
-        scratch: git.Scratch,
-        override: StateOverride | None,
-        head_tree: str | None,
-        store: StateStore | None,
-    ) -> _State: ...
-
-
 def state_of(
     entry: WorktreeEntry, tree: str, head_tree: str | None, scratch: git.Scratch
 ) -> _State:
@@ -405,7 +391,7 @@ def _capture_all(
     committed_only: bool,
     overrides: Mapping[str, StateOverride],
     store: StateStore | None,
-    live: LiveCapture | None = None,
+    live: LiveStates | None = None,
 ) -> list[_State | BaseException]:
     """Every worktree's state; git does the work, so threads run it in parallel."""
 

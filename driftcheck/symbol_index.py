@@ -17,11 +17,11 @@ from driftcheck.languages import frontend_for
 from driftcheck.object_reader import ObjectReader
 from driftcheck.pair_cache import code_fingerprint
 from driftcheck.symbols import ModuleSymbols, Symbol
-from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
+from driftcheck.tree_index import FileSummary, Parser, TreeIndex, sketches_of, summarize
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
-_PROBES_KEPT = 256
+_PROBES_KEPT = 4096
 
 
 class SymbolIndex:
@@ -30,12 +30,13 @@ class SymbolIndex:
         self.env = dict(env)
         self.cache = cache or NoCache()
         self._tree_indexes: dict[str, TreeIndex] = {}
-        self._probes: dict[frozenset[tuple[str, str]], TreeIndex] = {}
+        self._probes: dict[tuple[str, str], TreeIndex | None] = {}
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
         self._listings: dict[str, dict[str, str]] = {}
         self._module_maps: dict[str, dict[str, str]] = {}  # tree -> module -> path
+        self._path_modules: dict[str, str | None] = {}
         self._suffixes: dict[str, dict[str, list[str]]] = {}  # tree -> last segment -> modules
         self._texts: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
@@ -169,20 +170,29 @@ class SymbolIndex:
         """Which of `paths` define a function with one of `names`, or a body alike to
         one of `symbols` (judged from cached summaries, without full parses)."""
         blobs = self.blob_ids(tree, paths)
-        key = frozenset(blobs.items())
-        probe = self._probes.get(key)
-        if probe is None:
-            todo = [(oid, p) for p, oid in blobs.items() if (oid, p) not in self._summaries]
-            if todo:
-                self._summaries.update(self._load("summary", todo))
-            probe = TreeIndex(
-                [self._summaries[oid, p] for p, oid in blobs.items() if (oid, p) in self._summaries]
-            )
+        todo = [(oid, p) for p, oid in blobs.items() if (oid, p) not in self._summaries]
+        if todo:
+            self._summaries.update(self._load("summary", todo))
+        symbols = list(symbols)
+        fingerprints, shapes = {s.fingerprint for s in symbols}, sketches_of(symbols)
+        found: set[str] = set()
+        for path, oid in blobs.items():
+            probe = self._probe(oid, path)
+            if probe is not None and (
+                probe.paths_defining(names) or probe.paths_alike_to(fingerprints, shapes)
+            ):
+                found.add(path)
+        return found
+
+    def _probe(self, oid: str, path: str) -> TreeIndex | None:
+        """One file's summary, indexed; kept per blob, since a daemon asks about the
+        same files of the other sides edit after edit."""
+        if (oid, path) not in self._probes:
+            summary = self._summaries.get((oid, path))
             if len(self._probes) >= _PROBES_KEPT:
                 self._probes.clear()
-            # A daemon asks about the same files of the other sides edit after edit.
-            self._probes[key] = probe
-        return probe.paths_alike(symbols) | probe.paths_defining(names)
+            self._probes[oid, path] = TreeIndex([summary]) if summary is not None else None
+        return self._probes[oid, path]
 
     def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
         """Raw contents of `paths` in `tree`; a blob many pairs share is read once."""
@@ -240,12 +250,20 @@ class SymbolIndex:
             if modules is None:
                 modules = {}
                 for path in self._listing(tree):
-                    frontend = frontend_for(path)
-                    if frontend is not None:
-                        modules[frontend.module_name(path)] = path
+                    module = self._module_of(path)
+                    if module is not None:
+                        modules[module] = path
                 self.cache.put("modules", stored, modules)
             self._module_maps[tree] = modules
         return self._module_maps[tree]
+
+    def _module_of(self, path: str) -> str | None:
+        """A path's module name: trees of one repository share most paths, and a
+        daemon meets a new tree after every edit."""
+        if path not in self._path_modules:
+            frontend = frontend_for(path)
+            self._path_modules[path] = frontend.module_name(path) if frontend else None
+        return self._path_modules[path]
 
     def _module_suffixes(self, tree: str) -> dict[str, list[str]]:
         """Last path segment -> path-like module names (`internal/orders`) ending in it."""

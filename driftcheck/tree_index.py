@@ -66,6 +66,10 @@ def summarize(table: ModuleSymbols) -> FileSummary:
     return (table.language, methods, functions)
 
 
+def sketches_of(symbols: Iterable[Any]) -> set[tuple[int, ...]]:
+    return {sketch(s.body_tokens) for s in symbols if s.body_tokens}
+
+
 class TreeIndex:
     """Questions about a whole tree, answered from its files' summaries. Method
     counts are built at once (every call resolution asks); the body indexes only
@@ -114,10 +118,18 @@ class TreeIndex:
         sketch sharing `shared` values with one. Only paths are wanted, so equal
         sketches are asked once and a path, once found, is not looked at again:
         a minified bundle of a thousand alike functions stays linear."""
+        symbols = list(symbols)
+        fingerprints = {s.fingerprint for s in symbols}
+        return self.paths_alike_to(fingerprints, sketches_of(symbols), shared=shared)
+
+    def paths_alike_to(
+        self, fingerprints: set[str], shapes: set[tuple[int, ...]], *, shared: int = 3
+    ) -> set[str]:
+        """`paths_alike`, with the symbols' fingerprints and sketches worked out."""
         bodies = self._bodies()
-        found = {f[1] for fp in {s.fingerprint for s in symbols} for f in bodies.get(fp, ())}
+        found = {f[1] for fp in fingerprints for f in bodies.get(fp, ())}
         by_path = self._shingle_paths()
-        for shape in {sketch(s.body_tokens) for s in symbols if s.body_tokens}:
+        for shape in shapes:
             counts: Counter[tuple[Any, ...]] = Counter()
             for value in shape:
                 for path, functions in by_path.get(value, {}).items():
