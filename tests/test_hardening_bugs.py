@@ -132,7 +132,9 @@ def test_judging_many_alike_functions_is_fast(workspace: Path, tmp_path: Path) -
     judgement = judge(agent.resolve(), files={"dist/b.min.js": (bundle + "\nagent();\n").encode()})
     elapsed = time.monotonic() - started
     assert judgement.result.findings
-    assert elapsed < 2.0, f"judging took {elapsed:.1f} s"
+    # ~1.5 s of it is parsing the bundle six times (tree-sitter), which a loaded CI
+    # machine slows down; the quadratic search alone took 7.3 s.
+    assert elapsed < 5.0, f"judging took {elapsed:.1f} s"
 
 
 def test_unclosed_brackets_do_not_hold_up_the_parser() -> None:
