@@ -14,8 +14,11 @@ and leaves when:
   judges in its own process, then starts a fresh daemon;
 - the repository is gone, or it is told to stop (`driftcheck daemon stop`).
 
-It never judges with a broken session: after any error the session is renewed.
-Every request is answered; a driftcheck failure is an "allow", as in the hook.
+Once the worktrees have been quiet for a moment after a change, it captures the
+changed ones and parses their changed files unasked, so the next hook finds them
+kept. It never judges with a broken session: after any error the session is
+renewed. Every request is answered; a driftcheck failure is an "allow", as in
+the hook.
 """
 
 from __future__ import annotations
@@ -43,9 +46,9 @@ from driftcheck.watch import Watcher, WatchUnavailable
 # The payload (one byte over the hook's limit says "too big") and the rest.
 _REQUEST_LIMIT = daemon_client.MAX_STDIN_BYTES + 1 + 64 * 1024
 _LOG_LIMIT = 1 << 20
-_ANSWER_TIMEOUT_S = 10
+_ANSWER_TIMEOUT_S = 10  # a client that stops reading is dropped, not waited for
 # How long the worktrees must be quiet before changed ones are captured unasked.
-_QUIET_S = 0.3  # a client that stops reading is dropped, not waited for
+_QUIET_S = 0.3
 
 
 class Daemon:
