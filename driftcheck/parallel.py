@@ -9,11 +9,12 @@ interruption the workers are killed and reaped, and nothing is left to wait for.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -42,7 +43,8 @@ def forked_map(work: Callable[[T], R], items: Sequence[T], workers: int) -> list
             _pid, status = os.waitpid(pid, 0)
             if status != 0 or not data:
                 raise _WorkerFailed
-            results[n::workers] = pickle.loads(data)
+            with _collector_paused():
+                results[n::workers] = pickle.loads(data)
         return results
     except _WorkerFailed:
         _stop(children)
@@ -55,6 +57,20 @@ class _WorkerFailed(Exception):
     pass
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Unpickling thousands of tables makes no garbage, but the cyclic collector
+    would run over and over, each time through everything this process holds
+    (measured 4-6x slower loads)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _start(work: Callable[[T], R], items: Sequence[T], n: int, workers: int) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
@@ -64,6 +80,10 @@ def _start(work: Callable[[T], R], items: Sequence[T], n: int, workers: int) -> 
             os.close(read_end)
             # Ctrl-C goes to the whole process group; the parent does the clean-up.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            # The cyclic collector would only scan (and so copy) the heap inherited
+            # from the parent, and the parse makes no cycles: off, for this short life.
+            gc.freeze()
+            gc.disable()
             data = pickle.dumps([work(item) for item in items[n::workers]], protocol=5)
             with os.fdopen(write_end, "wb") as out:
                 out.write(data)
