@@ -42,11 +42,14 @@ def sketch(tokens: Sequence[str]) -> tuple[int, ...]:
     few shared values point at a candidate worth a real comparison. crc32, not
     hash(): the values are cached across processes.
     """
-    shape = ["$" if t.startswith("$") else t for t in tokens[:3000]]
-    shingles = {
-        zlib.crc32("\x1f".join(shape[i : i + _SHINGLE]).encode("utf-8", "replace"))
-        for i in range(max(1, len(shape) - _SHINGLE + 1))
-    }
+    # Each token is encoded once: UTF-8 (with "replace") encodes code point by
+    # code point, so joining encoded tokens gives the bytes the joined text would.
+    shape = [b"$" if t[:1] == "$" else t.encode("utf-8", "replace") for t in tokens[:3000]]
+    if len(shape) < _SHINGLE:
+        grams: Iterable[Sequence[bytes]] = [shape]
+    else:
+        grams = zip(*(shape[i:] for i in range(_SHINGLE)), strict=False)
+    shingles = {zlib.crc32(b"\x1f".join(gram)) for gram in grams}
     return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
