@@ -115,6 +115,8 @@ class SymbolIndex:
         keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
         found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
         missing = [item for item in todo if item not in found]
+        if namespace == "summary":
+            missing = self._summaries_from_tables(missing, found)
         for start in range(0, len(missing), 512):
             batch = missing[start : start + 512]
             contents = self._reader.blobs(oid for oid, _ in batch)
@@ -126,6 +128,22 @@ class SymbolIndex:
                 found[oid, path] = value
                 self.cache.put(namespace, _cache_key(oid, path), value)
         return found
+
+    def _summaries_from_tables(
+        self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
+    ) -> list[tuple[str, str]]:
+        """Summarise blobs already parsed (the base side of changed files) without a
+        second parse: a table's definitions do not depend on its references. Returns
+        the blobs still to parse."""
+        rest = []
+        for item in todo:
+            table = self._by_blob.get(item) or self._definitions.get(item)
+            if table is None:
+                rest.append(item)
+                continue
+            found[item] = summary = summarize(table)
+            self.cache.put("summary", _cache_key(*item), summary)
+        return rest
 
     def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:
         small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
