@@ -10,12 +10,13 @@ overflow Python's recursion limit.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from driftcheck.languages.common import digest
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_CTX = (ast.Load, ast.Store, ast.Del)
 _MAX_CONST = 60
 _MEMO = "_driftcheck_locals"
 _TOKENS_MEMO = "_driftcheck_tokens"
@@ -58,7 +59,8 @@ def scope_locals(
     info = _INFO
     while stack:
         node = stack.pop()
-        kind, _stmt, _name, fields = info.get(node.__class__) or _info(node.__class__)
+        node_info = info.get(node.__class__) or _info(node.__class__)
+        kind = node_info[0]
         if kind == _NAME:
             if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
                 names.add(node.id)  # type: ignore[attr-defined]
@@ -80,7 +82,7 @@ def scope_locals(
                     names.add(node.name)
             elif isinstance(node, ast.MatchMapping) and node.rest:
                 names.add(node.rest)
-        _push_children(node, fields, stack)
+        _push_children(node, node_info, stack)
     result = (names - declared, imports)
     setattr(fn, _MEMO, result)
     return result
@@ -90,26 +92,33 @@ def children(node: ast.AST) -> list[ast.AST]:
     """Child nodes in field order; a faster `ast.iter_child_nodes` that also skips
     the Load/Store/Del context markers."""
     out: list[ast.AST] = []
-    _push_children(node, (_INFO.get(node.__class__) or _info(node.__class__))[3], out)
+    _push_children(node, _INFO.get(node.__class__) or _info(node.__class__), out)
     return out
 
 
-def _push_children(node: ast.AST, fields: tuple[str, ...], out: list[ast.AST]) -> None:
-    for name in fields:
-        value = getattr(node, name, None)
+def _push_children(node: ast.AST, info: _Info, out: list[ast.AST]) -> None:
+    try:
+        values = info[3](node)
+    except AttributeError:  # a field left unset: only in trees made by hand
+        values = [getattr(node, name, None) for name in info[4]]
+    for value in values:
         if value.__class__ is list:
             out.extend([v for v in value if isinstance(v, ast.AST)])
-        elif isinstance(value, ast.AST) and not isinstance(value, _CTX):
+        elif isinstance(value, ast.AST):
             out.append(value)
 
 
-# What the walks need to know about a node class, worked out once per class:
-# (kind, is a statement, class name, fields that may hold child nodes).
+# What the walks need to know about a node class, worked out once per class: kind,
+# is it a statement, class name, a getter of the fields that may hold child nodes
+# (one C call per node), and those fields' names.
 _PLAIN, _NAME, _CONST, _FUNCTION, _LAMBDA, _CLASS, _PAYLOAD, _EMIT, _ENTER = range(9)
-_INFO: dict[type, tuple[int, bool, str, tuple[str, ...]]] = {}
+_Info = tuple[int, bool, str, Callable[[ast.AST], Sequence[Any]], tuple[str, ...]]
+_INFO: dict[type, _Info] = {}
+# Never a child node in any version: `ctx` is Load/Store/Del, `type_comment` a string.
+_NOT_CHILDREN = frozenset({"ctx", "type_comment"})
 
 
-def _info(cls: type) -> tuple[int, bool, str, tuple[str, ...]]:
+def _info(cls: type) -> _Info:
     # Same order of tests as an isinstance chain: the first match decides.
     kinds = (
         (_Emit, _EMIT), (_Enter, _ENTER), (ast.Name, _NAME), (ast.Constant, _CONST),
@@ -117,8 +126,11 @@ def _info(cls: type) -> tuple[int, bool, str, tuple[str, ...]]:
         (_WITH_PAYLOAD, _PAYLOAD),
     )  # fmt: skip
     kind = next((k for types, k in kinds if issubclass(cls, types)), _PLAIN)
-    fields = tuple(getattr(cls, "_fields", ()))
-    found = _INFO[cls] = (kind, issubclass(cls, ast.stmt), cls.__name__, fields)
+    fields = tuple(f for f in getattr(cls, "_fields", ()) if f not in _NOT_CHILDREN)
+    # attrgetter returns a bare value for one name: `__class__` (never a node) pads
+    # the names to two, so it always returns a tuple.
+    getter = operator.attrgetter(*fields, *["__class__"] * (2 - len(fields)))
+    found = _INFO[cls] = (kind, issubclass(cls, ast.stmt), cls.__name__, getter, fields)
     return found
 
 
@@ -201,7 +213,8 @@ def _tokens(nodes: Iterable[ast.AST], frame: _Frame | None, out: list[str]) -> i
     info = _INFO
     while stack:
         node = stack.pop()
-        kind, is_stmt, type_name, fields = info.get(node.__class__) or _info(node.__class__)
+        node_info = info.get(node.__class__) or _info(node.__class__)
+        kind, is_stmt, type_name = node_info[0], node_info[1], node_info[2]
         if kind == _NAME:
             ident = node.id  # type: ignore[attr-defined]
             out.append(frame.name(ident) if frame else ident)
@@ -259,7 +272,7 @@ def _tokens(nodes: Iterable[ast.AST], frame: _Frame | None, out: list[str]) -> i
             if kind == _PAYLOAD:
                 _payload(node, frame, out)
             todo = []
-            _push_children(node, fields, todo)
+            _push_children(node, node_info, todo)
         todo.reverse()
         stack.extend(todo)
     return size
