@@ -200,4 +200,9 @@ class Parser:
         workers = min(os.cpu_count() or 1, 8)
         if len(items) < PARALLEL_MIN_FILES:
             return [work(item) for item in items]
-        return forked_map(work, items, workers)
+        return forked_map(work, items, workers, cost=_parse_cost)
+
+
+def _parse_cost(item: tuple[str, bytes]) -> int:
+    """Roughly what parsing a file costs: its size, plus a little for any file."""
+    return len(item[1]) + 2_000
