@@ -52,7 +52,7 @@ def forked_map(
             _pid, status = os.waitpid(pid, 0)
             if status != 0 or not data:
                 raise _WorkerFailed
-            with _collector_paused():
+            with collector_paused():
                 for index, result in zip(share, pickle.loads(data), strict=True):
                     results[index] = result
         return results
@@ -84,10 +84,10 @@ class _WorkerFailed(Exception):
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Unpickling thousands of tables makes no garbage, but the cyclic collector
-    would run over and over, each time through everything this process holds
-    (measured 4-6x slower loads)."""
+def collector_paused() -> Iterator[None]:
+    """For building many objects that make no cycles (unpickling or parsing tables,
+    indexing them): the cyclic collector would run over and over, each time through
+    everything this process holds (unpickling measured 4-6x slower)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -105,7 +105,7 @@ def pack(value: Any) -> bytes:
 
 def unpack(data: bytes) -> Any:
     """What `pack` made in a worker of this very process."""
-    with _collector_paused():
+    with collector_paused():
         return pickle.loads(zlib.decompress(data))
 
 

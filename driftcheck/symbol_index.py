@@ -16,7 +16,7 @@ from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.object_reader import ObjectReader
 from driftcheck.pair_cache import code_fingerprint
-from driftcheck.parallel import unpack
+from driftcheck.parallel import collector_paused, unpack
 from driftcheck.symbols import ModuleSymbols, Symbol
 from driftcheck.tree_index import FileSummary, Parser, TreeIndex, summarize
 
@@ -159,13 +159,14 @@ class SymbolIndex:
         """Definitions that came packed with a summary, unpacked instead of parsed
         again. Returns the blobs still to parse."""
         rest = []
-        for item in todo:
-            packed = self._packed.pop(item, None)
-            if packed is None:
-                rest.append(item)
-                continue
-            found[item] = table = unpack(packed)
-            self.cache.put("definitions", _cache_key(*item), table)
+        with collector_paused():  # once for the lot, not once a table
+            for item in todo:
+                packed = self._packed.pop(item, None)
+                if packed is None:
+                    rest.append(item)
+                    continue
+                found[item] = table = unpack(packed)
+                self.cache.put("definitions", _cache_key(*item), table)
         return rest
 
     def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from driftcheck.parallel import forked_map, pack
+from driftcheck.parallel import collector_paused, forked_map, pack
 from driftcheck.symbols import ModuleSymbols
 
 # Below this many files, forked workers cost more than they save.
@@ -95,11 +95,12 @@ class TreeIndex:
         if self._by_fingerprint is None:
             by_fingerprint: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
             by_shingle: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-            for _language, _methods, functions in self.summaries:
-                for function in functions:
-                    by_fingerprint[function[3]].append(function)
-                    for value in function[5]:
-                        by_shingle[value].append(function)
+            with collector_paused():
+                for _language, _methods, functions in self.summaries:
+                    for function in functions:
+                        by_fingerprint[function[3]].append(function)
+                        for value in function[5]:
+                            by_shingle[value].append(function)
             self._by_fingerprint, self._by_shingle = by_fingerprint, by_shingle
         return self._by_fingerprint
 
@@ -199,7 +200,8 @@ class Parser:
     def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
         workers = min(os.cpu_count() or 1, 8)
         if len(items) < PARALLEL_MIN_FILES:
-            return [work(item) for item in items]
+            with collector_paused():
+                return [work(item) for item in items]
         return forked_map(work, items, workers, cost=_parse_cost)
 
 
