@@ -16,6 +16,7 @@ from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.object_reader import ObjectReader
 from driftcheck.pair_cache import code_fingerprint
+from driftcheck.parallel import collector_paused, unpack
 from driftcheck.symbols import ModuleSymbols, Symbol
 from driftcheck.tree_index import FileSummary, Parser, TreeIndex, sketches_of, summarize
 
@@ -34,6 +35,7 @@ class SymbolIndex:
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
         self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
+        self._packed: dict[tuple[str, str], bytes] = {}  # definitions a summary came with
         self._listings: dict[str, dict[str, str]] = {}
         self._module_maps: dict[str, dict[str, str]] = {}  # tree -> module -> path
         self._path_modules: dict[str, str | None] = {}
@@ -122,6 +124,10 @@ class SymbolIndex:
         keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
         found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
         missing = [item for item in todo if item not in found]
+        if namespace == "summary":
+            missing = self._summaries_from_tables(missing, found)
+        elif namespace == "definitions":
+            missing = self._unpacked(missing, found)
         for start in range(0, len(missing), 512):
             batch = missing[start : start + 512]
             contents = self._reader.blobs(oid for oid, _ in batch)
@@ -130,9 +136,45 @@ class SymbolIndex:
             for (oid, path), value in zip(batch, values, strict=True):
                 if value is None:
                     continue
+                if namespace == "summary":
+                    value, packed = value
+                    if packed is not None:
+                        self._packed[oid, path] = packed
                 found[oid, path] = value
                 self.cache.put(namespace, _cache_key(oid, path), value)
         return found
+
+    def _summaries_from_tables(
+        self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
+    ) -> list[tuple[str, str]]:
+        """Summarise blobs already parsed (the base side of changed files) without a
+        second parse: a table's definitions do not depend on its references. Returns
+        the blobs still to parse."""
+        rest = []
+        for item in todo:
+            table = self._by_blob.get(item) or self._definitions.get(item)
+            if table is None:
+                rest.append(item)
+                continue
+            found[item] = summary = summarize(table)
+            self.cache.put("summary", _cache_key(*item), summary)
+        return rest
+
+    def _unpacked(
+        self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
+    ) -> list[tuple[str, str]]:
+        """Definitions that came packed with a summary, unpacked instead of parsed
+        again. Returns the blobs still to parse."""
+        rest = []
+        with collector_paused():  # once for the lot, not once a table
+            for item in todo:
+                packed = self._packed.pop(item, None)
+                if packed is None:
+                    rest.append(item)
+                    continue
+                found[item] = table = unpack(packed)
+                self.cache.put("definitions", _cache_key(*item), table)
+        return rest
 
     def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:
         small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
@@ -148,7 +190,7 @@ class SymbolIndex:
                 out.append(next(parsed))
                 continue
             table = self._too_large(path)
-            out.append(summarize(table) if summaries and table is not None else table)
+            out.append((summarize(table), None) if summaries and table is not None else table)
         return out
 
     def tree_index(self, tree: str) -> TreeIndex:

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from driftcheck.parallel import forked_map
+from driftcheck.parallel import collector_paused, forked_map, pack
 from driftcheck.symbols import ModuleSymbols
 
 # Below this many files, forked workers cost more than they save.
@@ -42,11 +42,14 @@ def sketch(tokens: Sequence[str]) -> tuple[int, ...]:
     few shared values point at a candidate worth a real comparison. crc32, not
     hash(): the values are cached across processes.
     """
-    shape = ["$" if t.startswith("$") else t for t in tokens[:3000]]
-    shingles = {
-        zlib.crc32("\x1f".join(shape[i : i + _SHINGLE]).encode("utf-8", "replace"))
-        for i in range(max(1, len(shape) - _SHINGLE + 1))
-    }
+    # Each token is encoded once: UTF-8 (with "replace") encodes code point by
+    # code point, so joining encoded tokens gives the bytes the joined text would.
+    shape = [b"$" if t[:1] == "$" else t.encode("utf-8", "replace") for t in tokens[:3000]]
+    if len(shape) < _SHINGLE:
+        grams: Iterable[Sequence[bytes]] = [shape]
+    else:
+        grams = zip(*(shape[i:] for i in range(_SHINGLE)), strict=False)
+    shingles = {zlib.crc32(b"\x1f".join(gram)) for gram in grams}
     return tuple(sorted(shingles)[:SKETCH_SIZE])
 
 
@@ -96,11 +99,12 @@ class TreeIndex:
         if self._by_fingerprint is None:
             by_fingerprint: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
             by_shingle: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-            for _language, _methods, functions in self.summaries:
-                for function in functions:
-                    by_fingerprint[function[3]].append(function)
-                    for value in function[5]:
-                        by_shingle[value].append(function)
+            with collector_paused():
+                for _language, _methods, functions in self.summaries:
+                    for function in functions:
+                        by_fingerprint[function[3]].append(function)
+                        for value in function[5]:
+                            by_shingle[value].append(function)
             self._by_fingerprint, self._by_shingle = by_fingerprint, by_shingle
         return self._by_fingerprint
 
@@ -182,19 +186,24 @@ def _definitions_of(item: tuple[str, bytes]) -> ModuleSymbols | None:
     return table
 
 
-def _summary_of(item: tuple[str, bytes]) -> FileSummary | None:
+def _summary_of(item: tuple[str, bytes]) -> tuple[FileSummary, bytes] | None:
+    """A file's summary, and its definitions packed: a duplicate search asks for
+    some of them next, and unpacking costs a thirtieth of parsing again."""
     table = _definitions_of(item)
-    return summarize(table) if table is not None else None
+    return (summarize(table), pack(table)) if table is not None else None
 
 
 class Parser:
     """Parses batches of files, across cores when a batch is big enough to pay.
-    Workers send back summaries, not full tables, when only summaries are wanted."""
+    Workers send back summaries, not full tables, when only summaries are wanted
+    (with each file's definitions packed, see `_summary_of`)."""
 
     def tables(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
         return self._map(_parse_one, items)
 
-    def summaries(self, items: Sequence[tuple[str, bytes]]) -> list[FileSummary | None]:
+    def summaries(
+        self, items: Sequence[tuple[str, bytes]]
+    ) -> list[tuple[FileSummary, bytes] | None]:
         return self._map(_summary_of, items)
 
     def definitions(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
@@ -203,5 +212,11 @@ class Parser:
     def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
         workers = min(os.cpu_count() or 1, 8)
         if len(items) < PARALLEL_MIN_FILES:
-            return [work(item) for item in items]
-        return forked_map(work, items, workers)
+            with collector_paused():
+                return [work(item) for item in items]
+        return forked_map(work, items, workers, cost=_parse_cost)
+
+
+def _parse_cost(item: tuple[str, bytes]) -> int:
+    """Roughly what parsing a file costs: its size, plus a little for any file."""
+    return len(item[1]) + 2_000

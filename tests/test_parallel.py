@@ -28,6 +28,11 @@ def test_results_come_back_in_order() -> None:
     assert forked_map(_square, items, 3) == [n * n for n in items]
 
 
+def test_results_shared_by_cost_come_back_in_order() -> None:
+    items = [7, 1, 50, 3, 3, 90, 0, 12, 5]
+    assert forked_map(_square, items, 2, cost=lambda n: n) == [n * n for n in items]
+
+
 def test_a_worker_that_dies_means_doing_it_here() -> None:
     assert forked_map(_dies_in_a_worker, list(range(10)), 2) == list(range(10))
 

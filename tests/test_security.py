@@ -50,7 +50,11 @@ DYNAMIC_IMPORTS = {
 }
 # Reviewed: the cache's own values, in .git/driftcheck (see cache.py's docstring), and
 # results a forked worker of this very process sends back through a private pipe.
-PICKLE_LOADS = {("cache.py", "get_many"), ("parallel.py", "forked_map")}
+PICKLE_LOADS = {
+    ("cache.py", "get_many"),
+    ("parallel.py", "forked_map"),
+    ("parallel.py", "unpack"),
+}
 
 
 def calls() -> list[tuple[str, str, ast.Call]]:

@@ -10,12 +10,13 @@ overflow Python's recursion limit.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from driftcheck.languages.common import digest
 
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
-_CTX = (ast.Load, ast.Store, ast.Del)
 _MAX_CONST = 60
 _MEMO = "_driftcheck_locals"
 _TOKENS_MEMO = "_driftcheck_tokens"
@@ -55,29 +56,33 @@ def scope_locals(
     declared: set[str] = set()
     imports: list[ast.Import | ast.ImportFrom] = []
     stack: list[ast.AST] = list(fn.body) if isinstance(fn.body, list) else [fn.body]
+    info = _INFO
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.Name):
-            if not isinstance(node.ctx, ast.Load):
-                names.add(node.id)
+        node_info = info.get(node.__class__) or _info(node.__class__)
+        kind = node_info[0]
+        if kind == _NAME:
+            if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                names.add(node.id)  # type: ignore[attr-defined]
             continue
-        if isinstance(node, (*_FUNCS, ast.ClassDef)):
-            names.add(node.name)
+        if kind in (_FUNCTION, _CLASS):
+            names.add(node.name)  # type: ignore[attr-defined]
             continue  # its body is another scope
-        if isinstance(node, ast.Lambda):
+        if kind == _LAMBDA:
             continue
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            imports.append(node)
-            names.update(bound_name(a, node) for a in node.names if a.name != "*")
-            continue
-        if isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared.update(node.names)
-        elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
-            if node.name:
-                names.add(node.name)
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest)
-        stack.extend(children(node))
+        if kind == _PAYLOAD:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imports.append(node)
+                names.update(bound_name(a, node) for a in node.names if a.name != "*")
+                continue
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                declared.update(node.names)
+            elif isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)):
+                if node.name:
+                    names.add(node.name)
+            elif isinstance(node, ast.MatchMapping) and node.rest:
+                names.add(node.rest)
+        _push_children(node, node_info, stack)
     result = (names - declared, imports)
     setattr(fn, _MEMO, result)
     return result
@@ -87,13 +92,46 @@ def children(node: ast.AST) -> list[ast.AST]:
     """Child nodes in field order; a faster `ast.iter_child_nodes` that also skips
     the Load/Store/Del context markers."""
     out: list[ast.AST] = []
-    for name in node._fields:
-        value = getattr(node, name, None)
-        if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, ast.AST))
-        elif isinstance(value, ast.AST) and not isinstance(value, _CTX):
-            out.append(value)
+    _push_children(node, _INFO.get(node.__class__) or _info(node.__class__), out)
     return out
+
+
+def _push_children(node: ast.AST, info: _Info, out: list[ast.AST]) -> None:
+    try:
+        values = info[3](node)
+    except AttributeError:  # a field left unset: only in trees made by hand
+        values = [getattr(node, name, None) for name in info[4]]
+    for value in values:
+        if value.__class__ is list:
+            out.extend([v for v in value if isinstance(v, ast.AST)])
+        elif isinstance(value, ast.AST):
+            out.append(value)
+
+
+# What the walks need to know about a node class, worked out once per class: kind,
+# is it a statement, class name, a getter of the fields that may hold child nodes
+# (one C call per node), and those fields' names.
+_PLAIN, _NAME, _CONST, _FUNCTION, _LAMBDA, _CLASS, _PAYLOAD, _EMIT, _ENTER = range(9)
+_Info = tuple[int, bool, str, Callable[[ast.AST], Sequence[Any]], tuple[str, ...]]
+_INFO: dict[type, _Info] = {}
+# Never a child node in any version: `ctx` is Load/Store/Del, `type_comment` a string.
+_NOT_CHILDREN = frozenset({"ctx", "type_comment"})
+
+
+def _info(cls: type) -> _Info:
+    # Same order of tests as an isinstance chain: the first match decides.
+    kinds = (
+        (_Emit, _EMIT), (_Enter, _ENTER), (ast.Name, _NAME), (ast.Constant, _CONST),
+        (_FUNCS, _FUNCTION), (ast.Lambda, _LAMBDA), (ast.ClassDef, _CLASS),
+        (_WITH_PAYLOAD, _PAYLOAD),
+    )  # fmt: skip
+    kind = next((k for types, k in kinds if issubclass(cls, types)), _PLAIN)
+    fields = tuple(f for f in getattr(cls, "_fields", ()) if f not in _NOT_CHILDREN)
+    # attrgetter returns a bare value for one name: `__class__` (never a node) pads
+    # the names to two, so it always returns a tuple.
+    getter = operator.attrgetter(*fields, *["__class__"] * (2 - len(fields)))
+    found = _INFO[cls] = (kind, issubclass(cls, ast.stmt), cls.__name__, getter, fields)
+    return found
 
 
 def bound_name(alias: ast.alias, stmt: ast.Import | ast.ImportFrom) -> str:
@@ -165,53 +203,76 @@ def _const(value: object) -> str:
     return f"c:{text}"
 
 
-def _tokens(items: Iterable[tuple[ast.AST, _Frame | None]], out: list[str]) -> int:
-    """Append the tokens of the given nodes to `out`; return the statement count."""
-    stack = list(items)
+def _tokens(nodes: Iterable[ast.AST], frame: _Frame | None, out: list[str]) -> int:
+    """Append the tokens of the given nodes (in scope `frame`) to `out`; return the
+    statement count. One stack of nodes in pre-order; entering or leaving a function
+    body is a marker on the stack, so nodes need not carry their frame."""
+    stack: list[ast.AST] = list(nodes)
     stack.reverse()
     size = 0
+    info = _INFO
     while stack:
-        node, frame = stack.pop()
-        if isinstance(node, _Emit):
-            out.extend(node.tokens)
-            size += node.size
+        node = stack.pop()
+        node_info = info.get(node.__class__) or _info(node.__class__)
+        kind, is_stmt, type_name = node_info[0], node_info[1], node_info[2]
+        if kind == _NAME:
+            ident = node.id  # type: ignore[attr-defined]
+            out.append(frame.name(ident) if frame else ident)
             continue
-        if isinstance(node, ast.Name):
-            out.append(frame.name(node.id) if frame else node.id)
+        if kind == _CONST:
+            out.append(_const(node.value))  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.Constant):
-            out.append(_const(node.value))
+        if kind == _ENTER:
+            frame = node.frame  # type: ignore[attr-defined]
             continue
-        if isinstance(node, ast.stmt):
+        if kind == _EMIT:
+            out.extend(node.tokens)  # type: ignore[attr-defined]
+            size += node.size  # type: ignore[attr-defined]
+            continue
+        if is_stmt:
             size += 1
-        out.append(type(node).__name__)
-        todo: list[tuple[ast.AST, _Frame | None]]
-        if isinstance(node, _SCOPES):
-            outer_parts: list[ast.AST] = [*node.args.defaults, *node.args.kw_defaults]
-            if isinstance(node, ast.Lambda):
-                body: list[ast.AST] = [node.body]
-            else:
-                out.append(frame.name(node.name) if frame else node.name)
-                outer_parts = [*node.decorator_list, *outer_parts]
-                body = list(strip_docstring(node.body))
-            out.append(f"args:{len(param_names(node.args))}")
-            todo = [(n, frame) for n in outer_parts if n is not None]
-            if frame is None and not isinstance(node, ast.Lambda):
+        out.append(type_name)
+        if kind in (_FUNCTION, _LAMBDA):
+            args: ast.arguments = node.args  # type: ignore[attr-defined]
+            outer: list[ast.AST] = [*args.defaults, *args.kw_defaults]
+            if kind == _FUNCTION:
+                ident = node.name  # type: ignore[attr-defined]
+                out.append(frame.name(ident) if frame else ident)
+                outer = [*node.decorator_list, *outer]  # type: ignore[attr-defined]
+            out.append(f"args:{len(param_names(args))}")
+            todo = [n for n in outer if n is not None]
+            if frame is None and kind == _FUNCTION:
                 # A class member: the same tokens as the method's own fingerprint,
                 # computed once for both.
-                tokens, count = function_tokens(node)
-                todo.append((_Emit(tokens[1:] if tokens[:1] == ["async"] else tokens, count), None))
+                tokens, count = function_tokens(node)  # type: ignore[arg-type]
+                todo.append(_Emit(tokens[1:] if tokens[:1] == ["async"] else tokens, count))
             else:
-                inner = _function_frame(node, frame, counter=(frame.counter if frame else [0, 0]))
-                todo += [(n, inner) for n in body]
-        elif isinstance(node, ast.ClassDef):
-            out.append(frame.name(node.name) if frame else node.name)
-            parts = [*node.decorator_list, *node.bases, *node.keywords]
-            todo = [(n, frame) for n in (*parts, *strip_docstring(node.body))]
+                # Made now, as the scope is reached: frames share one counter.
+                inner = _function_frame(
+                    node,  # type: ignore[arg-type]
+                    frame,
+                    counter=(frame.counter if frame else [0, 0]),
+                )
+                body = (
+                    [node.body]  # type: ignore[attr-defined]
+                    if kind == _LAMBDA
+                    else strip_docstring(node.body)  # type: ignore[attr-defined]
+                )
+                todo += [_Enter(inner), *body, _Enter(frame)]
+        elif kind == _CLASS:
+            ident = node.name  # type: ignore[attr-defined]
+            out.append(frame.name(ident) if frame else ident)
+            todo = [
+                *node.decorator_list,  # type: ignore[attr-defined]
+                *node.bases,  # type: ignore[attr-defined]
+                *node.keywords,  # type: ignore[attr-defined]
+                *strip_docstring(node.body),  # type: ignore[attr-defined]
+            ]
         else:
-            if isinstance(node, _WITH_PAYLOAD):
+            if kind == _PAYLOAD:
                 _payload(node, frame, out)
-            todo = [(n, frame) for n in children(node)]
+            todo = []
+            _push_children(node, node_info, todo)
         todo.reverse()
         stack.extend(todo)
     return size
@@ -251,7 +312,7 @@ def function_tokens(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[st
         return cached
     frame = _function_frame(fn, None, [0, 0])
     out: list[str] = ["async"] if isinstance(fn, ast.AsyncFunctionDef) else []
-    size = _tokens(((stmt, frame) for stmt in strip_docstring(fn.body)), out)
+    size = _tokens(strip_docstring(fn.body), frame, out)
     setattr(fn, _TOKENS_MEMO, (out, size))
     return out, size
 
@@ -265,6 +326,14 @@ class _Emit(ast.AST):
         self.size = size
 
 
+class _Enter(ast.AST):
+    """Queued where a function body starts or ends: the frame names resolve in."""
+
+    def __init__(self, frame: _Frame | None) -> None:
+        super().__init__()
+        self.frame = frame
+
+
 def class_tokens(cls: ast.ClassDef, *, own_only: bool) -> tuple[list[str], int]:
     """Tokens of a class: bases plus body; `own_only` leaves out nested defs."""
     out: list[str] = []
@@ -272,6 +341,6 @@ def class_tokens(cls: ast.ClassDef, *, own_only: bool) -> tuple[list[str], int]:
     body = strip_docstring(cls.body)
     if own_only:
         body = [s for s in body if not isinstance(s, (*_FUNCS, ast.ClassDef))]
-    _tokens(((n, None) for n in parts), out)
-    size = _tokens(((n, None) for n in body), out)
+    _tokens(parts, None, out)
+    size = _tokens(body, None, out)
     return out, size
