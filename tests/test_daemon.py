@@ -179,6 +179,7 @@ def test_an_older_protocol_is_sent_back_to_judge_alone(shop: Shop) -> None:
     assert answer == {"retry": b"1"}
     wait_for(shop.repo, False)  # it leaves: the caller runs other code
     assert "DC204" in hook(stale_write(shop), shop.agent, ON).stdout
+    wait_for(shop.repo, True)  # the hook started a fresh one, which the fixture stops
 
 
 def test_an_idle_daemon_leaves(tmp_path: Path) -> None:
