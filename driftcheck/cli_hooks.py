@@ -185,9 +185,14 @@ def _common_dir(repo: Path) -> Path:
     return git.open_repo(repo).common_dir
 
 
+_idle_option = click.option(
+    "--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0
+)
+
+
 @daemon.command("run")
 @_repo_option
-@click.option("--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0)
+@_idle_option
 def daemon_run(repo: Path, idle_minutes: float) -> None:
     """Serve in the foreground (hooks start this in the background by themselves)."""
     from driftcheck.daemon import run
@@ -197,7 +202,7 @@ def daemon_run(repo: Path, idle_minutes: float) -> None:
 
 @daemon.command("start")
 @_repo_option
-@click.option("--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0)
+@_idle_option
 def daemon_start(repo: Path, idle_minutes: float) -> None:
     """Start one in the background now, and wait until it answers."""
     import time

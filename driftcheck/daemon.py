@@ -38,6 +38,7 @@ from typing import Any
 
 from driftcheck import daemon_client, git
 from driftcheck.agent_hook import run as run_hook
+from driftcheck.engine import heads_key, merge_bases, tree_changes
 from driftcheck.live_states import LiveStates
 from driftcheck.model import Participant
 from driftcheck.session import Session
@@ -221,16 +222,15 @@ class Daemon:
         worktrees = [p for p in participants if p.kind == "worktree" and p.head]
         if not worktrees:
             return
-        main, cwd = worktrees[0], str(self.repo.common_dir)
-        for side in worktrees:
-            if side.path not in fresh or side is main or main.head is None:
+        main, cwd, cache = worktrees[0], str(self.repo.common_dir), self.session.cache
+        pairs = [(main, side) for side in worktrees[1:] if side.path in fresh]
+        bases = merge_bases(pairs, cwd=cwd, cache=cache)
+        for _main, side in pairs:
+            found = bases.get(heads_key(main, side))
+            if found is None:
                 continue
-            base = git.merge_base(main.head, side.head or "", cwd=cwd)
-            if base is None:
-                continue
-            base_tree = git.tree_of(base, cwd=cwd)
-            changed = git.changes(base_tree, side.tree, cwd=cwd, env=self.session.scratch.env)
-            self.session.cache.put("diff-blobs", f"{base_tree}:{side.tree}", changed)  # as engine
+            env = self.session.scratch.env
+            changed = tree_changes(found[1], side.tree, cwd=cwd, env=env, cache=cache)
             present = {path: change[2] for path, change in changed.items() if change[0] != "D"}
             self.session.index.learn(side.tree, present)
             self.session.index.similar_files(side.tree, present, [], set())

@@ -166,7 +166,7 @@ def analyse_pairs(
     cwd = str(repo.common_dir)
     cache = cache or NoCache()
     result = PairAnalysis(pairs=len(pairs))
-    bases = _merge_bases(pairs, cwd=cwd, cache=cache)
+    bases = merge_bases(pairs, cwd=cwd, cache=cache)
     diffs: dict[tuple[str, str], dict[str, str]] = {}
     services: dict[str, Any] = {"cache": cache}
     selected = [
@@ -182,11 +182,7 @@ def analyse_pairs(
 
     def diff(base_tree: str, tree: str) -> dict[str, str]:
         if (base_tree, tree) not in diffs:
-            key = f"{base_tree}:{tree}"
-            found: dict[str, git.Change] | None = cache.get("diff-blobs", key)
-            if found is None:
-                found = git.changes(base_tree, tree, cwd=cwd, env=scratch.env)
-                cache.put("diff-blobs", key, found)
+            found = tree_changes(base_tree, tree, cwd=cwd, env=scratch.env, cache=cache)
             # The blobs on both sides come with the diff: no ls-tree needed for them.
             index.learn(base_tree, {p: c[1] for p, c in found.items()})
             index.learn(tree, {p: c[2] for p, c in found.items()})
@@ -228,7 +224,7 @@ def _analyse_each(
             progress(index, len(pairs), f"{left.name} ↔ {right.name}")
         result.changed_by.setdefault(left.name, set())
         result.changed_by.setdefault(right.name, set())
-        found = bases.get(_pair_key(left, right))
+        found = bases.get(heads_key(left, right))
         if found is None:
             result.without_base.append([left.name, right.name])
             continue
@@ -294,7 +290,7 @@ def _pair_keys(
         return {}
     keys = {}
     for n, (left, right) in enumerate(pairs):
-        found = bases.get(_pair_key(left, right))
+        found = bases.get(heads_key(left, right))
         if found is not None:
             keys[n] = pair_key(left, right, *found, options.config, kinds)
     return keys
@@ -311,7 +307,7 @@ def _prefetch(
     cold scan would otherwise parse them pair by pair."""
     wanted: dict[str, set[str]] = {}
     for left, right in pairs:
-        found = bases.get(_pair_key(left, right))
+        found = bases.get(heads_key(left, right))
         if found is None:
             continue
         base_tree = found[1]
@@ -327,16 +323,28 @@ def _prefetch(
     index.prefetch(wanted)
 
 
-def _pair_key(left: Participant, right: Participant) -> str:
+def heads_key(left: Participant, right: Participant) -> str:
     return ":".join(sorted((left.head or "", right.head or "")))
 
 
-def _merge_bases(
+def tree_changes(
+    base_tree: str, tree: str, *, cwd: str, env: Mapping[str, str], cache: Cache
+) -> dict[str, git.Change]:
+    """`git.changes` between two trees, cached for good (trees never change)."""
+    key = f"{base_tree}:{tree}"
+    found: dict[str, git.Change] | None = cache.get("diff-blobs", key)
+    if found is None:
+        found = git.changes(base_tree, tree, cwd=cwd, env=env)
+        cache.put("diff-blobs", key, found)
+    return found
+
+
+def merge_bases(
     pairs: list[tuple[Participant, Participant]], *, cwd: str, cache: Cache
 ) -> dict[str, tuple[str, str]]:
     """(merge base, its tree) per pair of heads; commits never change, so a found base
     is cached for good (a missing one is not: a shallow clone may deepen)."""
-    keys = {_pair_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
+    keys = {heads_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
     known: dict[str, tuple[str, str]] = cache.get_many("merge-base", keys)
     for key, (a, b) in keys.items():
         if key in known or a is None or b is None:

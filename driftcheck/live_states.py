@@ -174,26 +174,23 @@ class LiveStates:
         head_tree: str | None,
         store: StateStore | None,
     ) -> _State:
+        known = None
         if (
-            store is None
-            or (override is not None and override.staged_index is not None)
-            or (Path(entry.path) / ".gitmodules").exists()
+            store is not None
+            and (override is None or override.staged_index is None)
+            and not (Path(entry.path) / ".gitmodules").exists()
         ):
-            tree = worktree_tree(
-                entry, scratch, committed_only=False, override=override, store=store
-            )
+            known = self._known.get(entry.path)
+            if known is None or known.head != entry.head or not known.index.is_file():
+                try:
+                    known = self._capture(entry, scratch, head_tree, store)
+                except (GitError, OSError):
+                    known = None  # the kept way cannot tell: the throwaway one below
+            else:
+                self.reused += 1
+        if known is None:  # as a run without a daemon captures it
+            tree = worktree_tree(entry, scratch, committed_only=False, override=override)
             return state_of(entry, tree, head_tree, scratch)
-        known = self._known.get(entry.path)
-        if known is None or known.head != entry.head or not known.index.is_file():
-            try:
-                known = self._capture(entry, scratch, head_tree, store)
-            except (GitError, OSError):  # the kept way cannot tell: the throwaway one
-                tree = worktree_tree(
-                    entry, scratch, committed_only=False, override=override, store=None
-                )
-                return state_of(entry, tree, head_tree, scratch)
-        else:
-            self.reused += 1
         if override is None or not override.files:
             return known.state
         if self.read_trees is not None:

@@ -221,7 +221,7 @@ class SymbolIndex:
         for path, oid in blobs.items():
             probe = self._probe(oid, path)
             if probe is not None and (
-                probe.paths_defining(names) or probe.paths_alike_to(fingerprints, shapes)
+                probe.paths_defining(names) or probe.paths_alike(fingerprints, shapes)
             ):
                 found.add(path)
         return found

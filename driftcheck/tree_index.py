@@ -117,19 +117,13 @@ class TreeIndex:
             if function[0].rpartition(".")[2].split("/", 1)[0] in names
         }
 
-    def paths_alike(self, symbols: Iterable[Any], *, shared: int = 3) -> set[str]:
-        """Paths holding a function with the same body as one of `symbols`, or a
-        sketch sharing `shared` values with one. Only paths are wanted, so equal
-        sketches are asked once and a path, once found, is not looked at again:
-        a minified bundle of a thousand alike functions stays linear."""
-        symbols = list(symbols)
-        fingerprints = {s.fingerprint for s in symbols}
-        return self.paths_alike_to(fingerprints, sketches_of(symbols), shared=shared)
-
-    def paths_alike_to(
+    def paths_alike(
         self, fingerprints: set[str], shapes: set[tuple[int, ...]], *, shared: int = 3
     ) -> set[str]:
-        """`paths_alike`, with the symbols' fingerprints and sketches worked out."""
+        """Paths holding a function with one of these body `fingerprints`, or a
+        sketch sharing `shared` values with one of `shapes` (see `sketches_of`).
+        Only paths are wanted, so a path, once found, is not looked at again: a
+        minified bundle of a thousand alike functions stays linear."""
         bodies = self._bodies()
         found = {f[1] for fp in fingerprints for f in bodies.get(fp, ())}
         by_path = self._shingle_paths()

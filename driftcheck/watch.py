@@ -115,7 +115,6 @@ class Watcher:
         self.fd = fd
         self._trees: dict[str, _Tree] = {}
         self._folders: dict[int, tuple[str, str]] = {}  # descriptor -> (label, relative)
-        self.overflowed = False
         self.budget = _watch_budget()
 
     def close(self) -> None:
@@ -193,7 +192,6 @@ class Watcher:
             raw = data[offset + _HEADER.size : offset + _HEADER.size + length]
             offset += _HEADER.size + length
             if mask & _IN_Q_OVERFLOW:
-                self.overflowed = True
                 yield from (Event(label, "") for label in self._trees)
                 continue
             where = self._folders.get(wd)
