@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import posixpath
 import time
@@ -195,11 +196,22 @@ def analyse_pairs(
     try:
         if options.focus is None and _semantic_selected(options):
             todo = [p for n, p in enumerate(pairs) if keys.get(n) not in answered]
+            if todo:
+                # Whole-tree questions (a function that exists already, how many
+                # classes define a method) are asked of the base trees: a cold
+                # scan summarises them meanwhile.
+                index.start_summaries(
+                    {found[1] for pair in todo if (found := bases.get(heads_key(*pair)))}
+                )
             _prefetch(index, todo, bases, diff, options)
+        # The symbol tables just loaded make no garbage: the cyclic collector need
+        # not walk them again and again while the pairs are analysed.
+        gc.freeze()
         _analyse_each(
             repo, scratch, pairs, options, progress, result, bases, diff, services, selected
         )
     finally:
+        gc.unfreeze()
         if owned:
             index.close()  # its git and parsing processes, on every path
     return result

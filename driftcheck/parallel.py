@@ -36,31 +36,66 @@ def forked_map(
     """`[work(i) for i in items]`, shared among `workers` processes: round-robin, or
     by `cost` when given. Falls back to this process when a worker fails for any
     reason of its own."""
-    if workers < 2 or not CAN_FORK:
-        return [work(item) for item in items]
-    children: dict[int, int] = {}  # pid -> read end of its pipe
-    try:
-        shares = _shares(items, workers, cost)
-        for share in shares:
-            pid, read_end = _start(work, items, share)
-            children[pid] = read_end
-        results: list[Any] = [None] * len(items)
-        for share, (pid, read_end) in zip(shares, list(children.items()), strict=True):
-            data = _read_all(read_end)
-            del children[pid]
-            os.close(read_end)
-            _pid, status = os.waitpid(pid, 0)
-            if status != 0 or not data:
-                raise _WorkerFailed
-            with collector_paused():
-                for index, result in zip(share, pickle.loads(data), strict=True):
-                    results[index] = result
-        return results
-    except _WorkerFailed:
-        _stop(children)
-        return [work(item) for item in items]
-    finally:
-        _stop(children)
+    return Forked(work, items, workers, cost=cost).results()
+
+
+class Forked:
+    """A `forked_map` started now and collected later, so the caller can go on with
+    other work meanwhile. `background` workers run at a lower priority: they take
+    the cores the caller leaves idle, not the caller's own. `stop` (or `results`)
+    must follow, on every path."""
+
+    def __init__(
+        self,
+        work: Callable[[T], R],
+        items: Sequence[T],
+        workers: int,
+        *,
+        cost: Callable[[T], int] | None = None,
+        background: bool = False,
+    ) -> None:
+        self._work: Callable[[Any], Any] = work
+        self._items: Sequence[Any] = items
+        self._children: dict[int, int] = {}  # pid -> read end of its pipe
+        self._shares: list[list[int]] = []
+        if workers < 2 or not CAN_FORK:
+            return
+        try:
+            self._shares = _shares(items, workers, cost)
+            for share in self._shares:
+                pid, read_end = _start(work, items, share, background)
+                self._children[pid] = read_end
+        except OSError:  # no fork today (a process limit): the work runs here, later
+            self.stop()
+            self._shares = []
+
+    def results(self) -> list[Any]:
+        if not self._shares:
+            return [self._work(item) for item in self._items]
+        try:
+            results: list[Any] = [None] * len(self._items)
+            for share, (pid, read_end) in zip(
+                self._shares, list(self._children.items()), strict=True
+            ):
+                data = _read_all(read_end)
+                del self._children[pid]
+                os.close(read_end)
+                _pid, status = os.waitpid(pid, 0)
+                if status != 0 or not data:
+                    raise _WorkerFailed
+                with collector_paused():
+                    for index, result in zip(share, pickle.loads(data), strict=True):
+                        results[index] = result
+            return results
+        except _WorkerFailed:
+            self.stop()
+            return [self._work(item) for item in self._items]
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill and reap the workers still running (their results are dropped)."""
+        _stop(self._children)
 
 
 def _shares(items: Sequence[T], workers: int, cost: Callable[[T], int] | None) -> list[list[int]]:
@@ -109,7 +144,9 @@ def unpack(data: bytes) -> Any:
         return pickle.loads(zlib.decompress(data))
 
 
-def _start(work: Callable[[T], R], items: Sequence[T], share: list[int]) -> tuple[int, int]:
+def _start(
+    work: Callable[[T], R], items: Sequence[T], share: list[int], background: bool = False
+) -> tuple[int, int]:
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the worker: compute its share, send it, and leave at once
@@ -118,6 +155,8 @@ def _start(work: Callable[[T], R], items: Sequence[T], share: list[int]) -> tupl
             os.close(read_end)
             # Ctrl-C goes to the whole process group; the parent does the clean-up.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            if background:
+                os.nice(10)
             # The cyclic collector would only scan (and so copy) the heap inherited
             # from the parent, and the parse makes no cycles: off, for this short life.
             gc.freeze()

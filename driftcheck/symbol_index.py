@@ -16,9 +16,17 @@ from driftcheck.cache import Cache, NoCache
 from driftcheck.languages import frontend_for
 from driftcheck.object_reader import ObjectReader
 from driftcheck.pair_cache import code_fingerprint
-from driftcheck.parallel import collector_paused, unpack
+from driftcheck.parallel import Forked, collector_paused, unpack
 from driftcheck.symbols import ModuleSymbols, Symbol
-from driftcheck.tree_index import FileSummary, Parser, TreeIndex, sketches_of, summarize
+from driftcheck.tree_index import (
+    PARALLEL_MIN_FILES,
+    FileSummary,
+    Parser,
+    TreeIndex,
+    is_test_path,
+    sketches_of,
+    summarize,
+)
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
@@ -30,7 +38,7 @@ class SymbolIndex:
         self.cwd = cwd
         self.env = dict(env)
         self.cache = cache or NoCache()
-        self._tree_indexes: dict[str, TreeIndex] = {}
+        self._tree_indexes: dict[tuple[str, bool], TreeIndex] = {}
         self._probes: dict[tuple[str, str], TreeIndex | None] = {}
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
@@ -44,6 +52,8 @@ class SymbolIndex:
         self._raw: dict[str, bytes] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
         self._parser = Parser()
+        # Summaries begun in the background (`start_summaries`): the blobs, their workers.
+        self._pending: tuple[list[tuple[str, str]], Forked] | None = None
         self._reader = ObjectReader(cwd=cwd, env=self.env)
 
     def read_trees(self, oids: list[str]) -> dict[str, bytes]:
@@ -51,8 +61,52 @@ class SymbolIndex:
         return self._reader.trees(oids)
 
     def close(self) -> None:
-        """Stop the git process this index started for reading objects."""
+        """Stop the git process this index started for reading objects, and any
+        summaries still being made."""
+        if self._pending is not None:
+            self._pending[1].stop()
+            self._pending = None
         self._reader.close()
+
+    def start_summaries(self, trees: Iterable[str]) -> None:
+        """Begin summarising the code outside tests of `trees` (see `code_index`)
+        that the cache lacks, in low-priority workers: a cold scan then parses its
+        base trees while it does its other work, and the index only collects.
+        Cached summaries load now."""
+        if self._pending is not None:
+            return
+        wanted = list(
+            dict.fromkeys(
+                item
+                for tree in trees
+                for item in self._parsable(tree, tests=False)
+                if item not in self._summaries
+            )
+        )
+        keys = {_cache_key(oid, path): (oid, path) for oid, path in wanted}
+        cached = self.cache.get_many("summary", keys)
+        self._summaries.update({keys[k]: v for k, v in cached.items()})
+        missing = [item for item in wanted if item not in self._summaries]
+        if len(missing) < PARALLEL_MIN_FILES:
+            return  # cheap enough to do when asked
+        contents = self._reader.blobs(oid for oid, _ in missing)
+        # A file too large to parse is left to `_load`, which stands in for it.
+        batch = [item for item in missing if len(contents.get(item[0], b"")) <= MAX_PARSE_BYTES]
+        items = [(path, contents.get(oid, b"")) for oid, path in batch]
+        self._pending = (batch, self._parser.summaries_later(items))
+
+    def _collect_summaries(self) -> None:
+        if self._pending is None:
+            return
+        batch, running = self._pending
+        self._pending = None
+        for item, value in zip(batch, running.results(), strict=True):
+            if value is None or item in self._summaries:
+                continue
+            summary, packed = value
+            self._packed[item] = packed
+            self._summaries[item] = summary
+            self.cache.put("summary", _cache_key(*item), summary)
 
     def learn(self, tree: str, blobs: Mapping[str, str | None]) -> None:
         """What `tree` holds at these paths (None: no regular file), known already
@@ -195,16 +249,35 @@ class SymbolIndex:
 
     def tree_index(self, tree: str) -> TreeIndex:
         """Method names and function fingerprints of every parsable file in `tree`."""
-        if tree not in self._tree_indexes:
-            wanted = [(o, p) for p, o in self._listing(tree).items() if frontend_for(p) is not None]
+        return self._index_of(tree, tests=True)
+
+    def code_index(self, tree: str) -> TreeIndex:
+        """`tree_index` of the files outside tests only: what code outside tests
+        may reuse. Tests are most of many repositories (two thirds of Django), so
+        this is the cheaper question when it is the one asked."""
+        return self._index_of(tree, tests=False)
+
+    def _index_of(self, tree: str, *, tests: bool) -> TreeIndex:
+        if (tree, tests) not in self._tree_indexes:
+            self._collect_summaries()
+            wanted = self._parsable(tree, tests=tests)
             # Trees of one repository share most blobs: load each summary once.
             todo = [item for item in wanted if item not in self._summaries]
             if todo:
                 self._summaries.update(self._load("summary", todo))
-            self._tree_indexes[tree] = TreeIndex(
+            self._tree_indexes[tree, tests] = TreeIndex(
                 self._summaries[item] for item in wanted if item in self._summaries
             )
-        return self._tree_indexes[tree]
+        return self._tree_indexes[tree, tests]
+
+    def _parsable(self, tree: str, *, tests: bool) -> list[tuple[str, str]]:
+        """(blob, path) of the files of `tree` a frontend reads; without test code
+        unless `tests`."""
+        return [
+            (oid, path)
+            for path, oid in self._listing(tree).items()
+            if frontend_for(path) is not None and (tests or not is_test_path(path))
+        ]
 
     def similar_files(
         self, tree: str, paths: Iterable[str], symbols: Iterable[Symbol], names: set[str]

@@ -15,11 +15,31 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from driftcheck.parallel import collector_paused, forked_map, pack
+from driftcheck.parallel import Forked, collector_paused, forked_map, pack
 from driftcheck.symbols import ModuleSymbols
 
 # Below this many files, forked workers cost more than they save.
 PARALLEL_MIN_FILES = 48
+
+
+_TEST_FOLDERS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code by the usual layouts: a folder named tests (test, testing,
+    __tests__, spec), which covers Java's src/test; or a test file's name:
+    test_x.py, x_test.py, conftest.py, x_test.go, x.test.ts, x.spec.js, XTest.java."""
+    *folders, name = path.split("/")
+    if _TEST_FOLDERS.intersection(f.lower() for f in folders):
+        return True
+    stem = name.rsplit(".", 1)[0]
+    low = stem.lower()
+    return (
+        low.startswith("test_")
+        or low.endswith(("_test", "_tests", ".test", ".spec"))
+        or low == "conftest"
+        or (name.endswith(".java") and stem.endswith(("Test", "Tests")))
+    )
 
 
 class FunctionPrint(NamedTuple):
@@ -203,12 +223,19 @@ class Parser:
     def definitions(self, items: Sequence[tuple[str, bytes]]) -> list[ModuleSymbols | None]:
         return self._map(_definitions_of, items)
 
+    def summaries_later(self, items: Sequence[tuple[str, bytes]]) -> Forked:
+        """`summaries`, begun now in low-priority workers; `.results()` collects."""
+        return Forked(_summary_of, items, _workers(), cost=_parse_cost, background=True)
+
     def _map(self, work: Any, items: Sequence[tuple[str, bytes]]) -> list[Any]:
-        workers = min(os.cpu_count() or 1, 8)
         if len(items) < PARALLEL_MIN_FILES:
             with collector_paused():
                 return [work(item) for item in items]
-        return forked_map(work, items, workers, cost=_parse_cost)
+        return forked_map(work, items, _workers(), cost=_parse_cost)
+
+
+def _workers() -> int:
+    return min(os.cpu_count() or 1, 8)
 
 
 def _parse_cost(item: tuple[str, bytes]) -> int:

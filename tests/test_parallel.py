@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
 
-from driftcheck.parallel import CAN_FORK, forked_map
+from driftcheck.parallel import CAN_FORK, Forked, forked_map
 
 
 def _square(n: int) -> int:
@@ -49,3 +50,25 @@ def test_no_worker_is_left_behind() -> None:
     before = _children()
     forked_map(_square, list(range(50)), 4)
     assert _children() <= before
+
+
+def test_background_workers_give_the_same_results() -> None:
+    items = list(range(77))
+    running = Forked(_square, items, 2, cost=lambda n: n, background=True)
+    assert running.results() == [n * n for n in items]
+
+
+def _slow(n: int) -> int:
+    time.sleep(30)
+    return n
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="no fork here: the work runs in this process")
+def test_stopping_background_work_leaves_no_worker() -> None:
+    before = _children()
+    running = Forked(_slow, list(range(4)), 2, background=True)
+    assert len(_children() - before) == 2
+    started = time.monotonic()
+    running.stop()
+    assert _children() <= before
+    assert time.monotonic() - started < 5

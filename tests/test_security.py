@@ -52,7 +52,7 @@ DYNAMIC_IMPORTS = {
 # results a forked worker of this very process sends back through a private pipe.
 PICKLE_LOADS = {
     ("cache.py", "get_many"),
-    ("parallel.py", "forked_map"),
+    ("parallel.py", "results"),  # Forked.results
     ("parallel.py", "unpack"),
 }
 

@@ -178,3 +178,17 @@ def test_a_rename_with_edits_is_not_a_copy_of_itself(tmp_path: Path) -> None:
     base = {"disc.py": fn.format(name="discover"), "app.py": "X = 1\n"}
     renamed = {"disc.py": fn.format(name="find_models").replace("reverse=True", "reverse=False")}
     assert dups(tmp_path, base, renamed, {"app.py": "X = 2\n"}) == []
+
+
+def test_code_outside_tests_is_not_sent_to_a_test_helper(tmp_path: Path) -> None:
+    """DC303 for code outside tests looks at code outside tests only: a helper in
+    tests/ is nothing for it to import. A test helper may repeat one in tests/."""
+    base = {
+        "app.py": "X = 1\n",
+        "tests/helpers.py": DISCOVER.format(name="find_models", root="root"),
+    }
+    copied = DISCOVER.format(name="discover", root="folder")
+    assert dups(tmp_path / "code", base, {"disc.py": copied}, {"b.py": "Y = 2\n"}) == []
+    found = dups(tmp_path / "tests", base, {"tests/disc.py": copied}, {"b.py": "Y = 2\n"})
+    assert brief(found) == [("DC303", "tests/disc.py", "tests.disc.discover")]
+    assert found[0]["details"]["existing"]["symbol"] == "tests.helpers.find_models"

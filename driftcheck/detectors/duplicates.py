@@ -4,7 +4,9 @@
   bodies (renamed locals, small edits), or one inlines what the other adds as a helper.
 - DC302 (warning): both add a definition with the same new name in different places
   and different bodies. (The same qualified name is a contradicting edit instead.)
-- DC303 (info): a side adds a function that already exists at the base.
+- DC303 (info): a side adds a function that already exists at the base. Code
+  outside tests is matched with code outside tests only: a test helper is not
+  something for it to reuse. Code in tests is matched with all of the base.
 
 Trivial bodies (fewer than `duplicate.min-statements` statements: `pass`, constant
 returns, one-line getters and setters, plain delegation) are never reported.
@@ -27,6 +29,7 @@ from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.semantic import PairSemantics, Side, pair_semantics
 from driftcheck.symbol_index import SymbolIndex
 from driftcheck.symbols import Symbol
+from driftcheck.tree_index import is_test_path
 
 _MAX_TOKENS = 3000
 # A helper shorter than this (in folded tokens) is too generic to spot inlined.
@@ -352,7 +355,11 @@ def _base_functions(semantics: PairSemantics, symbol: Symbol, minimum: int) -> l
     cached): the same normalised body, or a sketch close enough to its own to be
     worth a real comparison. Comparing token streams against every function of a
     large tree would cost seconds per added function."""
-    whole = semantics.index.tree_index(semantics.base_tree)
+    index = semantics.index
+    if is_test_path(symbol.path):
+        whole = index.tree_index(semantics.base_tree)
+    else:
+        whole = index.code_index(semantics.base_tree)
     candidates = whole.same_body(symbol.fingerprint) + whole.similar(symbol.body_tokens)
     paths = sorted({c.path for c in candidates})
     wanted = {c.qualname for c in candidates}
