@@ -16,7 +16,15 @@ from driftcheck.cache import Cache, NoCache, cache_enabled, open_cache
 from driftcheck.config import Config, load_config
 from driftcheck.errors import UsageError
 from driftcheck.languages import frontend_for
-from driftcheck.model import DUPLICATE, KINDS, Finding, Pair, Participant, ScanResult
+from driftcheck.model import (
+    DUPLICATE,
+    KINDS,
+    STALE_CALLER,
+    Finding,
+    Pair,
+    Participant,
+    ScanResult,
+)
 from driftcheck.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.pair_cache import distinct, pair_key
 from driftcheck.participants import Discovery, discover
@@ -196,7 +204,7 @@ def analyse_pairs(
     try:
         if options.focus is None and _semantic_selected(options):
             todo = [p for n, p in enumerate(pairs) if keys.get(n) not in answered]
-            if todo:
+            if todo and {DUPLICATE, STALE_CALLER} & set(options.only):
                 # Whole-tree questions (a function that exists already, how many
                 # classes define a method) are asked of the base trees: a cold
                 # scan summarises them meanwhile.

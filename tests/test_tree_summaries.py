@@ -89,3 +89,19 @@ def test_closing_before_collecting_stops_the_workers(tmp_path: Path) -> None:
 )
 def test_test_paths(path: str, is_test: bool) -> None:
     assert is_test_path(path) is is_test
+
+
+def test_a_cold_scan_of_a_larger_tree_finds_what_an_uncached_one_does(tmp_path: Path) -> None:
+    """Enough files for background summaries: the scan's DC303 comes from them."""
+    from test_semantic_duplicates import DISCOVER
+    from test_semantic_stale import scan_findings
+
+    base = {p: c for p, c in _files(PARALLEL_MIN_FILES + 4).items() if isinstance(c, str)}
+    base["pkg/finder.py"] = DISCOVER.format(name="find_models", root="root")
+    left = {"pkg/disc.py": DISCOVER.format(name="discover", root="folder")}
+    right = {"pkg/other.py": "Y = 2\n"}
+    cold = scan_findings(tmp_path / "cold", base, left, right, kind="duplicate")
+    plain = scan_findings(tmp_path / "plain", base, left, right, kind="duplicate", use_cache=False)
+    assert [(f["code"], f["symbol"]) for f in cold] == [("DC303", "pkg.disc.discover")]
+    assert cold[0]["details"]["existing"]["symbol"] == "pkg.finder.find_models"
+    assert cold == plain
