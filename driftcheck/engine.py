@@ -204,13 +204,6 @@ def analyse_pairs(
     try:
         if options.focus is None and _semantic_selected(options):
             todo = [p for n, p in enumerate(pairs) if keys.get(n) not in answered]
-            if todo and {DUPLICATE, STALE_CALLER} & set(options.only):
-                # Whole-tree questions (a function that exists already, how many
-                # classes define a method) are asked of the base trees: a cold
-                # scan summarises them meanwhile.
-                index.start_summaries(
-                    {found[1] for pair in todo if (found := bases.get(heads_key(*pair)))}
-                )
             _prefetch(index, todo, bases, diff, options)
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
@@ -340,6 +333,12 @@ def _prefetch(
         for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
             wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
             wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
+    if pairs and {DUPLICATE, STALE_CALLER} & set(options.only):
+        # Whole-tree questions (a function that exists already, how many classes
+        # define a method) are asked of the base trees: a cold scan summarises
+        # them meanwhile, all but the files parsed here anyway.
+        base_trees = {found[1] for pair in pairs if (found := bases.get(heads_key(*pair)))}
+        index.start_summaries(base_trees, parsed=wanted)
     index.prefetch(wanted)
 
 

@@ -68,25 +68,31 @@ class SymbolIndex:
             self._pending = None
         self._reader.close()
 
-    def start_summaries(self, trees: Iterable[str]) -> None:
+    def start_summaries(
+        self, trees: Iterable[str], *, parsed: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
         """Begin summarising the code outside tests of `trees` (see `code_index`)
         that the cache lacks, in low-priority workers: a cold scan then parses its
         base trees while it does its other work, and the index only collects.
-        Cached summaries load now."""
+        Cached summaries load now. Files `parsed` (tree -> paths) are about to be
+        parsed whole; their summaries come from those tables instead."""
         if self._pending is not None:
             return
+        skip = {
+            (oid, path)
+            for tree, paths in (parsed or {}).items()
+            for path, oid in self.blob_ids(tree, paths).items()
+        }
         wanted = list(
             dict.fromkeys(
                 item
                 for tree in trees
                 for item in self._parsable(tree, tests=False)
-                if item not in self._summaries
+                if item not in self._summaries and item not in skip
             )
         )
-        keys = {_cache_key(oid, path): (oid, path) for oid, path in wanted}
-        cached = self.cache.get_many("summary", keys)
-        self._summaries.update({keys[k]: v for k, v in cached.items()})
-        missing = [item for item in wanted if item not in self._summaries]
+        found, missing = self._cached("summary", wanted)
+        self._summaries.update(found)
         if len(missing) < PARALLEL_MIN_FILES:
             return  # cheap enough to do when asked
         contents = self._reader.blobs(oid for oid, _ in missing)
@@ -101,12 +107,8 @@ class SymbolIndex:
         batch, running = self._pending
         self._pending = None
         for item, value in zip(batch, running.results(), strict=True):
-            if value is None or item in self._summaries:
-                continue
-            summary, packed = value
-            self._packed[item] = packed
-            self._summaries[item] = summary
-            self.cache.put("summary", _cache_key(*item), summary)
+            if value is not None and item not in self._summaries:
+                self._keep("summary", item, value, self._summaries)
 
     def learn(self, tree: str, blobs: Mapping[str, str | None]) -> None:
         """What `tree` holds at these paths (None: no regular file), known already
@@ -175,9 +177,7 @@ class SymbolIndex:
         whole-tree summaries ("summary") of blobs: from the cache when there, else
         parsed (in parallel when many) and cached. Keys name the parser version, so
         an upgraded frontend never reads an old parse."""
-        keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
-        found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
-        missing = [item for item in todo if item not in found]
+        found, missing = self._cached(namespace, todo)
         if namespace == "summary":
             missing = self._summaries_from_tables(missing, found)
         elif namespace == "definitions":
@@ -187,16 +187,30 @@ class SymbolIndex:
             contents = self._reader.blobs(oid for oid, _ in batch)
             items = [(path, contents.get(oid, b"")) for oid, path in batch]
             values = self._parse_batch(items, namespace)
-            for (oid, path), value in zip(batch, values, strict=True):
-                if value is None:
-                    continue
-                if namespace == "summary":
-                    value, packed = value
-                    if packed is not None:
-                        self._packed[oid, path] = packed
-                found[oid, path] = value
-                self.cache.put(namespace, _cache_key(oid, path), value)
+            for item, value in zip(batch, values, strict=True):
+                if value is not None:
+                    self._keep(namespace, item, value, found)
         return found
+
+    def _cached(
+        self, namespace: str, todo: list[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str]]]:
+        """What the cache holds of `todo` in `namespace`, and the rest."""
+        keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
+        found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
+        return found, [item for item in todo if item not in found]
+
+    def _keep(
+        self, namespace: str, item: tuple[str, str], value: Any, into: dict[Any, Any]
+    ) -> None:
+        """A fresh parse into `into` and the cache; a summary's packed definitions
+        are kept aside for `_unpacked`."""
+        if namespace == "summary":
+            value, packed = value
+            if packed is not None:
+                self._packed[item] = packed
+        into[item] = value
+        self.cache.put(namespace, _cache_key(*item), value)
 
     def _summaries_from_tables(
         self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
