@@ -30,8 +30,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftcheck.languages import frontend_for
-from driftcheck.symbols import Symbol
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.table import Symbol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from workload import git  # bench/ is not a package: found through sys.path

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workload import _ENV, CACHE, add_worktrees, build_base, git
 
-from driftcheck.git import open_repo
+from driftcheck.workspace.git import open_repo
 
 DRIFTCHECK = [sys.executable, "-m", "driftcheck"]
 

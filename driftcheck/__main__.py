@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from driftcheck.launch import entry
+from driftcheck.cli.launch import entry
 
 entry()

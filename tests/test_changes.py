@@ -6,9 +6,9 @@ import textwrap
 
 import pytest
 
-from driftcheck.changes import SymbolChange, classify_changes, signature_compatible
-from driftcheck.languages.python import parse
-from driftcheck.symbols import ModuleSymbols, Signature
+from driftcheck.symbols.changes import SymbolChange, classify_changes, signature_compatible
+from driftcheck.symbols.languages.python.frontend import parse
+from driftcheck.symbols.table import ModuleSymbols, Signature
 
 
 def tables(files: dict[str, str]) -> dict[str, ModuleSymbols]:

@@ -114,7 +114,7 @@ def test_fail_on(shop: Shop, fail_on: str, code: int) -> None:
 
 
 def test_warning_only_passes_by_default(shop: Shop) -> None:
-    from driftcheck.demo import DISCOVERY
+    from driftcheck.demo.shop import DISCOVERY
 
     args = ("check", "recommend/discovery.py", "--content-file", "-", "--format", "json")
     result = run_cli(*args, cwd=shop.agent, input=DISCOVERY)

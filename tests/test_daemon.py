@@ -21,7 +21,8 @@ import pytest
 from helpers import CliResult, run_cli, snapshot_repo
 from test_hook_claude import STALE_REPORT, Shop, build_shop, payload
 
-from driftcheck import daemon_client, demo
+from driftcheck.daemon import client as daemon_client
+from driftcheck.demo import shop as demo
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux inotify")
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from helpers import git, run_cli
 
-from driftcheck import demo, detectors
+from driftcheck import detectors
+from driftcheck.demo import shop as demo
 from driftcheck.model import TEXTUAL_CONFLICT
 
 

@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from helpers import git, run_cli, snapshot_repo
 
-from driftcheck.model import KINDS
-from driftcheck.scenario import (
+from driftcheck.demo.scenario import (
     Scenario,
     ScenarioError,
     Worktree,
@@ -26,6 +25,7 @@ from driftcheck.scenario import (
     rename,
     write,
 )
+from driftcheck.model import KINDS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/case.toml"))

@@ -1,7 +1,7 @@
 """Fuzz the agent hooks with random payloads: any JSON shape, tool calls that almost make
 sense, apply_patch bodies built from random sections, and raw bytes.
 
-Driven in-process through `driftcheck.agent_hook.run` (what `hook claude|codex` calls),
+Driven in-process through `driftcheck.integrations.agent_hook.run` (what `hook claude|codex` calls),
 plus a few examples through the real CLI. The answer must always keep the contract:
 no exception, at most one stderr line, no internal error, and stdout either empty or a
 PreToolUse answer (Codex never gets "ask"). The repository never changes.
@@ -23,7 +23,7 @@ from helpers import add_worktree, commit_all, init_repo, run_cli, snapshot_repo,
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftcheck.agent_hook import run
+from driftcheck.integrations.agent_hook import run
 
 EXAMPLES = int(os.environ.get("DRIFTCHECK_FUZZ_EXAMPLES", "0")) or None
 LIB = "def total(items, tax):\n    return sum(items) * tax\n\n\nclass Cart:\n    pass\n"
@@ -190,17 +190,17 @@ def assert_answer(agent_name: str, raw: bytes) -> None:
 
 @pytest.mark.parametrize("agent_name", ["claude", "codex"])
 def test_structured_payloads(agent: Path, agent_name: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    import driftcheck.judge
+    import driftcheck.engine.judge
 
     before = snapshot_repo(agent)
     judged: list[int] = []
-    real_judge = driftcheck.judge.judge
+    real_judge = driftcheck.engine.judge.judge
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         judged.append(1)
         return real_judge(*args, **kwargs)
 
-    monkeypatch.setattr(driftcheck.judge, "judge", counting)
+    monkeypatch.setattr(driftcheck.engine.judge, "judge", counting)
     monkeypatch.chdir(agent)  # where the agent runs its hook: relative paths start here
     examples: list[int] = []
 

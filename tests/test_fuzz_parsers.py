@@ -22,8 +22,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftcheck.languages import frontend_for
-from driftcheck.symbols import ModuleSymbols
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.table import ModuleSymbols
 
 CORPUS_FILES = Path(__file__).resolve().parent / "corpus" / "files"
 EXAMPLES = int(os.environ.get("DRIFTCHECK_FUZZ_EXAMPLES", "0")) or None

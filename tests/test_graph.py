@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from driftcheck.graph import BASE, SymbolGraph
-from driftcheck.languages import frontend_for
+from driftcheck.symbols.graph import BASE, SymbolGraph
+from driftcheck.symbols.languages import frontend_for
 
 SOURCE = b"""
 class Base:

@@ -70,7 +70,7 @@ def test_conflict_line_mapping_is_not_quadratic(
 ) -> None:
     """merge.py maps conflict hunks to each side's lines: fixed to match the common
     prefix and suffix directly and use difflib only on the rest."""
-    assert scan_watching(monkeypatch, workspace, "driftcheck.merge") == []
+    assert scan_watching(monkeypatch, workspace, "driftcheck.workspace.merge") == []
 
 
 def test_member_add_detection_is_not_quadratic(
@@ -119,7 +119,7 @@ def test_judging_many_alike_functions_is_fast(workspace: Path, tmp_path: Path) -
     skips paths already found."""
     import time
 
-    from driftcheck.judge import judge
+    from driftcheck.engine.judge import judge
 
     bundle = "".join(f"var a{n}=function(b,c){{return b+c*{n}}};" for n in range(1_000))
     repo = init_repo(workspace / "repo", {"dist/b.min.js": bundle})
@@ -143,7 +143,7 @@ def test_unclosed_brackets_do_not_hold_up_the_parser() -> None:
     before any query runs."""
     import time
 
-    from driftcheck.languages import frontend_for
+    from driftcheck.symbols.languages import frontend_for
 
     frontend = frontend_for("bundle.js")
     assert frontend is not None

@@ -20,8 +20,8 @@ from corpus import harness
 from corpus.harness import CORPUS, assert_cli, assert_hook, cases, hook, run_main
 from helpers import add_worktree, commit_all, git, init_repo
 
-from driftcheck.agent_hook import MAX_STDIN_BYTES
-from driftcheck.languages import frontend_for
+from driftcheck.integrations.agent_hook import MAX_STDIN_BYTES
+from driftcheck.symbols.languages import frontend_for
 
 AGENTS = ("claude", "codex")
 

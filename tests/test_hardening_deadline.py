@@ -184,8 +184,9 @@ def test_a_deadline_that_python_wraps_is_still_a_deadline(
     """A deadline that fires while a class is created (a lazy import under load) comes
     out as Python's RuntimeError("Error calling __set_name__ ..."): the hook must say
     it ran out of time, not that it failed."""
-    from driftcheck import agent_hook, judge
     from driftcheck.deadline import caused_by_deadline, deadline
+    from driftcheck.engine import judge
+    from driftcheck.integrations import agent_hook
 
     class Slow:
         def __set_name__(self, owner: type, name: str) -> None:

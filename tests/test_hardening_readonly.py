@@ -335,7 +335,7 @@ def test_clean_filter_runs_only_where_git_would(workspace: Path, tmp_path: Path)
 def test_demo_scan_leaves_its_repository_untouched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from driftcheck import demo
+    from driftcheck.demo import shop as demo
 
     real_scan = demo.scan
     seen: list[str] = []

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from helpers import CliResult, git, processes_with, run_cli, snapshot_repo
 
-from driftcheck import demo
-from driftcheck.scenario import Scenario, Worktree, build, write
+from driftcheck.demo import shop as demo
+from driftcheck.demo.scenario import Scenario, Worktree, build, write
 
 NOTES = "".join(f"note {n}\n" for n in range(1, 21))
 SUM = 'sum((item.subtotal for item in items), Decimal("0"))'

@@ -15,7 +15,7 @@ import pytest
 from helpers import CliResult, run_cli, snapshot_repo
 from test_hook_claude import CALL, SUM, Shop, build_shop
 
-from driftcheck import demo
+from driftcheck.demo import shop as demo
 
 
 @pytest.fixture

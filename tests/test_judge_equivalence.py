@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from helpers import git
 
-from driftcheck.engine import ScanOptions, scan
-from driftcheck.judge import judge
+from driftcheck.demo.scenario import build, load_case
+from driftcheck.engine.judge import judge
+from driftcheck.engine.scan import ScanOptions, scan
 from driftcheck.model import DUPLICATE, TEXTUAL_CONFLICT
-from driftcheck.scenario import build, load_case
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/case.toml"))

@@ -8,7 +8,7 @@ from typing import Any
 
 from helpers import git, run_cli, snapshot_repo
 
-from driftcheck.scenario import build, load_case
+from driftcheck.demo.scenario import build, load_case
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

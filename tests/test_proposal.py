@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftcheck.proposal import (
+from driftcheck.integrations.proposal import (
     ProposalError,
     ProposedFile,
     apply_edit,

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftcheck.languages import frontend_for, get_frontend
-from driftcheck.languages.python import module_name, parse
-from driftcheck.symbols import ModuleSymbols, Param, Reference, Signature, Symbol
+from driftcheck.symbols.languages import frontend_for, get_frontend
+from driftcheck.symbols.languages.python.frontend import module_name, parse
+from driftcheck.symbols.table import ModuleSymbols, Param, Reference, Signature, Symbol
 
 
 def table(code: str, path: str = "pkg/mod.py") -> ModuleSymbols:
@@ -63,8 +63,8 @@ def test_registry_picks_frontend_by_extension() -> None:
 
 def test_importing_registry_loads_no_parser() -> None:
     code = (
-        "import sys, driftcheck.languages;"
-        "print(any(m in sys.modules for m in ('libcst', 'driftcheck.languages.python')))"
+        "import sys, driftcheck.symbols.languages;"
+        "print(any(m in sys.modules for m in ('libcst', 'driftcheck.symbols.languages.python')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

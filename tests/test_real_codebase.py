@@ -20,10 +20,10 @@ import click
 import pytest
 from test_fixtures import compare
 
-from driftcheck.engine import ScanOptions, scan
+from driftcheck.demo.scenario import Change, Scenario, Worktree, build, delete, write
+from driftcheck.engine.scan import ScanOptions, scan
 from driftcheck.model import KINDS
 from driftcheck.report import render
-from driftcheck.scenario import Change, Scenario, Worktree, build, delete, write
 
 CLICK = Path(click.__file__).resolve().parent
 CLICK_VERSION = importlib.metadata.version("click")

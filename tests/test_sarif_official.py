@@ -21,7 +21,7 @@ from sarif_schema import (
     schema_errors,
 )
 
-from driftcheck.demo import run_demo
+from driftcheck.demo.shop import run_demo
 from driftcheck.model import KINDS, Finding, Participant, ScanResult, Severity
 from driftcheck.report import CODE_TITLES, render
 from driftcheck.report.sarif import FINGERPRINT_KEY, fingerprint, sarif_log

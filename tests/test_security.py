@@ -44,14 +44,14 @@ FORBIDDEN_NAMES = {"eval", "exec", "compile", "__import__", "breakpoint", "execf
 # Reviewed: each takes its module name from a constant table in the same module.
 DYNAMIC_IMPORTS = {
     ("detectors/__init__.py", "load"),
-    ("languages/__init__.py", "get_frontend"),
-    ("languages/treesitter.py", "_load"),
+    ("symbols/languages/__init__.py", "get_frontend"),
+    ("symbols/languages/treesitter/frontend.py", "_load"),
     ("report/__init__.py", "render"),
 }
-# Reviewed: the cache's own values, in .git/driftcheck (see cache.py's docstring), and
+# Reviewed: the cache's own values, in .git/driftcheck (see store/cache.py's docstring), and
 # results a forked worker of this very process sends back through a private pipe.
 PICKLE_LOADS = {
-    ("cache.py", "get_many"),
+    ("store/cache.py", "get_many"),
     ("parallel.py", "results"),  # Forked.results
     ("parallel.py", "unpack"),
 }
@@ -157,8 +157,9 @@ def test_dynamic_imports_and_unpickling_are_the_reviewed_ones() -> None:
 
 
 def test_dynamic_import_tables_name_only_driftcheck_and_grammars() -> None:
-    from driftcheck import detectors, languages, report
-    from driftcheck.languages.treesitter import TreeSitterFrontend
+    from driftcheck import detectors, report
+    from driftcheck.symbols import languages
+    from driftcheck.symbols.languages.treesitter.frontend import TreeSitterFrontend
 
     modules = [spec.partition(":")[0] for _exts, spec in languages.FRONTENDS.values()]
     modules += list(detectors.DETECTOR_MODULES.values()) + list(report._REPORTERS.values())

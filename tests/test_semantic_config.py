@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from driftcheck.engine import ScanOptions, scan
-from driftcheck.scenario import Scenario, Worktree, build, write
+from driftcheck.demo.scenario import Scenario, Worktree, build, write
+from driftcheck.engine.scan import ScanOptions, scan
 
 PRICING = """\
 def net(amount, discount=0):

@@ -11,8 +11,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from driftcheck.engine import ScanOptions, scan
-from driftcheck.scenario import Change, Scenario, Worktree, build, delete, write
+from driftcheck.demo.scenario import Change, Scenario, Worktree, build, delete, write
+from driftcheck.engine.scan import ScanOptions, scan
 
 
 def dedent(code: str) -> str:

@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from helpers import git
 
-from driftcheck import git as dgit
-from driftcheck.judge import judge
-from driftcheck.live_states import LiveStates
-from driftcheck.scenario import build, load_case
-from driftcheck.session import Session
-from driftcheck.watch import Watcher
+from driftcheck.daemon.session import Session
+from driftcheck.demo.scenario import build, load_case
+from driftcheck.engine.judge import judge
+from driftcheck.workspace import git as dgit
+from driftcheck.workspace.live_states import LiveStates
+from driftcheck.workspace.watcher import Watcher
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 CASES = sorted(p.parent for p in FIXTURES.glob("*/case.toml"))

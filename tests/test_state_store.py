@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from helpers import add_worktree, git, init_repo, snapshot_repo, write
 
-from driftcheck import git as dgit
-from driftcheck.participants import discover
-from driftcheck.state_store import DIRECTORY
+from driftcheck.workspace import git as dgit
+from driftcheck.workspace.participants import discover
+from driftcheck.workspace.state_store import DIRECTORY
 
 
 def _trees(repo: Path, *, keep: bool, kept: int | None = None) -> dict[str, str]:

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from helpers import git, init_repo
 
-from driftcheck.cache import open_cache
-from driftcheck.symbol_index import SymbolIndex
-from driftcheck.tree_index import PARALLEL_MIN_FILES, is_test_path
+from driftcheck.store.cache import open_cache
+from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.tree_index import PARALLEL_MIN_FILES, is_test_path
 
 
 def _files(count: int) -> dict[str, str | bytes]:

@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from driftcheck.languages import FRONTENDS, all_frontends, frontend_for, get_frontend
-from driftcheck.languages.profiles import go, java, javascript, rust
-from driftcheck.symbols import ModuleSymbols, Reference, Symbol
+from driftcheck.symbols.languages import FRONTENDS, all_frontends, frontend_for, get_frontend
+from driftcheck.symbols.languages.profiles import go, java, javascript, rust
+from driftcheck.symbols.table import ModuleSymbols, Reference, Symbol
 
 
 def parse(path: str, code: str) -> ModuleSymbols:
@@ -71,7 +71,7 @@ def test_registry_and_frontends_load_no_parser() -> None:
     """Importing the registry, the profiles and asking for module names must not
     import tree_sitter: only a parse does."""
     code = (
-        "import sys, driftcheck.languages as l\n"
+        "import sys, driftcheck.symbols.languages as l\n"
         "fs = l.all_frontends()\n"
         "[f.module_name('src/a/b.x') for f in fs]\n"
         "assert 'tree_sitter' not in sys.modules, 'tree_sitter imported'\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from helpers import commit_all, git, init_repo, run_cli, write
 
-from driftcheck.symbol_index import SymbolIndex
+from driftcheck.symbols.index import SymbolIndex
 
 FILES: dict[str, str | bytes] = {
     "go.mod": "module example.com/shop\n",

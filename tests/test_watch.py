@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from driftcheck import git as dgit
-from driftcheck.object_reader import ObjectReader
-from driftcheck.tree_edit import CannotEdit, edit_tree
-from driftcheck.watch import Watcher
+from driftcheck.workspace import git as dgit
+from driftcheck.workspace.object_reader import ObjectReader
+from driftcheck.workspace.tree_edit import CannotEdit, edit_tree
+from driftcheck.workspace.watcher import Watcher
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
 

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from driftcheck import git, merge
 from driftcheck.model import (
     CONTRADICTING_EDIT,
     DUPLICATE,
@@ -20,6 +19,7 @@ from driftcheck.model import (
     Finding,
     Pair,
 )
+from driftcheck.workspace import git, merge
 
 
 @dataclass
@@ -47,7 +47,7 @@ class PairContext:
 
     def state_commits(self) -> tuple[str | None, str | None]:
         """Commits wrapping both sides' states (made once per state, on first use)."""
-        from driftcheck.participants import ensure_state_commit
+        from driftcheck.workspace.participants import ensure_state_commit
 
         made: dict[str, str | None] = self.services.setdefault("state_commits", {})
         commits = []

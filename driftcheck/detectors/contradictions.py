@@ -28,11 +28,11 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterator
 
-from driftcheck.changes import GONE, ORDER, SymbolChange
 from driftcheck.detectors import PairContext
+from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
-from driftcheck.semantic import PairSemantics, Side, pair_semantics
-from driftcheck.symbols import Symbol
+from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
+from driftcheck.symbols.table import Symbol
 
 _EDITS = ("body", "signature")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

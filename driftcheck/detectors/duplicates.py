@@ -22,14 +22,14 @@ import ast
 import difflib
 from collections.abc import Iterator, Sequence
 
-from driftcheck.changes import GONE
 from driftcheck.config import Config
 from driftcheck.detectors import PairContext
+from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
 from driftcheck.model import DUPLICATE, Finding, Severity
-from driftcheck.semantic import PairSemantics, Side, pair_semantics
-from driftcheck.symbol_index import SymbolIndex
-from driftcheck.symbols import Symbol
-from driftcheck.tree_index import is_test_path
+from driftcheck.symbols.changes import GONE
+from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.table import Symbol
+from driftcheck.symbols.tree_index import is_test_path
 
 _MAX_TOKENS = 3000
 # A helper shorter than this (in folded tokens) is too generic to spot inlined.

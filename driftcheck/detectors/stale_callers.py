@@ -23,13 +23,13 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from driftcheck.changes import GONE, SymbolChange
 from driftcheck.detectors import PairContext
-from driftcheck.graph import resolve_name
-from driftcheck.languages import frontend_for
+from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
 from driftcheck.model import STALE_CALLER, Finding, Severity
-from driftcheck.semantic import PairSemantics, Side, pair_semantics
-from driftcheck.symbols import ModuleSymbols, Reference, Signature, Symbol
+from driftcheck.symbols.changes import GONE, SymbolChange
+from driftcheck.symbols.graph import resolve_name
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.table import ModuleSymbols, Reference, Signature, Symbol
 
 CODES = {"signature": "DC201", "removed": "DC202", "renamed": "DC203", "moved": "DC204"}
 _CONTRACT_CHANGES = ("signature", "removed", "renamed", "moved")

@@ -6,11 +6,11 @@ import dataclasses
 import re
 from collections.abc import Iterator
 
-from driftcheck import merge
 from driftcheck.detectors import PairContext
-from driftcheck.languages import frontend_for
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
-from driftcheck.symbols import Symbol
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.table import Symbol
+from driftcheck.workspace import merge
 
 CODES = {
     "content": "DC101",

@@ -108,7 +108,7 @@ def run_main(*args: str, cwd: Path, input: str | bytes | None = None) -> CliResu
     import io
     import sys
 
-    from driftcheck.cli import main
+    from driftcheck.cli.main import main
 
     data = input.encode() if isinstance(input, str) else input or b""
     stdin = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8")

@@ -1,0 +1,1 @@
+"""Command line: click commands only; they call inward and map results to exit codes."""

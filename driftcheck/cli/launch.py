@@ -1,0 +1,106 @@
+"""The `driftcheck` command: an agent hook asks the repository's daemon first.
+
+An agent hook runs before every edit an agent makes. With a daemon answering,
+the hook process only starts Python, reads the payload and passes it on; nothing
+heavy is imported. Without one (none running, another platform, switched off,
+the daemon's code is older than ours), everything runs here as before, and the
+hook starts a daemon for the next edits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+# Filled in when the fast path read stdin but gave up: the full command reads these.
+stdin_read: bytes | None = None
+daemon_missing = False
+
+_AGENTS = ("claude", "codex")
+_FLAGS = ("--strict", "--no-strict")
+_NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer in time"
+
+
+def entry() -> None:
+    started = time.monotonic()
+    hook = _hook_arguments(sys.argv[1:])
+    if hook is not None:
+        code = _through_daemon(*hook, started)
+        if code is not None:
+            sys.exit(code)
+    from driftcheck.cli.main import entry as full_entry
+
+    full_entry()
+
+
+def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | None:
+    """(agent, strict, deadline) for exactly `hook claude|codex [--strict|--no-strict]
+    [--deadline-ms N]`; anything else (help, a typo) goes to the full command."""
+    if len(args) < 2 or args[0] != "hook" or args[1] not in _AGENTS:
+        return None
+    strict: bool | None = None
+    deadline: int | None = None
+    rest = args[2:]
+    while rest:
+        flag = rest.pop(0)
+        if flag in _FLAGS:
+            strict = flag == "--strict"
+        elif flag.startswith("--deadline-ms"):
+            value = flag.partition("=")[2] if "=" in flag else (rest.pop(0) if rest else "")
+            if not value.isdigit() or int(value) < 1:
+                return None
+            deadline = int(value)
+        else:
+            return None
+    return args[1], strict, deadline
+
+
+def _through_daemon(
+    agent: str, strict: bool | None, deadline_ms: int | None, started: float
+) -> int | None:
+    """The exit code once the daemon has answered; None to run the hook here."""
+    global stdin_read, daemon_missing
+    import os
+
+    from driftcheck.daemon import client
+
+    if not client.available() or sys.stdin is None or sys.stdin.isatty():
+        return None
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        return None
+    # The hook runs in the agent's project: its repository is the daemon's. (An
+    # edit elsewhere is still judged right: the daemon judges it in full.)
+    common = client.find_common_dir(cwd)
+    if common is None:
+        return None
+    stdin_read = raw = sys.stdin.buffer.read(client.MAX_STDIN_BYTES + 1)
+    request = {
+        "op": b"hook",
+        "agent": agent.encode(),
+        "strict": b"" if strict is None else b"1" if strict else b"0",
+        "deadline_ms": b"" if deadline_ms is None else b"%d" % deadline_ms,
+        "cwd": os.fsencode(cwd),
+        "started": repr(started).encode(),  # CLOCK_MONOTONIC: one clock for all processes
+        "payload": raw,
+    }
+    # The daemon keeps the deadline itself; this only guards against a stuck one.
+    timeout = (deadline_ms or 30_000) / 1000 + 5
+    try:
+        answer = client.ask(common, request, timeout)
+    except TimeoutError:
+        print(_NO_ANSWER_IN_TIME, file=sys.stderr)
+        return 0
+    except (OSError, ValueError):
+        daemon_missing = True  # none there, or it broke off: judge here, start one
+        return None
+    if answer.get("retry") or "stdout" not in answer:  # other code than ours: it is leaving
+        daemon_missing = True
+        return None
+    stderr = answer.get("stderr", b"").decode("utf-8", "replace")
+    if stderr:
+        print(stderr, file=sys.stderr)
+    if answer["stdout"]:
+        print(answer["stdout"].decode("utf-8", "replace"))
+    return 0

@@ -1,0 +1,1 @@
+"""The long-lived judge for agent hooks: server, client, session."""

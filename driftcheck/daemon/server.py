@@ -1,0 +1,363 @@
+"""`driftcheck daemon run`: one long-lived judge for a repository's agent hooks.
+
+A hook process that judges by itself pays for starting Python, importing
+driftcheck, opening the cache, starting git's object reader, loading symbol
+tables and capturing every worktree with `git status`: most of a second on a
+large repository. The daemon pays that once. It keeps a session (session.py) and
+the worktree states (live_states.py), which a file watcher tells it to capture
+again only where something changed.
+
+It serves one request at a time on an abstract unix socket (daemon_client.py)
+and leaves when:
+- nobody asked for `idle` seconds;
+- its own code changed on disk (an upgrade): it answers "retry" and the hook
+  judges in its own process, then starts a fresh daemon;
+- the repository is gone, or it is told to stop (`driftcheck daemon stop`).
+
+Once the worktrees have been quiet for a moment after a change, it captures the
+changed ones and parses their changed files unasked, so the next hook finds them
+kept. It never judges with a broken session: after any error the session is
+renewed. Every request is answered; a driftcheck failure is an "allow", as in
+the hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from driftcheck.daemon import client as daemon_client
+from driftcheck.daemon.session import Session
+from driftcheck.engine.scan import heads_key, merge_bases, tree_changes
+from driftcheck.integrations.agent_hook import run as run_hook
+from driftcheck.model import Participant
+from driftcheck.workspace import git
+from driftcheck.workspace.live_states import LiveStates
+from driftcheck.workspace.watcher import Watcher, WatchUnavailable
+
+# The payload (one byte over the hook's limit says "too big") and the rest.
+_REQUEST_LIMIT = daemon_client.MAX_STDIN_BYTES + 1 + 64 * 1024
+_LOG_LIMIT = 1 << 20
+_ANSWER_TIMEOUT_S = 10  # a client that stops reading is dropped, not waited for
+# How long the worktrees must be quiet before changed ones are captured unasked.
+_QUIET_S = 0.3
+
+
+class Daemon:
+    def __init__(self, repo: git.RepoInfo, listener: socket.socket, idle_s: float) -> None:
+        self.repo = repo
+        self.listener = listener
+        self.idle_s = idle_s
+        self.started = time.time()
+        self.requests = 0
+        self.stopping = False
+        try:
+            self.watcher: Watcher | None = Watcher()
+        except WatchUnavailable as exc:
+            log(f"no file watcher ({exc}): every request captures every worktree")
+            self.watcher = None
+        self.live = LiveStates(repo, self.watcher)
+        self.session: Session | None = None
+        self._cache_identity: tuple[int, int] | None = None
+        self._code = _code_stamp()
+
+    def close(self) -> None:
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.close()
+        self.live.close()
+        if self.watcher is not None:
+            self.watcher.close()
+        self.listener.close()
+
+    def serve(self) -> None:
+        selector = selectors.DefaultSelector()
+        selector.register(self.listener, selectors.EVENT_READ)
+        if self.watcher is not None:
+            selector.register(self.watcher.fd, selectors.EVENT_READ)
+        last = changed = time.monotonic()
+        while not self.stopping:
+            timeout = min(60.0, self.idle_s)
+            if self.live.stale():
+                timeout = max(0.0, changed + _QUIET_S - time.monotonic())
+            ready = selector.select(timeout=timeout)
+            for key, _ in ready:
+                if key.fileobj is self.listener:
+                    self._accept()
+                    last = time.monotonic()
+                else:
+                    self.live.refresh()  # drained as it comes: the queue never overflows
+                    changed = time.monotonic()
+            if not ready and self.live.stale() and time.monotonic() - changed >= _QUIET_S:
+                self._prepare()
+            if time.monotonic() - last > self.idle_s:
+                log(f"idle for {round(self.idle_s)} s, leaving")
+                break
+            if not self.repo.common_dir.is_dir():
+                log("the repository is gone, leaving")
+                break
+
+    def _accept(self) -> None:
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        with conn:
+            try:
+                self._handle(conn)
+            except Exception as exc:  # a daemon bug: this caller judges alone, and it goes on
+                log(f"internal error: {exc!r}")
+                self._renew()
+                _reply(conn, {"retry": b"1"})
+
+    def _handle(self, conn: socket.socket) -> None:
+        conn.settimeout(_ANSWER_TIMEOUT_S)
+        if not _same_user(conn):
+            return
+        try:
+            header = _read_request(conn)
+        except (OSError, ValueError) as exc:
+            _reply(conn, _allow(f"driftcheck: allowing the edit: bad daemon request: {exc}"))
+            return
+        op = header.get("op")
+        if header.get("v") != b"%d" % daemon_client.PROTOCOL or _code_stamp() != self._code:
+            _reply(conn, {"retry": b"1"})
+            self.stopping = True
+        elif op == b"hook":
+            _reply(conn, self._hook(header))
+        elif op == b"status":
+            _reply(conn, {"status": json.dumps(self.status()).encode()})
+        elif op == b"stop":
+            _reply(conn, {"stopped": b"%d" % os.getpid()})
+            self.stopping = True
+        else:
+            _reply(conn, _allow(f"driftcheck: allowing the edit: unknown daemon request {op!r}"))
+
+    def _hook(self, header: dict[str, bytes]) -> dict[str, bytes]:
+        self.requests += 1
+        strict = {b"1": True, b"0": False}.get(header.get("strict", b""))
+        deadline = header.get("deadline_ms", b"")
+        try:
+            started: float | None = float(header.get("started", b""))
+        except ValueError:
+            started = None
+        cwd = header.get("cwd")
+        try:
+            self.live.refresh()
+            if self.session is not None and (
+                self.session.worn or _identity(self.repo.cache_dir) != self._cache_identity
+            ):
+                # Worn out, or the cache folder was removed under us (`cache clear`
+                # by another installation): its kept states went with it.
+                self._renew()
+            if self.session is None:
+                self._open_session()
+            assert self.session is not None
+            answer = run_hook(
+                header.get("agent", b"").decode("utf-8", "replace"),
+                header.get("payload", b""),
+                strict=strict,
+                deadline_ms=int(deadline) if deadline.isdigit() else None,
+                started=started,
+                cwd=Path(os.fsdecode(cwd)) if cwd else None,
+                session=self.session,
+            )
+            self.session.judged += 1
+        except Exception as exc:  # the session itself failed: allow, start afresh
+            self._renew()
+            return _allow(f"driftcheck: allowing the edit after a daemon error: {exc!r}"[:400])
+        if answer.trouble:
+            self._renew()
+        return {
+            "stdout": (answer.stdout or "").encode(),
+            "stderr": "\n".join(answer.stderr).encode(),
+        }
+
+    def _open_session(self) -> None:
+        self.session = Session(self.repo, self.live)
+        self._cache_identity = _identity(self.repo.cache_dir)
+
+    def warm_up(self) -> None:
+        """Watch and capture every worktree, and open the session."""
+        started = time.monotonic()
+        self._prepare()
+        spent = round(time.monotonic() - started, 2)
+        log(f"warmed up in {spent} s: {self.live.watcher_summary()}")
+
+    def _prepare(self) -> None:
+        """Capture again what changed, while nobody waits: the next hook then finds
+        every state kept. Done once the worktrees are quiet, so a busy build that
+        writes all the time costs nothing here."""
+        from driftcheck.engine.judge import judge
+
+        if self.session is None:
+            self._open_session()
+        assert self.session is not None
+        roots = [e.path for e in self.live.worktrees() if not e.bare and not e.prunable]
+        try:
+            if roots:
+                found = judge(Path(roots[0]), files={}, repo=self.repo, session=self.session)
+                self._summarize_changes(found.result.participants)
+        except Exception as exc:  # the next request captures, and says what went wrong
+            log(f"preparing failed: {exc!r}")
+            self._renew()
+        self.live.settle()
+
+    def _summarize_changes(self, participants: list[Participant]) -> None:
+        """Parse what the worktrees captured just now changed, as far as the next
+        hook will look first (a summary of each changed file, against the merge base
+        with the main worktree); everything parsed is kept by blob id, so a wrong
+        guess costs time here, never a wrong answer."""
+        assert self.session is not None
+        fresh = self.live.take_captured()
+        worktrees = [p for p in participants if p.kind == "worktree" and p.head]
+        if not worktrees:
+            return
+        main, cwd, cache = worktrees[0], str(self.repo.common_dir), self.session.cache
+        pairs = [(main, side) for side in worktrees[1:] if side.path in fresh]
+        bases = merge_bases(pairs, cwd=cwd, cache=cache)
+        for _main, side in pairs:
+            found = bases.get(heads_key(main, side))
+            if found is None:
+                continue
+            env = self.session.scratch.env
+            changed = tree_changes(found[1], side.tree, cwd=cwd, env=env, cache=cache)
+            present = {path: change[2] for path, change in changed.items() if change[0] != "D"}
+            self.session.index.learn(side.tree, present)
+            self.session.index.similar_files(side.tree, present, [], set())
+
+    def _renew(self) -> None:
+        """Start afresh: a new session, and every worktree captured again (what went
+        wrong may have been a kept state, say its objects removed by `cache clear`)."""
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.close()
+        self.session = None
+        self.live.forget()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "repository": str(self.repo.common_dir),
+            "uptime_s": round(time.time() - self.started),
+            "requests": self.requests,
+            "idle_exit_s": self.idle_s,
+            "watcher": self.watcher is not None,
+            **self.live.status(),
+        }
+
+
+def run(common_dir: Path, *, idle_minutes: float) -> int:
+    """Serve until idle; 0 also when another daemon serves this repository already."""
+    repo = git.open_repo(common_dir)
+    _trim_log(repo.cache_dir / "daemon.log")
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(daemon_client.address(repo.common_dir))
+    except OSError:
+        listener.close()
+        return 0  # the name is taken: a daemon serves this repository already
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    daemon = Daemon(repo, listener, idle_minutes * 60)
+    try:
+        # The name is ours from `bind`, but hooks are let in only once the worktrees
+        # are watched and captured: until then they judge in their own process.
+        daemon.warm_up()
+        listener.listen(64)
+        log(f"serving {repo.common_dir} (pid {os.getpid()})")
+        daemon.serve()
+    finally:
+        daemon.close()
+    return 0
+
+
+def start_in_background(
+    common_dir: str | os.PathLike[str], *, idle_minutes: float
+) -> subprocess.Popen[bytes] | None:
+    """Start a daemon for `common_dir` in the background (if none answers there is
+    none; a second one started at the same time finds the name taken and exits)."""
+    if not daemon_client.available():
+        return None
+    log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
+    try:
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(log_path, "ab") as sink:
+            args = ["daemon", "run", "--repo", str(common_dir), "--idle-minutes", str(idle_minutes)]
+            return subprocess.Popen(
+                [sys.executable, "-m", "driftcheck", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                start_new_session=True,  # not killed with the hook, nor by the agent's Ctrl-C
+                close_fds=True,
+                cwd="/",
+            )
+    except OSError:
+        return None
+
+
+def log(text: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} driftcheck daemon: {text}", file=sys.stderr, flush=True)
+
+
+def _trim_log(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.stat().st_size > _LOG_LIMIT:
+            path.write_bytes(path.read_bytes()[-_LOG_LIMIT // 2 :])
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """Only the daemon's own user may ask: an answer quotes the repository's code."""
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except (OSError, AttributeError):
+        return False
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return uid == os.getuid()
+
+
+def _read_request(conn: socket.socket) -> dict[str, bytes]:
+    data = bytearray()
+    while chunk := conn.recv(1 << 20):
+        data += chunk
+        if len(data) > _REQUEST_LIMIT:
+            raise ValueError("request too large")
+    return daemon_client.unpack(bytes(data))
+
+
+def _allow(message: str) -> dict[str, bytes]:
+    return {"stdout": b"", "stderr": message.encode()}
+
+
+def _reply(conn: socket.socket, answer: dict[str, bytes]) -> None:
+    with contextlib.suppress(OSError):
+        conn.sendall(daemon_client.pack(answer))
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _code_stamp() -> tuple[tuple[str, int], ...]:
+    """driftcheck's own files and their times: a daemon must not outlive an upgrade."""
+    package = Path(__file__).resolve().parents[1]
+    stamp = []
+    for path in sorted(package.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            stamp.append((str(path), path.stat().st_mtime_ns))
+    return tuple(stamp)

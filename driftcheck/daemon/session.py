@@ -1,0 +1,67 @@
+"""What a long-lived process keeps between judgements of one repository.
+
+A hook process starts from nothing: it opens the cache, starts `git cat-file`,
+loads symbol tables and whole-tree indexes, and captures every worktree. The
+daemon keeps all of that in a session. Everything a session holds is keyed by
+content (blob, tree and commit ids) or checked against the watcher, so keeping it
+cannot make an answer stale; a session is still renewed after any error (a
+deadline may have cut a read from git short) and after `RENEW_AFTER` judgements
+(its scratch store only grows).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from driftcheck.store.cache import Cache, open_cache
+from driftcheck.symbols.index import SymbolIndex
+from driftcheck.workspace import git
+from driftcheck.workspace.live_states import LiveStates
+from driftcheck.workspace.state_store import StateStore
+
+RENEW_AFTER = 500
+
+
+class Session:
+    def __init__(self, repo: git.RepoInfo, live: LiveStates) -> None:
+        self.repo = repo
+        self.live = live
+        self.judged = 0
+        self.scratch = git.Scratch(repo)
+        try:
+            store = StateStore.open(
+                repo.cache_dir, self.scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
+            )
+            if store is not None:
+                # Before the index copies the environment: its reads must see kept states.
+                self.scratch.add_alternate(store.objects)
+            self.cache: Cache = open_cache(repo.cache_dir)
+            cwd = str(repo.common_dir)
+            self.index = SymbolIndex(cwd=cwd, env=self.scratch.env, cache=self.cache)
+            live.read_trees = self.index.read_trees
+        except BaseException:
+            self.scratch.close()
+            raise
+
+    def worktree_of(self, path: Path) -> tuple[Path, git.RepoInfo] | None:
+        """The worktree of this repository holding `path`, told from the worktree
+        list the session keeps (no git call); None when it is not plainly one of
+        them (a nested repository, a bare repository, elsewhere)."""
+        folder = path.parent.resolve()
+        roots = {Path(e.path).resolve() for e in self.live.worktrees() if not e.bare}
+        probe = folder
+        while probe not in roots:
+            if (probe / ".git").exists() or probe == probe.parent:
+                return None
+            probe = probe.parent
+        repo = git.RepoInfo(common_dir=self.repo.common_dir, toplevel=probe, is_bare=False)
+        return probe, repo
+
+    @property
+    def worn(self) -> bool:
+        return self.judged >= RENEW_AFTER
+
+    def close(self) -> None:
+        self.index.close()
+        self.cache.close()
+        self.scratch.close()

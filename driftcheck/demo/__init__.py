@@ -1,0 +1,1 @@
+"""The built-in demo and the scenario builder the fixtures share."""

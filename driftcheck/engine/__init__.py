@@ -1,0 +1,1 @@
+"""Use cases: scan every pair, judge one worktree's proposed state."""

@@ -1,0 +1,1 @@
+"""Doors for agents and git: agent and commit hooks, proposals, installers."""

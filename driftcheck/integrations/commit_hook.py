@@ -1,0 +1,61 @@
+"""`driftcheck hook pre-commit`: judge the staged tree before the commit is made.
+
+It fails open like every hook: an internal error lets the commit through with one
+line on stderr. Only findings at or above `--fail-on` stop it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftcheck.model import ExitCode, fails
+from driftcheck.workspace import git
+
+
+@dataclass
+class CommitVerdict:
+    code: int
+    report: str
+    notes: list[str]
+
+
+def staged_index(root: Path, inherited: str | None) -> Path:
+    """The index git is committing: `GIT_INDEX_FILE` in a hook (`commit -a` and
+    `commit <paths>` use a temporary one), else the worktree's own index."""
+    if inherited:
+        path = Path(inherited)
+        return path if path.is_absolute() else (root / path)
+    args = ["rev-parse", "--path-format=absolute", "--git-path", "index"]
+    return Path(git.git_out(args, cwd=root))
+
+
+def run(*, cwd: Path, warn_only: bool, fail_on: str | None) -> CommitVerdict:
+    if os.environ.get("DRIFTCHECK_SKIP") == "1":
+        return CommitVerdict(0, "", ["driftcheck: skipped (DRIFTCHECK_SKIP=1)"])
+    # Read before anything else: driftcheck's own git calls strip GIT_* variables.
+    inherited = os.environ.get("GIT_INDEX_FILE")
+    try:
+        from driftcheck.engine.judge import judge, open_worktree
+        from driftcheck.report.hooks import concise
+
+        root, repo = open_worktree(cwd)
+        judgement = judge(root, staged_index=staged_index(root, inherited), repo=repo)
+    except Exception as exc:  # never block a commit on our bug (DriftcheckError included)
+        why = " ".join(str(exc).split())
+        return CommitVerdict(0, "", [f"driftcheck: commit allowed, check failed: {why}"[:400]])
+    if judgement.current is None:
+        why = " ".join("; ".join(judgement.result.warnings).split()) or "worktree not found"
+        return CommitVerdict(0, "", [f"driftcheck: commit allowed, not judged: {why}"[:400]])
+    findings = judgement.result.findings
+    current = judgement.current.name
+    threshold = fail_on or judgement.config.fail_on or "error"
+    failing = any(fails(f.severity, threshold) for f in findings)
+    notes = []
+    if failing and warn_only:
+        notes.append("driftcheck: --warn-only, so the commit goes ahead")
+    elif failing:
+        notes.append("driftcheck: commit stopped; fix the drift or commit with DRIFTCHECK_SKIP=1")
+    code = ExitCode.FINDINGS if failing and not warn_only else ExitCode.CLEAN
+    return CommitVerdict(code, concise(findings, current) if findings else "", notes)

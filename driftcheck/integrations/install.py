@@ -1,0 +1,176 @@
+"""`driftcheck install claude|pre-commit`: wire driftcheck into an agent or git.
+
+These are the only commands that write into a repository, and only where the user
+asked: `.claude/settings.json`, or the shared git hooks folder. `--dry-run` shows
+what would change and writes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import shlex
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftcheck.errors import UsageError
+from driftcheck.workspace import git
+
+CLAUDE_MATCHER = "Write|Edit|MultiEdit"
+CLAUDE_COMMAND = "driftcheck hook claude"
+SHIM_MARKER = "# installed by driftcheck"
+CHAINED_SUFFIX = ".before-driftcheck"
+
+
+@dataclass
+class Planned:
+    """One file to write (or, with `move_from`, to move into place), shown as a diff."""
+
+    path: Path
+    old: str | None
+    new: str
+    message: str
+    mode: int | None = None
+    move_from: Path | None = None
+
+    @property
+    def changes(self) -> bool:
+        return self.old != self.new or self.move_from is not None
+
+    def diff(self) -> str:
+        old = (self.old or "").splitlines(keepends=True)
+        new = self.new.splitlines(keepends=True)
+        before = str(self.move_from or self.path) if self.old is not None else "/dev/null"
+        lines = list(difflib.unified_diff(old, new, before, str(self.path)))
+        if self.move_from is not None and not lines:
+            lines = [f"rename {self.move_from} -> {self.path}\n"]
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+    def apply(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.move_from is not None:
+            # A move keeps the file as it is: bytes, mode, or a symlink.
+            os.replace(self.move_from, self.path)
+            return
+        tmp = self.path.with_name(self.path.name + ".driftcheck-tmp")
+        tmp.write_text(self.new, encoding="utf-8")
+        if self.mode is not None:
+            tmp.chmod(self.mode)
+        os.replace(tmp, self.path)
+
+
+def _is_ours(command: object) -> bool:
+    text = str(command or "")
+    return "driftcheck" in text and "hook claude" in text
+
+
+def plan_claude(root: Path) -> Planned:
+    """Merge the PreToolUse entry into `.claude/settings.json`, keeping everything else."""
+    path = root / ".claude" / "settings.json"
+    try:
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from exc
+    try:
+        settings: Any = json.loads(old) if old and old.strip() else {}
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path} is not valid JSON ({exc}); fix it first") from exc
+    if not isinstance(settings, dict):
+        raise UsageError(f"{path} does not hold a JSON object")
+    hooks = settings.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise UsageError(f"{path}: hooks is not an object")
+    entries = hooks.setdefault("PreToolUse", [])
+    if not isinstance(entries, list):
+        raise UsageError(f"{path}: hooks.PreToolUse is not a list")
+    present = any(
+        isinstance(e, dict)
+        and isinstance(e.get("hooks"), list)
+        and any(isinstance(h, dict) and _is_ours(h.get("command")) for h in e["hooks"])
+        for e in entries
+    )
+    if present:
+        assert old is not None
+        return Planned(path, old, old, f"{path}: already installed")
+    entries.append(
+        {
+            "matcher": CLAUDE_MATCHER,
+            "hooks": [{"type": "command", "command": CLAUDE_COMMAND, "timeout": 10}],
+        }
+    )
+    new = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
+    return Planned(path, old, new, f"{path}: PreToolUse hook added")
+
+
+def hooks_dir(root: Path) -> Path:
+    """The hooks folder every worktree shares; honours core.hooksPath."""
+    args = ["rev-parse", "--path-format=absolute", "--git-path", "hooks"]
+    out = git.run_git(args, cwd=root, user_hooks_path=True).stdout
+    return Path(out.decode("utf-8", "surrogateescape").rstrip("\n"))
+
+
+def shim_text(chained: Path | None) -> str:
+    """A POSIX shell shim. It fails open: without a working driftcheck it lets the
+    commit through. `-P` keeps the worktree's own folders off sys.path."""
+    lines = [
+        "#!/bin/sh",
+        f"{SHIM_MARKER}: judges the staged tree against the other worktrees.",
+        "# Skip once with DRIFTCHECK_SKIP=1 git commit ...; remove with: rm this file.",
+    ]
+    if chained is not None:
+        kept = shlex.quote(str(chained))
+        lines += [f'if [ -x {kept} ]; then {kept} "$@" || exit $?; fi']
+    lines += [
+        f"python={shlex.quote(sys.executable)}",
+        'if [ -x "$python" ] && "$python" -P -c "import driftcheck.cli" 2>/dev/null; then',
+        '  exec "$python" -P -m driftcheck hook pre-commit',
+        "elif command -v driftcheck >/dev/null 2>&1; then",
+        "  exec driftcheck hook pre-commit",
+        "fi",
+        'echo "driftcheck: not found; commit allowed" >&2',
+        "exit 0",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _read_hook(path: Path) -> str | None:
+    """A hook's text (None when there is none); a broken symlink counts as a hook."""
+    if not (path.is_file() or path.is_symlink()):
+        return None
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def plan_pre_commit(root: Path, *, force: bool, chain: bool) -> list[Planned]:
+    folder = hooks_dir(root)
+    target = folder / "pre-commit"
+    kept = target.with_name("pre-commit" + CHAINED_SUFFIX)
+    old = _read_hook(target)
+    mode = stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP | stat.S_IROTH | stat.S_IXOTH
+    foreign = old is not None and SHIM_MARKER not in old
+    if foreign and chain:
+        assert old is not None
+        if _read_hook(kept) is not None:
+            raise UsageError(
+                f"{kept} already exists, so {target} cannot be kept there; "
+                "move one of them away first"
+            )
+        return [
+            Planned(kept, old, old, f"{kept}: your hook, kept and run first", move_from=target),
+            Planned(target, old, shim_text(kept), f"{target}: driftcheck shim (chains)", mode),
+        ]
+    if foreign and not force:
+        raise UsageError(
+            f"{target} already exists and is not driftcheck's; rerun with --chain to "
+            "run it first and then driftcheck, or --force to replace it"
+        )
+    keep_chain = not foreign and _read_hook(kept) is not None
+    new = shim_text(kept if keep_chain else None)
+    message = "already installed" if old == new else "driftcheck shim written"
+    return [Planned(target, old, new, f"{target}: {message}", mode)]

@@ -1,0 +1,1 @@
+"""driftcheck's own persistent cache, in the git common dir."""

@@ -1,0 +1,1 @@
+"""Symbol tables per file, their changes, indexes over trees, the graph."""

@@ -1,0 +1,219 @@
+"""Classify what changed between two symbol tables (base -> state).
+
+Works on qualnames and fingerprints only, so it is language-neutral. Fingerprints
+ignore local renames, docstrings and comments, so such edits are not changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from driftcheck.symbols.table import POSITIONAL, ModuleSymbols, Signature, Symbol
+
+ChangeKind = Literal["added", "removed", "signature", "body", "renamed", "moved"]
+# Most telling first: a symbol gone outranks a new signature, which outranks a body edit.
+ORDER = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "added": 5}
+GONE = ("removed", "renamed", "moved")
+# A body this small (e.g. `return self.x`) is too common to identify a rename/move.
+TRIVIAL_TOKENS = 10
+
+
+@dataclass(frozen=True)
+class SymbolChange:
+    """One change to one symbol. `new_qualname` is set for renamed/moved symbols
+    (and signature changes that come with them); `compatible` only for "signature"."""
+
+    kind: ChangeKind
+    qualname: str
+    before: Symbol | None
+    after: Symbol | None
+    new_qualname: str | None = None
+    compatible: bool | None = None
+
+    @property
+    def path(self) -> str:
+        sym = self.after or self.before
+        assert sym is not None
+        return sym.path
+
+
+def is_trivial(sym: Symbol) -> bool:
+    return sym.body_size <= 1 and len(sym.body_tokens) < TRIVIAL_TOKENS
+
+
+def signature_compatible(old: Signature, new: Signature) -> bool:
+    """True when every call that binds to `old` also binds to `new` the same way.
+
+    Compatible: new optional params (defaulted, `*args`, `**kwargs`, defaulted
+    keyword-only), a default added, positional-only -> positional-or-keyword.
+    Incompatible: removed/renamed/reordered params, new required params, a default
+    removed, a parameter that stops accepting keywords or positions.
+    """
+    new_pos = [p for p in new.params if p.kind in POSITIONAL]
+    new_by_name = {p.name: p for p in new.params}
+    new_kinds = {p.kind for p in new.params}
+    old_names = set()
+    index = 0
+    for p in old.params:
+        old_names.add(p.name)
+        if p.kind in ("var_positional", "var_keyword"):
+            if p.kind not in new_kinds:
+                return False
+            continue
+        if p.kind in POSITIONAL:
+            if index >= len(new_pos):
+                return False
+            target = new_pos[index]
+            index += 1
+            # Keyword callers need the same name, still accepting keywords.
+            if p.kind == "positional" and (target.name != p.name or target.kind != "positional"):
+                return False
+        else:
+            target = new_by_name.get(p.name)  # type: ignore[assignment]
+            if target is None or target.kind not in ("positional", "keyword_only"):
+                return False
+        if p.has_default and not target.has_default:
+            return False
+    return not any(p.required for p in new.params if p.name not in old_names)
+
+
+def classify_changes(
+    base: Mapping[str, ModuleSymbols], state: Mapping[str, ModuleSymbols]
+) -> list[SymbolChange]:
+    """Changes between two sets of tables (path -> table, changed files only).
+
+    A path on one side only is a file added or deleted. Where one side failed to
+    parse, symbols missing from it are not reported as added/removed: they are
+    more likely unparsed than gone.
+    """
+    before = _index(base.values())
+    after = _index(state.values())
+    unsure_after = {p for p, t in state.items() if t.parse_error}
+    unsure_before = {p for p, t in base.items() if t.parse_error}
+    changes: list[SymbolChange] = []
+    removed: list[Symbol] = []
+    added: list[Symbol] = []
+    for qualname, old in before.items():
+        new = after.get(qualname)
+        if new is not None and new.kind == old.kind:
+            changes.extend(_compare(old, new))
+            continue
+        if old.path not in unsure_after:
+            removed.append(old)
+        if new is not None and new.path not in unsure_before:
+            added.append(new)
+    added.extend(s for q, s in after.items() if q not in before and s.path not in unsure_before)
+    changes.extend(_match_moves(removed, added))
+    changes.sort(key=lambda c: (c.qualname, ORDER[c.kind], c.new_qualname or ""))
+    return changes
+
+
+def _index(tables: Iterable[ModuleSymbols]) -> dict[str, Symbol]:
+    out: dict[str, Symbol] = {}
+    for table in sorted(tables, key=lambda t: t.path):
+        for sym in table.symbols:
+            out.setdefault(sym.qualname, sym)
+    return out
+
+
+def _signature_change(old: Symbol, new: Symbol) -> SymbolChange | None:
+    if old.kind == "class":
+        a, b = old.init_signature, new.init_signature
+        if a is None or b is None or a == b:
+            return None
+        return _change("signature", old, new, compatible=signature_compatible(a, b))
+    if old.signature is None or new.signature is None:
+        return None
+    same_binding = old.binding == new.binding and old.is_async == new.is_async
+    if old.signature == new.signature and same_binding:
+        return None
+    compatible = same_binding and signature_compatible(old.signature, new.signature)
+    return _change("signature", old, new, compatible=compatible)
+
+
+def _change(
+    kind: ChangeKind, old: Symbol | None, new: Symbol | None, *, compatible: bool | None = None
+) -> SymbolChange:
+    qualname = (old or new).qualname  # type: ignore[union-attr]
+    renamed = old is not None and new is not None and old.qualname != new.qualname
+    return SymbolChange(
+        kind,
+        qualname,
+        old,
+        new,
+        new.qualname if renamed else None,
+        compatible,  # type: ignore[union-attr]
+    )
+
+
+def _compare(old: Symbol, new: Symbol) -> list[SymbolChange]:
+    out: list[SymbolChange] = []
+    sig = _signature_change(old, new)
+    if sig is not None:
+        out.append(sig)
+    if old.kind == "class":
+        body_changed = old.own_fingerprint != new.own_fingerprint or old.bases != new.bases
+    else:
+        body_changed = old.fingerprint != new.fingerprint
+    if body_changed:
+        out.append(_change("body", old, new))
+    return out
+
+
+def _location(sym: Symbol) -> str:
+    return sym.parent if sym.parent is not None else sym.module
+
+
+def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChange]:
+    """Pair removed with added symbols of identical fingerprint: same name elsewhere
+    is a move; a new name in the same place is a rename; a new name elsewhere is a
+    move too (with `new_qualname`). Ambiguous pairings are left as removed/added."""
+    pool: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
+    for sym in added:
+        pool[(sym.kind, sym.fingerprint)].append(sym)
+    gone = Counter((s.kind, s.fingerprint) for s in removed)
+    taken: set[str] = set()
+    out: list[SymbolChange] = []
+    for old in sorted(removed, key=lambda s: s.qualname):
+        pooled = pool.get((old.kind, old.fingerprint), [])
+        candidates = [s for s in pooled if s.qualname not in taken]
+        new = _pick(old, candidates, unique=gone[old.kind, old.fingerprint] == 1)
+        if new is None:
+            out.append(_change("removed", old, None))
+            continue
+        taken.add(new.qualname)
+        kind: ChangeKind = "renamed" if _location(old) == _location(new) else "moved"
+        out.append(_change(kind, old, new))
+        sig = _signature_change(old, new)
+        if sig is not None:
+            out.append(sig)
+    out.extend(_change("added", None, s) for s in added if s.qualname not in taken)
+    return out
+
+
+def _pick(old: Symbol, candidates: list[Symbol], *, unique: bool) -> Symbol | None:
+    same_name = [s for s in candidates if s.name == old.name]
+    if same_name:
+        return same_name[0] if len(same_name) == 1 else None
+    same_place = [s for s in candidates if _location(s) == _location(old)]
+    if is_trivial(old):
+        # A one-liner renamed in place is still a rename when nothing else could be
+        # meant: the only removal and the only addition with that body, same
+        # signature, and a body that uses something (not `return 1`).
+        if unique and len(candidates) == 1 and same_place and _distinctive(old):
+            new = same_place[0]
+            return new if new.signature == old.signature else None
+        return None
+    tier = same_place or candidates
+    return tier[0] if len(tier) == 1 else None
+
+
+def _distinctive(sym: Symbol) -> bool:
+    """The body mentions a parameter, an attribute or a global, not only constants."""
+    return any(
+        t.startswith(("$p", ".")) or (t[:1].islower() and not t.startswith(("c:", "c#")))
+        for t in sym.body_tokens
+    )

@@ -1,0 +1,464 @@
+"""Symbol tables for files of git trees, parsed once per blob.
+
+A blob id names content exactly, so a parse is reused across participants, pairs
+and (with the persistent cache) runs. Trees may live in the scratch store, so every
+read goes through the scratch environment.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from driftcheck.parallel import Forked, collector_paused, unpack
+from driftcheck.store.cache import Cache, NoCache
+from driftcheck.store.pair_cache import code_fingerprint
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.table import ModuleSymbols, Symbol
+from driftcheck.symbols.tree_index import (
+    PARALLEL_MIN_FILES,
+    FileSummary,
+    Parser,
+    TreeIndex,
+    is_test_path,
+    sketches_of,
+    summarize,
+)
+from driftcheck.workspace import git
+from driftcheck.workspace.object_reader import ObjectReader
+
+# Files larger than this are not parsed (minified bundles, generated code).
+MAX_PARSE_BYTES = 2_000_000
+_PROBES_KEPT = 4096
+
+
+class SymbolIndex:
+    def __init__(self, *, cwd: str, env: Mapping[str, str], cache: Cache | None = None) -> None:
+        self.cwd = cwd
+        self.env = dict(env)
+        self.cache = cache or NoCache()
+        self._tree_indexes: dict[tuple[str, bool], TreeIndex] = {}
+        self._probes: dict[tuple[str, str], TreeIndex | None] = {}
+        self._summaries: dict[tuple[str, str], FileSummary] = {}
+        self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
+        self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
+        self._packed: dict[tuple[str, str], bytes] = {}  # definitions a summary came with
+        self._listings: dict[str, dict[str, str]] = {}
+        self._module_maps: dict[str, dict[str, str]] = {}  # tree -> module -> path
+        self._path_modules: dict[str, str | None] = {}
+        self._suffixes: dict[str, dict[str, list[str]]] = {}  # tree -> last segment -> modules
+        self._texts: dict[str, list[str]] = {}
+        self._raw: dict[str, bytes] = {}
+        self._blobs: dict[str, dict[str, str | None]] = {}
+        self._parser = Parser()
+        # Summaries begun in the background (`start_summaries`): the blobs, their workers.
+        self._pending: tuple[list[tuple[str, str]], Forked] | None = None
+        self._reader = ObjectReader(cwd=cwd, env=self.env)
+
+    def read_trees(self, oids: list[str]) -> dict[str, bytes]:
+        """Raw tree objects, through this index's reader."""
+        return self._reader.trees(oids)
+
+    def close(self) -> None:
+        """Stop the git process this index started for reading objects, and any
+        summaries still being made."""
+        if self._pending is not None:
+            self._pending[1].stop()
+            self._pending = None
+        self._reader.close()
+
+    def start_summaries(
+        self, trees: Iterable[str], *, parsed: Mapping[str, Iterable[str]] | None = None
+    ) -> None:
+        """Begin summarising the code outside tests of `trees` (see `code_index`)
+        that the cache lacks, in low-priority workers: a cold scan then parses its
+        base trees while it does its other work, and the index only collects.
+        Cached summaries load now. Files `parsed` (tree -> paths) are about to be
+        parsed whole; their summaries come from those tables instead."""
+        if self._pending is not None:
+            return
+        skip = {
+            (oid, path)
+            for tree, paths in (parsed or {}).items()
+            for path, oid in self.blob_ids(tree, paths).items()
+        }
+        wanted = list(
+            dict.fromkeys(
+                item
+                for tree in trees
+                for item in self._parsable(tree, tests=False)
+                if item not in self._summaries and item not in skip
+            )
+        )
+        found, missing = self._cached("summary", wanted)
+        self._summaries.update(found)
+        if len(missing) < PARALLEL_MIN_FILES:
+            return  # cheap enough to do when asked
+        contents = self._reader.blobs(oid for oid, _ in missing)
+        # A file too large to parse is left to `_load`, which stands in for it.
+        batch = [item for item in missing if len(contents.get(item[0], b"")) <= MAX_PARSE_BYTES]
+        items = [(path, contents.get(oid, b"")) for oid, path in batch]
+        self._pending = (batch, self._parser.summaries_later(items))
+
+    def _collect_summaries(self) -> None:
+        if self._pending is None:
+            return
+        batch, running = self._pending
+        self._pending = None
+        for item, value in zip(batch, running.results(), strict=True):
+            if value is not None and item not in self._summaries:
+                self._keep("summary", item, value, self._summaries)
+
+    def learn(self, tree: str, blobs: Mapping[str, str | None]) -> None:
+        """What `tree` holds at these paths (None: no regular file), known already
+        (from a diff), so `blob_ids` need not ask git."""
+        self._blobs.setdefault(tree, {}).update(blobs)
+
+    def blob_ids(self, tree: str, paths: Iterable[str]) -> dict[str, str]:
+        wanted = [p for p in paths if frontend_for(p) is not None]
+        if tree in self._listings:
+            full = self._listings[tree]
+            return {p: full[p] for p in wanted if p in full}
+        # The same (tree, path) is asked for by every pair the tree is in: ask git once.
+        known = self._blobs.setdefault(tree, {})
+        missing = [p for p in wanted if p not in known]
+        if missing:
+            found = git.ls_tree(tree, missing, cwd=self.cwd, env=self.env)
+            known.update({p: found.get(p) for p in missing})
+        return {p: oid for p in wanted if (oid := known[p]) is not None}
+
+    def tables(self, tree: str, paths: Iterable[str]) -> dict[str, ModuleSymbols]:
+        """Symbol tables of `paths` in `tree` (files without a frontend are left out)."""
+        return self._tables_for(self.blob_ids(tree, paths))
+
+    def prefetch(self, wanted: Mapping[str, Iterable[str]]) -> None:
+        """Parse (or load) `paths` of many trees at once: tree -> paths. A cold scan
+        then parses every changed file in one parallel batch, not pair by pair."""
+        todo = {
+            (oid, path)
+            for tree, paths in wanted.items()
+            for path, oid in self.blob_ids(tree, paths).items()
+            if (oid, path) not in self._by_blob
+        }
+        if todo:
+            self._by_blob.update(self._load("symbols", sorted(todo)))
+
+    def definitions(self, tree: str, paths: Iterable[str]) -> dict[str, ModuleSymbols]:
+        """Like `tables`, but references may be left out: for questions about what a
+        file defines. A full table already at hand serves; else a lighter parse."""
+        blobs = self.blob_ids(tree, paths)
+        todo = [
+            (oid, path)
+            for path, oid in blobs.items()
+            if (oid, path) not in self._by_blob and (oid, path) not in self._definitions
+        ]
+        if todo:
+            self._definitions.update(self._load("definitions", todo))
+        found = {}
+        for path, oid in blobs.items():
+            table = self._by_blob.get((oid, path)) or self._definitions.get((oid, path))
+            if table is not None:
+                found[path] = table
+        return found
+
+    def _tables_for(self, blobs: Mapping[str, str]) -> dict[str, ModuleSymbols]:
+        todo = [(oid, path) for path, oid in blobs.items() if (oid, path) not in self._by_blob]
+        if todo:
+            self._by_blob.update(self._load("symbols", todo))
+        return {
+            path: self._by_blob[oid, path]
+            for path, oid in blobs.items()
+            if (oid, path) in self._by_blob
+        }
+
+    def _load(self, namespace: str, todo: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        """Symbol tables ("symbols"), tables without references ("definitions") or
+        whole-tree summaries ("summary") of blobs: from the cache when there, else
+        parsed (in parallel when many) and cached. Keys name the parser version, so
+        an upgraded frontend never reads an old parse."""
+        found, missing = self._cached(namespace, todo)
+        if namespace == "summary":
+            missing = self._summaries_from_tables(missing, found)
+        elif namespace == "definitions":
+            missing = self._unpacked(missing, found)
+        for start in range(0, len(missing), 512):
+            batch = missing[start : start + 512]
+            contents = self._reader.blobs(oid for oid, _ in batch)
+            items = [(path, contents.get(oid, b"")) for oid, path in batch]
+            values = self._parse_batch(items, namespace)
+            for item, value in zip(batch, values, strict=True):
+                if value is not None:
+                    self._keep(namespace, item, value, found)
+        return found
+
+    def _cached(
+        self, namespace: str, todo: list[tuple[str, str]]
+    ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str]]]:
+        """What the cache holds of `todo` in `namespace`, and the rest."""
+        keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
+        found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
+        return found, [item for item in todo if item not in found]
+
+    def _keep(
+        self, namespace: str, item: tuple[str, str], value: Any, into: dict[Any, Any]
+    ) -> None:
+        """A fresh parse into `into` and the cache; a summary's packed definitions
+        are kept aside for `_unpacked`."""
+        if namespace == "summary":
+            value, packed = value
+            if packed is not None:
+                self._packed[item] = packed
+        into[item] = value
+        self.cache.put(namespace, _cache_key(*item), value)
+
+    def _summaries_from_tables(
+        self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
+    ) -> list[tuple[str, str]]:
+        """Summarise blobs already parsed (the base side of changed files) without a
+        second parse: a table's definitions do not depend on its references. Returns
+        the blobs still to parse."""
+        rest = []
+        for item in todo:
+            table = self._by_blob.get(item) or self._definitions.get(item)
+            if table is None:
+                rest.append(item)
+                continue
+            found[item] = summary = summarize(table)
+            self.cache.put("summary", _cache_key(*item), summary)
+        return rest
+
+    def _unpacked(
+        self, todo: list[tuple[str, str]], found: dict[tuple[str, str], Any]
+    ) -> list[tuple[str, str]]:
+        """Definitions that came packed with a summary, unpacked instead of parsed
+        again. Returns the blobs still to parse."""
+        rest = []
+        with collector_paused():  # once for the lot, not once a table
+            for item in todo:
+                packed = self._packed.pop(item, None)
+                if packed is None:
+                    rest.append(item)
+                    continue
+                found[item] = table = unpack(packed)
+                self.cache.put("definitions", _cache_key(*item), table)
+        return rest
+
+    def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:
+        small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
+        work = {
+            "summary": self._parser.summaries,
+            "definitions": self._parser.definitions,
+        }.get(namespace, self._parser.tables)
+        parsed = iter(work(small))
+        summaries = namespace == "summary"
+        out: list[Any] = []
+        for path, content in items:
+            if len(content) <= MAX_PARSE_BYTES:
+                out.append(next(parsed))
+                continue
+            table = self._too_large(path)
+            out.append((summarize(table), None) if summaries and table is not None else table)
+        return out
+
+    def tree_index(self, tree: str) -> TreeIndex:
+        """Method names and function fingerprints of every parsable file in `tree`."""
+        return self._index_of(tree, tests=True)
+
+    def code_index(self, tree: str) -> TreeIndex:
+        """`tree_index` of the files outside tests only: what code outside tests
+        may reuse. Tests are most of many repositories (two thirds of Django), so
+        this is the cheaper question when it is the one asked."""
+        return self._index_of(tree, tests=False)
+
+    def _index_of(self, tree: str, *, tests: bool) -> TreeIndex:
+        if (tree, tests) not in self._tree_indexes:
+            self._collect_summaries()
+            wanted = self._parsable(tree, tests=tests)
+            # Trees of one repository share most blobs: load each summary once.
+            todo = [item for item in wanted if item not in self._summaries]
+            if todo:
+                self._summaries.update(self._load("summary", todo))
+            self._tree_indexes[tree, tests] = TreeIndex(
+                self._summaries[item] for item in wanted if item in self._summaries
+            )
+        return self._tree_indexes[tree, tests]
+
+    def _parsable(self, tree: str, *, tests: bool) -> list[tuple[str, str]]:
+        """(blob, path) of the files of `tree` a frontend reads; without test code
+        unless `tests`."""
+        return [
+            (oid, path)
+            for path, oid in self._listing(tree).items()
+            if frontend_for(path) is not None and (tests or not is_test_path(path))
+        ]
+
+    def similar_files(
+        self, tree: str, paths: Iterable[str], symbols: Iterable[Symbol], names: set[str]
+    ) -> set[str]:
+        """Which of `paths` define a function with one of `names`, or a body alike to
+        one of `symbols` (judged from cached summaries, without full parses)."""
+        blobs = self.blob_ids(tree, paths)
+        todo = [(oid, p) for p, oid in blobs.items() if (oid, p) not in self._summaries]
+        if todo:
+            self._summaries.update(self._load("summary", todo))
+        symbols = list(symbols)
+        fingerprints, shapes = {s.fingerprint for s in symbols}, sketches_of(symbols)
+        found: set[str] = set()
+        for path, oid in blobs.items():
+            probe = self._probe(oid, path)
+            if probe is not None and (
+                probe.paths_defining(names) or probe.paths_alike(fingerprints, shapes)
+            ):
+                found.add(path)
+        return found
+
+    def _probe(self, oid: str, path: str) -> TreeIndex | None:
+        """One file's summary, indexed; kept per blob, since a daemon asks about the
+        same files of the other sides edit after edit."""
+        if (oid, path) not in self._probes:
+            summary = self._summaries.get((oid, path))
+            if len(self._probes) >= _PROBES_KEPT:
+                self._probes.clear()
+            self._probes[oid, path] = TreeIndex([summary]) if summary is not None else None
+        return self._probes[oid, path]
+
+    def contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
+        """Raw contents of `paths` in `tree`; a blob many pairs share is read once."""
+        blobs = self.blob_ids(tree, paths)
+        missing = [oid for oid in blobs.values() if oid not in self._raw]
+        self._raw.update(self._reader.blobs(missing))
+        return {path: self._raw.get(oid, b"") for path, oid in blobs.items()}
+
+    def lines(self, tree: str, path: str) -> list[str]:
+        """The text of `path` in `tree` as lines (empty when absent or binary), so a
+        finding can quote what each side wrote."""
+        oid = self.blob_ids(tree, [path]).get(path)
+        if oid is None:
+            return []
+        if oid not in self._texts:
+            if oid not in self._raw:
+                self._raw.update(self._reader.blobs([oid]))
+            data = self._raw.get(oid, b"")
+            text = "" if b"\x00" in data else data.decode("utf-8", "replace")
+            self._texts[oid] = text.replace("\r\n", "\n").split("\n")
+        return self._texts[oid]
+
+    def definition_text(self, tree: str, symbol: Symbol, limit: int = 24) -> str:
+        """The source of `symbol` as `tree` has it, at most `limit` lines."""
+        body = self.lines(tree, symbol.path)[symbol.start_line - 1 : symbol.end_line]
+        more = [f"… {len(body) - limit} more lines"] if len(body) > limit else []
+        return textwrap.dedent("\n".join(body[:limit])) + "".join("\n" + m for m in more)
+
+    @staticmethod
+    def _too_large(path: str) -> ModuleSymbols | None:
+        """What stands for a file too large to parse (minified bundles, generated code)."""
+        frontend = frontend_for(path)
+        if frontend is None:
+            return None
+        return ModuleSymbols(
+            path=path,
+            module="",
+            language=frontend.name,
+            parse_error=f"not parsed: larger than {MAX_PARSE_BYTES} bytes",
+        )
+
+    def _listing(self, tree: str) -> dict[str, str]:
+        if tree not in self._listings:
+            self._listings[tree] = git.ls_tree(tree, cwd=self.cwd, env=self.env)
+        return self._listings[tree]
+
+    def module_paths(self, tree: str) -> dict[str, str]:
+        """Module name -> path for every parsable file in `tree`, as each file's
+        frontend names modules (a Go or Java package maps to one of its files)."""
+        if tree not in self._module_maps:
+            # A tree never changes, but how frontends name modules may: the key
+            # names driftcheck's code too.
+            stored = f"{code_fingerprint()}:{tree}"
+            modules: dict[str, str] | None = self.cache.get("modules", stored)
+            if modules is None:
+                modules = {}
+                for path in self._listing(tree):
+                    module = self._module_of(path)
+                    if module is not None:
+                        modules[module] = path
+                self.cache.put("modules", stored, modules)
+            self._module_maps[tree] = modules
+        return self._module_maps[tree]
+
+    def _module_of(self, path: str) -> str | None:
+        """A path's module name: trees of one repository share most paths, and a
+        daemon meets a new tree after every edit."""
+        if path not in self._path_modules:
+            frontend = frontend_for(path)
+            self._path_modules[path] = frontend.module_name(path) if frontend else None
+        return self._path_modules[path]
+
+    def _module_suffixes(self, tree: str) -> dict[str, list[str]]:
+        """Last path segment -> path-like module names (`internal/orders`) ending in it."""
+        if tree not in self._suffixes:
+            index: dict[str, list[str]] = {}
+            for module in self.module_paths(tree):
+                if "/" in module:
+                    index.setdefault(module.rpartition("/")[2], []).append(module)
+            self._suffixes[tree] = index
+        return self._suffixes[tree]
+
+    def _module_alias(self, tree: str, dotted: str) -> str:
+        """`example.com/shop/internal/orders.Total` -> `internal/orders.Total`: an import
+        path names the folder it ends with (only go.mod knows the prefix)."""
+        slash = dotted.rfind("/")
+        if slash < 0:
+            return dotted
+        cut = dotted.find(".", slash)
+        head, rest = (dotted[:cut], dotted[cut:]) if cut >= 0 else (dotted, "")
+        if head in self.module_paths(tree):
+            return dotted
+        found = [
+            m
+            for m in self._module_suffixes(tree).get(head.rpartition("/")[2], ())
+            if head.endswith("/" + m)
+        ]
+        found.sort(key=len, reverse=True)
+        if not found or (len(found) > 1 and len(found[0]) == len(found[1])):
+            return dotted
+        return found[0] + rest
+
+    def canonical(self, tree: str, dotted: str, *, hops: int = 5) -> str:
+        """Follow re-exports: `orders.OrderProcessor` -> `orders.processor.OrderProcessor`.
+
+        A name imported into a package's `__init__` (or any module) and used through
+        that module is resolved to where it is defined, as far as `tree` shows.
+        """
+        modules = self.module_paths(tree)
+        parts = self._module_alias(tree, dotted).split(".")
+        for _ in range(hops):
+            split = next(
+                (i for i in range(len(parts) - 1, 0, -1) if ".".join(parts[:i]) in modules), None
+            )
+            if split is None:
+                break
+            module = ".".join(parts[:split])
+            table = self.tables(tree, [modules[module]]).get(modules[module])
+            name = parts[split]
+            if table is None or table.get(f"{module}.{name}") is not None:
+                break
+            target = table.imports.get(name)
+            if target is None or target == ".".join(parts[: split + 1]):
+                break
+            parts = target.split(".") + parts[split + 1 :]
+        return ".".join(parts)
+
+    def method_definers(self, tree: str, name: str, path: str | None = None) -> int:
+        """How many classes (or types) in `tree` define a method `name`; only in
+        `path`'s language when `path` is given."""
+        frontend = frontend_for(path) if path is not None else None
+        language = frontend.name if frontend is not None else None
+        bare = name.split("/", 1)[0]  # Java: every overload of the name counts
+        return self.tree_index(tree).definers(bare, language)
+
+
+def _cache_key(oid: str, path: str) -> str:
+    frontend = frontend_for(path)
+    version = frontend.parser_version if frontend is not None else "-"
+    return f"{version}:{oid}:{path}"

@@ -1,0 +1,1 @@
+"""The Python frontend (the standard library's ast)."""

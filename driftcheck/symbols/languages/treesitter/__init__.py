@@ -1,0 +1,1 @@
+"""The tree-sitter engine shared by the profile-driven frontends."""

@@ -1,0 +1,1 @@
+"""Everything git: repositories, participants and their states, the merge."""
