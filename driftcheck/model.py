@@ -54,7 +54,7 @@ class Participant:
     record (or HEAD's tree with --committed-only), for a ref its commit's tree.
     `state_commit` is a commit whose tree is `tree` and whose parent is `head`: `head`
     itself for a clean worktree or a ref; None for a dirty worktree until a merge
-    needs one (`participants.ensure_state_commit`).
+    needs one (`capture.ensure_state_commit`).
     """
 
     name: str

@@ -12,9 +12,7 @@ from __future__ import annotations
 import sys
 import time
 
-# Filled in when the fast path read stdin but gave up: the full command reads these.
-stdin_read: bytes | None = None
-daemon_missing = False
+from driftcheck.cli.handoff import Handoff
 
 _AGENTS = ("claude", "codex")
 _FLAGS = ("--strict", "--no-strict")
@@ -23,14 +21,16 @@ _NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer i
 
 def entry() -> None:
     started = time.monotonic()
+    handoff = Handoff()
     hook = _hook_arguments(sys.argv[1:])
     if hook is not None:
-        code = _through_daemon(*hook, started)
+        code = _through_daemon(*hook, started, handoff)
         if code is not None:
             sys.exit(code)
+    # Imported only here: a hook the daemon answered never loads click or the rest.
     from driftcheck.cli.main import entry as full_entry
 
-    full_entry()
+    full_entry(handoff)
 
 
 def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | None:
@@ -56,10 +56,10 @@ def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | No
 
 
 def _through_daemon(
-    agent: str, strict: bool | None, deadline_ms: int | None, started: float
+    agent: str, strict: bool | None, deadline_ms: int | None, started: float, handoff: Handoff
 ) -> int | None:
-    """The exit code once the daemon has answered; None to run the hook here."""
-    global stdin_read, daemon_missing
+    """The exit code once the daemon has answered; None to run the hook here (with
+    what was learnt on the way in `handoff`)."""
     import os
 
     from driftcheck.daemon import client
@@ -75,7 +75,7 @@ def _through_daemon(
     common = client.find_common_dir(cwd)
     if common is None:
         return None
-    stdin_read = raw = sys.stdin.buffer.read(client.MAX_STDIN_BYTES + 1)
+    handoff.stdin = raw = sys.stdin.buffer.read(client.MAX_STDIN_BYTES + 1)
     request = {
         "op": b"hook",
         "agent": agent.encode(),
@@ -93,10 +93,10 @@ def _through_daemon(
         print(_NO_ANSWER_IN_TIME, file=sys.stderr)
         return 0
     except (OSError, ValueError):
-        daemon_missing = True  # none there, or it broke off: judge here, start one
+        handoff.daemon_missing = True  # none there, or it broke off: judge here, start one
         return None
     if answer.get("retry") or "stdout" not in answer:  # other code than ours: it is leaving
-        daemon_missing = True
+        handoff.daemon_missing = True
         return None
     stderr = answer.get("stderr", b"").decode("utf-8", "replace")
     if stderr:

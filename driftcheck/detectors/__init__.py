@@ -47,7 +47,7 @@ class PairContext:
 
     def state_commits(self) -> tuple[str | None, str | None]:
         """Commits wrapping both sides' states (made once per state, on first use)."""
-        from driftcheck.workspace.participants import ensure_state_commit
+        from driftcheck.workspace.capture import ensure_state_commit
 
         made: dict[str, str | None] = self.services.setdefault("state_commits", {})
         commits = []

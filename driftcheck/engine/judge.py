@@ -21,7 +21,8 @@ from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import git
-from driftcheck.workspace.participants import StateOverride, discover
+from driftcheck.workspace.capture import StateOverride
+from driftcheck.workspace.participants import discover
 
 if TYPE_CHECKING:
     from driftcheck.daemon.session import Session

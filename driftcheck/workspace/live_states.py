@@ -26,32 +26,29 @@ from pathlib import Path
 
 from driftcheck.errors import GitError
 from driftcheck.workspace import git
-from driftcheck.workspace.participants import (
+from driftcheck.workspace.capture import (
+    State,
     StateOverride,
-    WorktreeEntry,
     apply_files,
-    git_dir,
     hash_proposed,
     head_trees_of,
-    list_worktrees,
     state_of,
     worktree_tree,
 )
 from driftcheck.workspace.state_store import StateStore
 from driftcheck.workspace.tree_edit import CannotEdit, ReadTrees, edit_tree
 from driftcheck.workspace.watcher import Watcher
+from driftcheck.workspace.worktrees import WorktreeEntry, git_dir, list_worktrees
 
 ADMIN = "\0git"  # the watcher's label for the repository's own folder
 # Never watched: objects come with ref updates, and driftcheck's cache is ours.
 _ADMIN_SKIP = frozenset({"objects", "driftcheck", "logs", "hooks", "lfs", "modules", "rr-cache"})
 
-_State = tuple[str, bool, str | None]
-
 
 @dataclass
 class _Known:
     head: str | None
-    state: _State
+    state: State
     index: Path  # an index file holding this state
 
 
@@ -173,7 +170,7 @@ class LiveStates:
         override: StateOverride | None,
         head_tree: str | None,
         store: StateStore | None,
-    ) -> _State:
+    ) -> State:
         known = None
         if (
             store is not None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from driftcheck.symbols.languages.treesitter.frontend import Profile, TreeSitterFrontend, words
+from driftcheck.symbols.languages.treesitter.frontend import TreeSitterFrontend
+from driftcheck.symbols.languages.treesitter.profile import Profile, words
 
 
 def module_name(path: str) -> tuple[str, bool]:

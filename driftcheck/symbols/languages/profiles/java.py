@@ -10,7 +10,8 @@ unqualified capitalised name is a class of the same package.
 
 from __future__ import annotations
 
-from driftcheck.symbols.languages.treesitter.frontend import Profile, TreeSitterFrontend, words
+from driftcheck.symbols.languages.treesitter.frontend import TreeSitterFrontend
+from driftcheck.symbols.languages.treesitter.profile import Profile, words
 
 
 def module_name(path: str) -> tuple[str, bool]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import posixpath
 
-from driftcheck.symbols.languages.treesitter.frontend import Profile, TreeSitterFrontend, words
+from driftcheck.symbols.languages.treesitter.frontend import TreeSitterFrontend
+from driftcheck.symbols.languages.treesitter.profile import Profile, words
 
 _CODE_EXTENSIONS = (
     ".d.ts", ".d.mts", ".d.cts", ".tsx", ".ts", ".mts", ".cts", ".jsx", ".js", ".mjs", ".cjs",

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from driftcheck.symbols.languages.common import join
-from driftcheck.symbols.languages.treesitter.frontend import Profile, TreeSitterFrontend, words
+from driftcheck.symbols.languages.treesitter.frontend import TreeSitterFrontend
 from driftcheck.symbols.languages.treesitter.imports import Binding
+from driftcheck.symbols.languages.treesitter.profile import Profile, words
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from driftcheck.symbols.languages.common import join
 from driftcheck.symbols.languages.treesitter import norm
-from driftcheck.symbols.languages.treesitter.frontend import (
+from driftcheck.symbols.languages.treesitter.profile import (
     CALL_SITE_SIGNATURE,
     Def,
     Grammar,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from driftcheck.symbols.languages.common import join
 from driftcheck.symbols.languages.treesitter import norm
-from driftcheck.symbols.languages.treesitter.frontend import Grammar, Profile, query_matches
+from driftcheck.symbols.languages.treesitter.profile import Grammar, Profile, query_matches
 from driftcheck.symbols.table import Reference
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """Normalised token streams for definitions read by tree-sitter.
 
-The same contract as the Python frontend's `python_norm`: two bodies that differ only
+The same contract as the Python frontend's `python.norm`: two bodies that differ only
 in comments, layout, quote style or the names of their parameters and locals give the
 same tokens; member names, global names and literals are kept, because changing them
 changes behaviour. Walks are iterative (TreeCursor), so deep nesting cannot overflow.

@@ -25,16 +25,15 @@ from driftcheck.symbols.languages.treesitter.defs import (
     read_params,
     signature,
 )
-from driftcheck.symbols.languages.treesitter.frontend import (
+from driftcheck.symbols.languages.treesitter.imports import import_ref, read_imports
+from driftcheck.symbols.languages.treesitter.profile import (
     Def,
     Grammar,
     Profile,
-    TreeSitterFrontend,
     first_error,
     ignore_comments,
     query_matches,
 )
-from driftcheck.symbols.languages.treesitter.imports import import_ref, read_imports
 from driftcheck.symbols.table import ModuleSymbols, Reference, Symbol
 
 if TYPE_CHECKING:
@@ -56,10 +55,8 @@ class Scope:
 
 
 def build(
-    frontend: TreeSitterFrontend, path: str, source: bytes, module: str, is_package: bool
+    profile: Profile, grammar: Grammar, path: str, source: bytes, module: str, is_package: bool
 ) -> ModuleSymbols:
-    profile = frontend.profile
-    grammar = frontend.grammar(path)
     root = grammar.parser.parse(source).root_node
     src = norm.Source(source)
     package, bindings = read_imports(grammar, root, src, profile, module, is_package)

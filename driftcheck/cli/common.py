@@ -1,0 +1,104 @@
+"""What the commands share: report options, the reporter call, the exit code it maps
+to, and the progress ticker."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from driftcheck.errors import UsageError
+from driftcheck.model import ExitCode, ScanResult, fails
+
+FORMATS = ("text", "json", "markdown", "sarif")
+
+
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+class Progress:
+    """A one-line ticker on stderr, shown only on a terminal and after a moment."""
+
+    def __init__(self, delay: float = 0.4) -> None:
+        self.start = time.monotonic()
+        self.delay = delay
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int, label: str) -> None:
+        if not self.enabled or time.monotonic() - self.start < self.delay:
+            return
+        line = f"driftcheck: pair {min(done + 1, total)}/{total} {label}"[:100]
+        sys.stderr.write("\r\033[K" + line)
+        sys.stderr.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+
+
+def use_color(choice: str, output: str | None) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: str | None) -> int:
+    from driftcheck.report import render
+
+    fail_on = fail_on or result.fail_on or "error"
+    colored = use_color(color, output)
+    text = render(result, fmt, color=colored)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {output}: {exc.strerror}") from exc
+    else:
+        # click strips ANSI codes off a pipe unless told otherwise (--color always).
+        click.echo(text, nl=not text.endswith("\n"), color=colored or None)
+    failing = any(fails(f.severity, fail_on) for f in result.findings)
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
+
+
+def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--fail-on",
+        type=click.Choice(FAIL_ON),
+        default=None,
+        help="Exit 1 when a finding reaches this severity [default: error, or config].",
+    )(func)
+    func = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")(func)
+    func = click.option(
+        "--color",
+        type=click.Choice(["auto", "always", "never"]),
+        default="auto",
+        show_default=True,
+    )(func)
+    func = click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+    )(func)
+    return func
+
+
+def debug_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    def remember(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+        if value:
+            os.environ["DRIFTCHECK_DEBUG"] = "1"
+        return value
+
+    return click.option(
+        "--debug",
+        is_flag=True,
+        expose_value=False,
+        callback=remember,
+        is_eager=True,
+        help="Show tracebacks for internal errors.",
+    )(func)

@@ -1,0 +1,130 @@
+"""`driftcheck scan`, `demo` and `cache`."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sys
+
+import click
+
+from driftcheck.cli.common import Progress, debug_option, emit, report_options
+from driftcheck.errors import UsageError
+from driftcheck.model import ScanResult
+
+
+@click.command()
+@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
+@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
+@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
+@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
+@click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
+@click.option(
+    "--focus",
+    metavar="NAME",
+    multiple=True,
+    help="Report only findings that involve this participant (e.g. the PR under test).",
+)
+@report_options
+@debug_option
+def scan(
+    repo: str,
+    trunk: str | None,
+    refs: tuple[str, ...],
+    committed_only: bool,
+    no_cache: bool,
+    only: str | None,
+    focus: tuple[str, ...],
+    fmt: str,
+    color: str,
+    output: str | None,
+    fail_on: str | None,
+) -> None:
+    """Compare every worktree (and selected refs) with every other one."""
+    from driftcheck.engine.scan import ScanOptions, parse_kinds
+    from driftcheck.engine.scan import scan as run_scan
+
+    options = ScanOptions(
+        repo=repo,
+        trunk=trunk,
+        ref_patterns=refs,
+        committed_only=committed_only,
+        use_cache=not no_cache,
+        only=parse_kinds(only),
+    )
+    progress = Progress()
+    try:
+        result = run_scan(options, progress=progress)
+    finally:
+        progress.clear()
+    if focus:
+        result = focus_on(result, focus)
+    for warning in result.warnings:
+        click.echo(f"driftcheck: warning: {warning}", err=True)
+    sys.exit(emit(result, fmt, output, color, fail_on))
+
+
+def focus_on(result: ScanResult, names: tuple[str, ...]) -> ScanResult:
+    """Keep the findings that involve one of `names`; unknown names are input errors."""
+    known = {p.name for p in result.participants}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        listed = ", ".join(sorted(known))
+        raise UsageError(f"--focus names no participant: {', '.join(unknown)} (known: {listed})")
+    kept = [f for f in result.findings if set(f.participants) & set(names)]
+    return dataclasses.replace(result, findings=kept)
+
+
+@click.command()
+@click.option("--keep", is_flag=True, help="Leave the demo repository on disk to explore.")
+@click.option("--path", "target", type=click.Path(file_okay=False), help="Build the demo here.")
+@report_options
+@debug_option
+def demo(
+    keep: bool, target: str | None, fmt: str, color: str, output: str | None, fail_on: str | None
+) -> None:
+    """Build a throwaway repository full of drift, scan it and print the report."""
+    from driftcheck.demo.shop import run_demo
+
+    result, where = run_demo(keep=keep, target=target)
+    code = emit(result, fmt, output, color, fail_on)
+    if keep:
+        click.echo(f"driftcheck: demo repository kept at {where}", err=True)
+    sys.exit(code)
+
+
+@click.group()
+def cache() -> None:
+    """Inspect or clear driftcheck's cache (the only thing it writes in a repo)."""
+
+
+@cache.command("info")
+@click.option("--repo", default=".", show_default=True)
+def cache_info(repo: str) -> None:
+    """Where the cache lives, how big it is and what it holds."""
+    import json
+
+    from driftcheck.store.cache import Cache
+    from driftcheck.workspace import git
+
+    store = Cache(git.open_repo(repo).cache_dir)
+    click.echo(json.dumps(store.info(), indent=2))
+    store.close()
+
+
+@cache.command("clear")
+@click.option("--repo", default=".", show_default=True)
+def cache_clear(repo: str) -> None:
+    """Delete the cache; the next run rebuilds what it needs."""
+    import shutil
+
+    from driftcheck.daemon import client as daemon_client
+    from driftcheck.workspace import git
+
+    folder = git.open_repo(repo).cache_dir
+    # A daemon's kept states live in the cache: it goes first.
+    with contextlib.suppress(OSError, ValueError):
+        daemon_client.ask(str(folder.parent), {"op": "stop"}, timeout=5)
+    shutil.rmtree(folder, ignore_errors=True)
+    click.echo(f"driftcheck: removed {folder}", err=True)
