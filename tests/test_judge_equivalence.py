@@ -16,7 +16,8 @@ from helpers import git
 
 from driftcheck.demo.scenario import build, load_case
 from driftcheck.engine.judge import judge
-from driftcheck.engine.scan import ScanOptions, scan
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan
 from driftcheck.model import DUPLICATE, TEXTUAL_CONFLICT
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

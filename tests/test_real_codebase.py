@@ -21,7 +21,8 @@ import pytest
 from test_fixtures import compare
 
 from driftcheck.demo.scenario import Change, Scenario, Worktree, build, delete, write
-from driftcheck.engine.scan import ScanOptions, scan
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan
 from driftcheck.model import KINDS
 from driftcheck.report import render
 

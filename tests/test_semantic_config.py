@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from driftcheck.demo.scenario import Scenario, Worktree, build, write
-from driftcheck.engine.scan import ScanOptions, scan
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan
 
 PRICING = """\
 def net(amount, discount=0):

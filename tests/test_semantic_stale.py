@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.demo.scenario import Change, Scenario, Worktree, build, delete, write
-from driftcheck.engine.scan import ScanOptions, scan
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan
 
 
 def dedent(code: str) -> str:

@@ -40,8 +40,9 @@ _idle_option = click.option(
 def daemon_run(repo: Path, idle_minutes: float) -> None:
     """Serve in the foreground (hooks start this in the background by themselves)."""
     from driftcheck.daemon.server import run
+    from driftcheck.integrations.agent_hook import run as run_hook
 
-    sys.exit(run(_common_dir(repo), idle_minutes=idle_minutes))
+    sys.exit(run(_common_dir(repo), idle_minutes=idle_minutes, hook=run_hook))
 
 
 @daemon.command("start")
@@ -52,14 +53,13 @@ def daemon_start(repo: Path, idle_minutes: float) -> None:
     import time
 
     from driftcheck.daemon import client as daemon_client
-    from driftcheck.daemon.server import start_in_background
 
     common = _common_dir(repo)
     if not daemon_client.available():
         raise UsageError("no daemon here: it needs Linux, DRIFTCHECK_DAEMON=1 and the cache")
     answer = _ask(common, "status")
     started = (
-        start_in_background(common, idle_minutes=idle_minutes)
+        daemon_client.start_in_background(common, idle_minutes=idle_minutes)
         if answer is None
         else None
     )

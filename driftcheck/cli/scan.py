@@ -42,7 +42,7 @@ def scan(
     fail_on: str | None,
 ) -> None:
     """Compare every worktree (and selected refs) with every other one."""
-    from driftcheck.engine.scan import ScanOptions, parse_kinds
+    from driftcheck.engine.options import ScanOptions, parse_kinds
     from driftcheck.engine.scan import scan as run_scan
 
     options = ScanOptions(

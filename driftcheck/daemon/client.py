@@ -140,3 +140,30 @@ def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str,
     finally:
         conn.close()
     return unpack(b"".join(chunks))
+
+
+def start_in_background(
+    common_dir: str | os.PathLike[str], *, idle_minutes: float
+) -> subprocess.Popen[bytes] | None:  # noqa: F821 (imported inside: see below)
+    """Start a daemon for `common_dir` in the background (if none answers there is
+    none; a second one started at the same time finds the name taken and exits)."""
+    import subprocess  # here, not above: a hook the daemon answers never needs it
+
+    if not available():
+        return None
+    log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
+    try:
+        os.makedirs(os.path.dirname(log_path), exist_ok=True)
+        with open(log_path, "ab") as sink:
+            args = ["daemon", "run", "--repo", str(common_dir), "--idle-minutes", str(idle_minutes)]
+            return subprocess.Popen(
+                [sys.executable, "-m", "driftcheck", *args],
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=sink,
+                start_new_session=True,  # not killed with the hook, nor by the agent's Ctrl-C
+                close_fds=True,
+                cwd="/",
+            )
+    except OSError:
+        return None

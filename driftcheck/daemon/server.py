@@ -30,16 +30,15 @@ import selectors
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from driftcheck.daemon import client as daemon_client
 from driftcheck.daemon.session import Session
-from driftcheck.engine.scan import heads_key, merge_bases, tree_changes
-from driftcheck.integrations.agent_hook import run as run_hook
+from driftcheck.engine.judge import judge
+from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
 from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates
@@ -53,9 +52,35 @@ _ANSWER_TIMEOUT_S = 10  # a client that stops reading is dropped, not waited for
 _QUIET_S = 0.3
 
 
+class HookAnswer(Protocol):
+    stdout: str | None
+    stderr: list[str]
+    trouble: bool  # something went wrong past the payload: renew the session
+
+
+class HookRunner(Protocol):
+    """Judges one agent hook's payload with the daemon's session (the agent hook's
+    own `run`, handed in by the command that starts the daemon)."""
+
+    def __call__(
+        self,
+        agent: str,
+        raw: bytes,
+        *,
+        strict: bool | None,
+        deadline_ms: int | None,
+        started: float | None,
+        cwd: Path | None,
+        session: Session,
+    ) -> HookAnswer: ...
+
+
 class Daemon:
-    def __init__(self, repo: git.RepoInfo, listener: socket.socket, idle_s: float) -> None:
+    def __init__(
+        self, repo: git.RepoInfo, listener: socket.socket, idle_s: float, hook: HookRunner
+    ) -> None:
         self.repo = repo
+        self.hook = hook
         self.listener = listener
         self.idle_s = idle_s
         self.started = time.time()
@@ -163,7 +188,7 @@ class Daemon:
             if self.session is None:
                 self._open_session()
             assert self.session is not None
-            answer = run_hook(
+            answer = self.hook(
                 header.get("agent", b"").decode("utf-8", "replace"),
                 header.get("payload", b""),
                 strict=strict,
@@ -198,8 +223,6 @@ class Daemon:
         """Capture again what changed, while nobody waits: the next hook then finds
         every state kept. Done once the worktrees are quiet, so a busy build that
         writes all the time costs nothing here."""
-        from driftcheck.engine.judge import judge
-
         if self.session is None:
             self._open_session()
         assert self.session is not None
@@ -257,8 +280,9 @@ class Daemon:
         }
 
 
-def run(common_dir: Path, *, idle_minutes: float) -> int:
-    """Serve until idle; 0 also when another daemon serves this repository already."""
+def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
+    """Serve until idle, answering agent hooks with `hook`; 0 also when another
+    daemon serves this repository already."""
     repo = git.open_repo(common_dir)
     _trim_log(repo.cache_dir / "daemon.log")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -268,7 +292,7 @@ def run(common_dir: Path, *, idle_minutes: float) -> int:
         listener.close()
         return 0  # the name is taken: a daemon serves this repository already
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    daemon = Daemon(repo, listener, idle_minutes * 60)
+    daemon = Daemon(repo, listener, idle_minutes * 60, hook)
     try:
         # The name is ours from `bind`, but hooks are let in only once the worktrees
         # are watched and captured: until then they judge in their own process.
@@ -279,31 +303,6 @@ def run(common_dir: Path, *, idle_minutes: float) -> int:
     finally:
         daemon.close()
     return 0
-
-
-def start_in_background(
-    common_dir: str | os.PathLike[str], *, idle_minutes: float
-) -> subprocess.Popen[bytes] | None:
-    """Start a daemon for `common_dir` in the background (if none answers there is
-    none; a second one started at the same time finds the name taken and exits)."""
-    if not daemon_client.available():
-        return None
-    log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
-    try:
-        os.makedirs(os.path.dirname(log_path), exist_ok=True)
-        with open(log_path, "ab") as sink:
-            args = ["daemon", "run", "--repo", str(common_dir), "--idle-minutes", str(idle_minutes)]
-            return subprocess.Popen(
-                [sys.executable, "-m", "driftcheck", *args],
-                stdin=subprocess.DEVNULL,
-                stdout=sink,
-                stderr=sink,
-                start_new_session=True,  # not killed with the hook, nor by the agent's Ctrl-C
-                close_fds=True,
-                cwd="/",
-            )
-    except OSError:
-        return None
 
 
 def log(text: str) -> None:

@@ -1,19 +1,21 @@
-"""What a long-lived process keeps between judgements of one repository.
+"""What the daemon keeps between judgements of one repository.
 
 A hook process starts from nothing: it opens the cache, starts `git cat-file`,
 loads symbol tables and whole-tree indexes, and captures every worktree. The
-daemon keeps all of that in a session. Everything a session holds is keyed by
-content (blob, tree and commit ids) or checked against the watcher, so keeping it
-cannot make an answer stale; a session is still renewed after any error (a
-deadline may have cut a read from git short) and after `RENEW_AFTER` judgements
-(its scratch store only grows).
+daemon keeps all of that in a session: an analysis session (engine/session.py)
+that owns its scratch store and lends the watched worktree states. Everything a
+session holds is keyed by content (blob, tree and commit ids) or checked against
+the watcher, so keeping it cannot make an answer stale; a session is still renewed
+after any error (a deadline may have cut a read from git short) and after
+`RENEW_AFTER` judgements (its scratch store only grows).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from driftcheck.store.cache import Cache, open_cache
+from driftcheck.engine.session import AnalysisSession
+from driftcheck.store.cache import open_cache
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates
@@ -22,26 +24,24 @@ from driftcheck.workspace.state_store import StateStore
 RENEW_AFTER = 500
 
 
-class Session:
+class Session(AnalysisSession):
+    live: LiveStates
+
     def __init__(self, repo: git.RepoInfo, live: LiveStates) -> None:
-        self.repo = repo
-        self.live = live
         self.judged = 0
-        self.scratch = git.Scratch(repo)
+        scratch = git.Scratch(repo)
         try:
-            store = StateStore.open(
-                repo.cache_dir, self.scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"]
-            )
+            store = StateStore.open(repo.cache_dir, scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"])
             if store is not None:
                 # Before the index copies the environment: its reads must see kept states.
-                self.scratch.add_alternate(store.objects)
-            self.cache: Cache = open_cache(repo.cache_dir)
-            cwd = str(repo.common_dir)
-            self.index = SymbolIndex(cwd=cwd, env=self.scratch.env, cache=self.cache)
-            live.read_trees = self.index.read_trees
+                scratch.add_alternate(store.objects)
+            cache = open_cache(repo.cache_dir)
+            index = SymbolIndex(cwd=str(repo.common_dir), env=scratch.env, cache=cache)
+            live.read_trees = index.read_trees
         except BaseException:
-            self.scratch.close()
+            scratch.close()
             raise
+        super().__init__(repo, scratch, cache, index, live)
 
     def worktree_of(self, path: Path) -> tuple[Path, git.RepoInfo] | None:
         """The worktree of this repository holding `path`, told from the worktree
@@ -62,6 +62,7 @@ class Session:
         return self.judged >= RENEW_AFTER
 
     def close(self) -> None:
-        self.index.close()
-        self.cache.close()
-        self.scratch.close()
+        try:
+            super().close()
+        finally:
+            self.scratch.close()  # the session's own

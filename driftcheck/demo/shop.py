@@ -21,7 +21,8 @@ import tempfile
 from pathlib import Path
 
 from driftcheck.demo.scenario import Scenario, Worktree, build, delete, write
-from driftcheck.engine.scan import ScanOptions, scan
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan
 from driftcheck.errors import UsageError
 from driftcheck.model import ScanResult
 

@@ -28,8 +28,8 @@ import textwrap
 from collections import Counter
 from collections.abc import Iterator
 
-from driftcheck.detectors import PairContext
-from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
+from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
 from driftcheck.symbols.table import Symbol
@@ -42,7 +42,7 @@ _HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
-    semantics = pair_semantics(context)
+    semantics = context.semantics()
     if semantics is None:
         return
     judge = _Judge(context, semantics)

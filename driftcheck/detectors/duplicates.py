@@ -23,8 +23,8 @@ import difflib
 from collections.abc import Iterator, Sequence
 
 from driftcheck.config import Config
-from driftcheck.detectors import PairContext
-from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
+from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.symbols.changes import GONE
 from driftcheck.symbols.index import SymbolIndex
@@ -48,7 +48,7 @@ _BASE_SCAN_LIMIT = 50_000
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
-    semantics = pair_semantics(context)
+    semantics = context.semantics()
     if semantics is None:
         return
     config = context.config or Config()
@@ -305,7 +305,7 @@ def _existing(
     threshold: float,
 ) -> Iterator[Finding]:
     """DC303: a side adds a function the base already has (reported once per side)."""
-    reported: set[tuple[str, str, str]] = context.services.setdefault("dc303", set())
+    reported = context.shared.existing_reported
     # Judging a proposed edit, only what the edit adds is of interest.
     sides = list(zip((semantics.left, semantics.right), added, strict=True))
     if context.focus is not None:

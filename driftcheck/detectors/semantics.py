@@ -12,17 +12,21 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from driftcheck.detectors import PairContext
-from driftcheck.model import Participant
+from driftcheck.model import Pair, Participant
 from driftcheck.symbols.changes import SymbolChange, classify_changes
 from driftcheck.symbols.graph import BASE, SymbolGraph, resolve_name
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import ModuleSymbols, Reference, Symbol
 
-FACTS_KEY = "semantics"
 # Inheritance chains longer than this are not followed (and cycles end anyway).
 _MAX_BASES = 32
+
+
+# A side's symbol changes and new references, by (base tree, its tree, its paths).
+SideKey = tuple[str, str, frozenset[tuple[str, str]]]
+SideFacts = tuple[list[SymbolChange], list[tuple[str, Reference]]]
+SideFactsCache = dict[SideKey, SideFacts]
 
 
 @dataclass
@@ -125,29 +129,39 @@ class PairSemantics:
         return False
 
 
-def symbol_index(context: PairContext) -> SymbolIndex:
-    """The run's index (the engine makes it, and stops its git process at the end)."""
-    index: SymbolIndex = context.services["symbol_index"]
-    return index
+@dataclass(frozen=True)
+class _Inputs:
+    """What building a pair's semantics reads."""
+
+    index: SymbolIndex
+    side_facts: SideFactsCache
+    pair: Pair
+    base_tree: str
 
 
-def pair_semantics(context: PairContext) -> PairSemantics | None:
-    """The pair's semantic facts, computed once; None when no parsable file changed."""
-    if FACTS_KEY in context.facts:
-        cached: PairSemantics | None = context.facts[FACTS_KEY]
-        return cached
-    left_paths = _parsable(context.left_changes)
-    right_paths = _parsable(context.right_changes)
-    if context.focus is not None:
+def build_semantics(
+    *,
+    index: SymbolIndex,
+    side_facts: SideFactsCache,
+    pair: Pair,
+    base_tree: str,
+    left_changes: Mapping[str, str],
+    right_changes: Mapping[str, str],
+    focus: frozenset[str] | None,
+) -> PairSemantics | None:
+    """The pair's semantic facts; None when no parsable file changed. `side_facts`
+    keeps each side's changes for the other pairs of the same analysis."""
+    inputs = _Inputs(index=index, side_facts=side_facts, pair=pair, base_tree=base_tree)
+    left_paths = _parsable(left_changes)
+    right_paths = _parsable(right_changes)
+    if focus is not None:
         # A proposed edit is judged on what it touches, not on the rest of its side,
         # and against the other side's files that can meet it.
-        left_paths = {p: s for p, s in left_paths.items() if p in context.focus}
-        right_paths = _related(context, left_paths, right_paths)
-    result = None
-    if left_paths or right_paths:
-        result = _build(context, left_paths, right_paths)
-    context.facts[FACTS_KEY] = result
-    return result
+        left_paths = {p: s for p, s in left_paths.items() if p in focus}
+        right_paths = _related(inputs, left_paths, right_paths)
+    if not (left_paths or right_paths):
+        return None
+    return _build(inputs, left_paths, right_paths)
 
 
 def _parsable(changes: Mapping[str, str]) -> dict[str, str]:
@@ -161,7 +175,7 @@ def _file_is_module(path: str) -> bool:
     return frontend is None or getattr(frontend, "file_is_module", True)
 
 
-def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]) -> dict[str, str]:
+def _related(inputs: _Inputs, focus: dict[str, str], others: dict[str, str]) -> dict[str, str]:
     """The other side's changed files that can interact with the focus files.
 
     Drift needs a change on one side and a new use on the other, or two changes to
@@ -173,10 +187,10 @@ def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]
     """
     if not focus or not others:
         return {}
-    index = symbol_index(context)
-    base_tables = index.tables(context.base_tree, focus)
-    changes, new_references = _side_facts(context, index, context.pair.left, focus, base_tables)
-    own = index.tables(context.pair.left.tree, [p for p, s in focus.items() if s != "D"])
+    index, pair = inputs.index, inputs.pair
+    base_tables = index.tables(inputs.base_tree, focus)
+    changes, new_references = _side_facts(inputs, pair.left, focus, base_tables)
+    own = index.tables(pair.left.tree, [p for p, s in focus.items() if s != "D"])
     imported = {t for table in own.values() for t in table.imports.values()}
     names = {r.name or r.target.rpartition(".")[2] for _path, r in new_references}
     edited: list[Symbol] = []
@@ -197,9 +211,9 @@ def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]
     needles = [n.encode("utf-8", "surrogateescape") for n in names if len(n) > 2]
     modules = {p: f.module_name(p) for p in others if (f := frontend_for(p)) is not None}
     present = [p for p, s in others.items() if s != "D"]
-    texts = [index.contents(context.pair.right.tree, present)]
-    texts.append(index.contents(context.base_tree, [p for p, s in others.items() if s != "A"]))
-    similar = index.similar_files(context.pair.right.tree, present, edited, names)
+    texts = [index.contents(pair.right.tree, present)]
+    texts.append(index.contents(inputs.base_tree, [p for p, s in others.items() if s != "A"]))
+    similar = index.similar_files(pair.right.tree, present, edited, names)
     keep: dict[str, str] = {}
     for path, status in others.items():
         module = modules.get(path, path)
@@ -211,17 +225,17 @@ def _related(context: PairContext, focus: dict[str, str], others: dict[str, str]
 
 
 def _build(
-    context: PairContext, left_paths: dict[str, str], right_paths: dict[str, str]
+    inputs: _Inputs, left_paths: dict[str, str], right_paths: dict[str, str]
 ) -> PairSemantics:
-    index = symbol_index(context)
-    base_tables = index.tables(context.base_tree, {**left_paths, **right_paths})
+    index = inputs.index
+    base_tables = index.tables(inputs.base_tree, {**left_paths, **right_paths})
     sides = []
     for participant, paths in (
-        (context.pair.left, left_paths),
-        (context.pair.right, right_paths),
+        (inputs.pair.left, left_paths),
+        (inputs.pair.right, right_paths),
     ):
         tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
-        changes, new_references = _side_facts(context, index, participant, paths, base_tables)
+        changes, new_references = _side_facts(inputs, participant, paths, base_tables)
         sides.append(
             Side(
                 participant=participant,
@@ -248,27 +262,25 @@ def _build(
         right=sides[1],
         graph=graph,
         index=index,
-        base_tree=context.base_tree,
+        base_tree=inputs.base_tree,
     )
 
 
 def _side_facts(
-    context: PairContext,
-    index: SymbolIndex,
+    inputs: _Inputs,
     participant: Participant,
     paths: Mapping[str, str],
     base_tables: Mapping[str, ModuleSymbols],
-) -> tuple[list[SymbolChange], list[tuple[str, Reference]]]:
+) -> SideFacts:
     """A side's symbol changes and new references in `paths`. A participant meets
     the same merge base in many pairs: classify it once."""
-    cache = context.services.setdefault("side_changes", {})
-    key = (context.base_tree, participant.tree, frozenset(paths.items()))
+    cache = inputs.side_facts
+    key = (inputs.base_tree, participant.tree, frozenset(paths.items()))
     if key not in cache:
-        tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
+        tables = inputs.index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
         before = {p: base_tables[p] for p in paths if p in base_tables}
         cache[key] = (classify_changes(before, tables), _new_references(before, tables))
-    found: tuple[list[SymbolChange], list[tuple[str, Reference]]] = cache[key]
-    return found
+    return cache[key]
 
 
 def _reference_key(ref: Reference) -> tuple[object, ...]:

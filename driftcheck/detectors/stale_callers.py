@@ -23,8 +23,8 @@ import builtins
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from driftcheck.detectors import PairContext
-from driftcheck.detectors.semantics import PairSemantics, Side, pair_semantics
+from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.symbols.changes import GONE, SymbolChange
 from driftcheck.symbols.graph import resolve_name
@@ -44,7 +44,7 @@ _SHOWN_LINES = 8
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
-    semantics = pair_semantics(context)
+    semantics = context.semantics()
     if semantics is None:
         return
     seen: set[tuple[str, str, int, str]] = set()

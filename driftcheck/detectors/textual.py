@@ -6,7 +6,7 @@ import dataclasses
 import re
 from collections.abc import Iterator
 
-from driftcheck.detectors import PairContext
+from driftcheck.detectors.context import PairContext
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import Symbol

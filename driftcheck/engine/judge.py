@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from driftcheck.config import Config, load_config
-from driftcheck.engine.scan import ScanOptions, analyse_with_cache, build_result, configured
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.pairs import Sides, analyse_pairs
+from driftcheck.engine.scan import build_result, configured
+from driftcheck.engine.session import AnalysisSession
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import git
 from driftcheck.workspace.capture import StateOverride
-from driftcheck.workspace.participants import discover
-
-if TYPE_CHECKING:
-    from driftcheck.daemon.session import Session
+from driftcheck.workspace.live_states import LiveStates
+from driftcheck.workspace.participants import Discovery, discover
 
 
 @dataclass
@@ -71,12 +70,13 @@ def judge(
     ref_patterns: tuple[str, ...] = (),
     repo: git.RepoInfo | None = None,
     config: Config | None = None,
-    session: Session | None = None,
+    session: AnalysisSession | None = None,
 ) -> Judgement:
     """Findings between worktree `root` (with `files` or `staged_index` applied) and
     every other participant. With `files`, only findings about those files are kept.
     `repo` and `config`, when the caller has them already, are `root`'s; a
-    long-lived `session` of the same repository lends what it keeps (the daemon)."""
+    long-lived `session` of the same repository lends what it keeps (the daemon):
+    its scratch store, cache, symbol index and watched worktree states."""
     started = time.monotonic()
     repo = repo or git.open_repo(root)
     config = config or load_config(root)
@@ -84,27 +84,51 @@ def judge(
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
     focus = frozenset(files) if files is not None else None
     options = replace(options, ref_patterns=ref_patterns, focus=focus)
-    scratch_in_use = nullcontext(session.scratch) if session else git.Scratch(repo)
-    with scratch_in_use as scratch:
-        found = discover(
-            repo,
-            scratch,
-            ref_patterns=options.ref_patterns,
-            trunk=options.trunk,
-            overrides={str(root): override},
-            keep_states=cache_enabled(),
-            live=session.live if session else None,
-        )
-        current = next(
-            (p for p in found.participants if p.path and Path(p.path).resolve() == root), None
-        )
-        pairs = [(current, p) for p in found.participants if p is not current] if current else []
-        analysis = analyse_with_cache(repo, scratch, pairs, options, session=session)
+    overrides = {str(root): override}
+    if session is not None:
+        found = _discover(repo, session.scratch, options, overrides, session.live)
+        current, pairs = _pairs_of(found, root)
+        analysis = analyse_pairs(session, pairs, options)
+    else:
+        with git.Scratch(repo) as scratch:
+            found = _discover(repo, scratch, options, overrides, None)
+            current, pairs = _pairs_of(found, root)
+            # Opened once the states are captured: the index reads through the
+            # scratch environment as discovery left it (kept states as an alternate).
+            with AnalysisSession.open(repo, scratch) as own:
+                analysis = analyse_pairs(own, pairs, options)
     findings = configured(analysis.findings, config)
     if files is not None:
         findings = [f for f in findings if _mentions(f, set(files))]
     result = build_result(repo, found, analysis, config, started, findings)
     return Judgement(result=result, current=current, config=config)
+
+
+def _discover(
+    repo: git.RepoInfo,
+    scratch: git.Scratch,
+    options: ScanOptions,
+    overrides: dict[str, StateOverride],
+    live: LiveStates | None,
+) -> Discovery:
+    return discover(
+        repo,
+        scratch,
+        ref_patterns=options.ref_patterns,
+        trunk=options.trunk,
+        overrides=overrides,
+        keep_states=cache_enabled(),
+        live=live,
+    )
+
+
+def _pairs_of(found: Discovery, root: Path) -> tuple[Participant | None, list[Sides]]:
+    """The worktree at `root` and its pairs with every other participant."""
+    current = next(
+        (p for p in found.participants if p.path and Path(p.path).resolve() == root), None
+    )
+    pairs = [(current, p) for p in found.participants if p is not current] if current else []
+    return current, pairs
 
 
 def _mentions(finding: Finding, paths: set[str]) -> bool:

@@ -24,7 +24,7 @@ from driftcheck.model import Finding, Severity
 if TYPE_CHECKING:
     from driftcheck.daemon.session import Session
 
-from driftcheck.daemon.client import MAX_STDIN_BYTES
+from driftcheck.daemon.client import MAX_STDIN_BYTES, start_in_background
 
 _WARNED_FILE = "codex-warned.json"
 _WARNED_KEEP = 200
@@ -159,8 +159,6 @@ def _judge(
     with private_tempdir(), deadline(remaining):
         judgement = judge(root, files=proposed, repo=repo, config=config, session=session)
     if start_daemon and config.daemon:
-        from driftcheck.daemon.server import start_in_background
-
         start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"

@@ -1,0 +1,114 @@
+"""What a detector may know about one pair of participants, and what it may share.
+
+`SharedFacts` lives for one analysis (all its pairs): the symbol index and what
+pairs have in common (a participant's state commit, a side's symbol changes
+against a merge base). `PairFacts` lives for one pair: git's merge of it and its
+semantic facts, each worked out on first ask and then shared by its detectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from driftcheck.config import Config
+from driftcheck.detectors.semantics import PairSemantics, SideFactsCache, build_semantics
+from driftcheck.model import Pair
+from driftcheck.symbols.index import SymbolIndex
+from driftcheck.workspace import git, merge
+from driftcheck.workspace.capture import ensure_state_commit
+
+
+@dataclass
+class SharedFacts:
+    """Shared by every pair of one analysis."""
+
+    index: SymbolIndex
+    # state tree -> (the head it was made on, the commit wrapping it)
+    state_commits: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    # A participant meets the same merge base in many pairs: its changes, once.
+    side_facts: SideFactsCache = field(default_factory=dict)
+    # DC303 ("exists at the base already") is reported once per side, base and symbol.
+    existing_reported: set[tuple[str, str, str]] = field(default_factory=set)
+
+
+@dataclass
+class PairFacts:
+    """One pair's facts, each worked out once (`*_known` says whether it has been)."""
+
+    merge: merge.MergeResult | None = None
+    merge_known: bool = False
+    semantics: PairSemantics | None = None
+    semantics_known: bool = False
+
+
+@dataclass
+class PairContext:
+    pair: Pair
+    repo: git.RepoInfo
+    scratch: git.Scratch
+    base_tree: str
+    left_changes: Mapping[str, str]  # path -> A/M/D/T against the merge base
+    right_changes: Mapping[str, str]
+    paths_meet: bool
+    shared: SharedFacts
+    config: Config | None = None
+    # When judging a proposed edit: the left side's files worth analysing.
+    focus: frozenset[str] | None = None
+    facts: PairFacts = field(default_factory=PairFacts)
+
+    @property
+    def cwd(self) -> str:
+        return str(self.repo.common_dir)
+
+    @property
+    def index(self) -> SymbolIndex:
+        """The analysis' symbol index (the engine makes it and stops its processes)."""
+        return self.shared.index
+
+    def state_commits(self) -> tuple[str | None, str | None]:
+        """Commits wrapping both sides' states (made once per state, on first use)."""
+        made = self.shared.state_commits
+        commits = []
+        for side in (self.pair.left, self.pair.right):
+            known = made.get(side.tree)
+            if known is None or known[0] != side.head:
+                known = made[side.tree] = (
+                    side.head,
+                    ensure_state_commit(side, self.scratch, self.cwd),
+                )
+            commits.append(known[1])
+        return commits[0], commits[1]
+
+    def merge_result(self) -> merge.MergeResult | None:
+        """git's merge of the two states, simulated once for all detectors: clean and
+        empty when the changes cannot meet, None when a side has no commit to merge."""
+        facts = self.facts
+        if not facts.merge_known:
+            if not self.paths_meet:
+                facts.merge = merge.MergeResult(tree="", clean=True, conflicts=[])
+            else:
+                left, right = self.state_commits()
+                facts.merge = (
+                    merge.simulate(left, right, cwd=self.cwd, scratch=self.scratch)
+                    if left and right
+                    else None
+                )
+            facts.merge_known = True
+        return facts.merge
+
+    def semantics(self) -> PairSemantics | None:
+        """The pair's semantic facts, computed once; None when no parsable file changed."""
+        facts = self.facts
+        if not facts.semantics_known:
+            facts.semantics = build_semantics(
+                index=self.index,
+                side_facts=self.shared.side_facts,
+                pair=self.pair,
+                base_tree=self.base_tree,
+                left_changes=self.left_changes,
+                right_changes=self.right_changes,
+                focus=self.focus,
+            )
+            facts.semantics_known = True
+        return facts.semantics

@@ -1,0 +1,305 @@
+"""Analyse pairs of participants: merge bases, each side's changes, the detectors.
+
+Pairs whose changes cannot meet are skipped cheaply; a pair whose inputs are all
+unchanged since an earlier run is answered from the pair cache; the rest go
+through every selected detector, which share the pair's facts (detectors/context.py).
+"""
+
+from __future__ import annotations
+
+import gc
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from driftcheck import detectors
+from driftcheck.detectors.context import PairContext, SharedFacts
+from driftcheck.engine.options import Progress, ScanOptions
+from driftcheck.engine.session import AnalysisSession
+from driftcheck.model import DUPLICATE, KINDS, STALE_CALLER, Finding, Pair, Participant
+from driftcheck.store.cache import Cache, NoCache
+from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
+from driftcheck.store.pair_cache import distinct, pair_key
+from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.languages import frontend_for
+from driftcheck.workspace import git
+
+Sides = tuple[Participant, Participant]
+
+
+@dataclass
+class PairAnalysis:
+    pairs: int = 0
+    analysed: int = 0
+    skipped_disjoint: int = 0
+    merge_simulations: int = 0
+    from_cache: int = 0
+    without_base: list[list[str]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    changed_by: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class PairRun:
+    """One analysis of a list of pairs: what it asked for and what it found out
+    before the pairs are analysed one by one."""
+
+    session: AnalysisSession
+    options: ScanOptions
+    selected: list[tuple[str, detectors.Detector]]
+    bases: dict[str, tuple[str, str]]  # heads_key -> (merge base, its tree)
+    keys: dict[int, str]  # pair number -> its key in the pair cache
+    answered: dict[str, list[Finding]]  # pair cache key -> findings kept from before
+    shared: SharedFacts
+    diffs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def diff(self, base_tree: str, tree: str) -> dict[str, str]:
+        """path -> A/M/D/T from `base_tree` to `tree`, once per run."""
+        if (base_tree, tree) not in self.diffs:
+            session = self.session
+            found = tree_changes(
+                base_tree,
+                tree,
+                cwd=str(session.repo.common_dir),
+                env=session.scratch.env,
+                cache=session.cache,
+            )
+            # The blobs on both sides come with the diff: no ls-tree needed for them.
+            session.index.learn(base_tree, {p: c[1] for p, c in found.items()})
+            session.index.learn(tree, {p: c[2] for p, c in found.items()})
+            self.diffs[base_tree, tree] = {p: c[0] for p, c in found.items()}
+        return self.diffs[base_tree, tree]
+
+    def base_of(self, left: Participant, right: Participant) -> tuple[str, str] | None:
+        return self.bases.get(heads_key(left, right))
+
+
+def analyse_pairs(
+    session: AnalysisSession,
+    pairs: list[Sides],
+    options: ScanOptions,
+    progress: Progress | None = None,
+) -> PairAnalysis:
+    """Run the selected detectors over every pair that can drift."""
+    cache = session.cache
+    selected = [
+        (kind, detector)
+        for kind in KINDS
+        if kind in options.only and (detector := detectors.load(kind)) is not None
+    ]
+    bases = merge_bases(pairs, cwd=str(session.repo.common_dir), cache=cache)
+    keys = _pair_keys(pairs, bases, options, cache, [kind for kind, _ in selected])
+    run = PairRun(
+        session=session,
+        options=options,
+        selected=selected,
+        bases=bases,
+        keys=keys,
+        answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())),
+        shared=SharedFacts(index=session.index),
+    )
+    result = PairAnalysis(pairs=len(pairs))
+    try:
+        if options.focus is None and _semantic_selected(options):
+            todo = [p for n, p in enumerate(pairs) if keys.get(n) not in run.answered]
+            _prefetch(session.index, todo, run)
+        # The symbol tables just loaded make no garbage: the cyclic collector need
+        # not walk them again and again while the pairs are analysed.
+        gc.freeze()
+        for number, (left, right) in enumerate(pairs):
+            if progress:
+                progress(number, len(pairs), f"{left.name} ↔ {right.name}")
+            _analyse_pair(run, number, left, right, result)
+    finally:
+        gc.unfreeze()
+    result.findings = distinct(result.findings)
+    if progress:
+        progress(len(pairs), len(pairs), "done")
+    return result
+
+
+def _analyse_pair(
+    run: PairRun, number: int, left: Participant, right: Participant, result: PairAnalysis
+) -> None:
+    options = run.options
+    result.changed_by.setdefault(left.name, set())
+    result.changed_by.setdefault(right.name, set())
+    found = run.base_of(left, right)
+    if found is None:
+        result.without_base.append([left.name, right.name])
+        return
+    base, base_tree = found
+    left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
+    result.changed_by[left.name].update(left_changes)
+    result.changed_by[right.name].update(right_changes)
+    meet = paths_can_meet(left_changes, right_changes)
+    if meet and options.focus is not None:
+        # Only conflicts about the proposed files are reported, and only they
+        # (or a deletion, through a rename) can make one.
+        focused = {p: s for p, s in left_changes.items() if p in options.focus or s == "D"}
+        meet = paths_can_meet(focused, right_changes)
+    if not meet:
+        # No merge simulation for this pair; semantic detectors may still look.
+        result.skipped_disjoint += 1
+        if not (
+            _semantic_selected(options) and _semantic_possible(left_changes, right_changes, options)
+        ):
+            return
+    result.analysed += 1
+    if meet and any(kind == "textual-conflict" for kind, _ in run.selected):
+        result.merge_simulations += 1
+    key = run.keys.get(number)
+    if key is not None and key in run.answered:
+        result.findings.extend(run.answered[key])
+        result.from_cache += 1
+        return
+    context = PairContext(
+        pair=Pair(left, right, base),
+        repo=run.session.repo,
+        scratch=run.session.scratch,
+        base_tree=base_tree,
+        left_changes=left_changes,
+        right_changes=right_changes,
+        paths_meet=meet,
+        shared=run.shared,
+        config=options.config,
+        focus=options.focus,
+    )
+    findings: list[Finding] = []
+    for _kind, detector in run.selected:
+        findings.extend(detector(context))
+    result.findings.extend(findings)
+    if key is not None:
+        run.session.cache.put(PAIR_NAMESPACE, key, findings)
+
+
+def _pair_keys(
+    pairs: list[Sides],
+    bases: dict[str, tuple[str, str]],
+    options: ScanOptions,
+    cache: Cache,
+    kinds: list[str],
+) -> dict[int, str]:
+    """Pair index -> its key in the pair cache. A judgement (focus) is never cached:
+    its left side is a proposal, new every time."""
+    if options.focus is not None or isinstance(cache, NoCache):
+        return {}
+    keys = {}
+    for n, (left, right) in enumerate(pairs):
+        found = bases.get(heads_key(left, right))
+        if found is not None:
+            keys[n] = pair_key(left, right, *found, options.config, kinds)
+    return keys
+
+
+def _prefetch(index: SymbolIndex, pairs: list[Sides], run: PairRun) -> None:
+    """Parse every changed file the pairs will analyse in one parallel batch: a
+    cold scan would otherwise parse them pair by pair."""
+    options = run.options
+    wanted: dict[str, set[str]] = {}
+    for left, right in pairs:
+        found = run.base_of(left, right)
+        if found is None:
+            continue
+        base_tree = found[1]
+        left_changes, right_changes = (
+            run.diff(base_tree, left.tree),
+            run.diff(base_tree, right.tree),
+        )
+        if not (
+            paths_can_meet(left_changes, right_changes)
+            or _semantic_possible(left_changes, right_changes, options)
+        ):
+            continue
+        for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
+            wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
+            wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
+    if pairs and {DUPLICATE, STALE_CALLER} & set(options.only):
+        # Whole-tree questions (a function that exists already, how many classes
+        # define a method) are asked of the base trees: a cold scan summarises
+        # them meanwhile, all but the files parsed here anyway.
+        base_trees = {found[1] for pair in pairs if (found := run.base_of(*pair))}
+        index.start_summaries(base_trees, parsed=wanted)
+    index.prefetch(wanted)
+
+
+def heads_key(left: Participant, right: Participant) -> str:
+    return ":".join(sorted((left.head or "", right.head or "")))
+
+
+def tree_changes(
+    base_tree: str, tree: str, *, cwd: str, env: Mapping[str, str], cache: Cache
+) -> dict[str, git.Change]:
+    """`git.changes` between two trees, cached for good (trees never change)."""
+    key = f"{base_tree}:{tree}"
+    found: dict[str, git.Change] | None = cache.get("diff-blobs", key)
+    if found is None:
+        found = git.changes(base_tree, tree, cwd=cwd, env=env)
+        cache.put("diff-blobs", key, found)
+    return found
+
+
+def merge_bases(pairs: list[Sides], *, cwd: str, cache: Cache) -> dict[str, tuple[str, str]]:
+    """(merge base, its tree) per pair of heads; commits never change, so a found base
+    is cached for good (a missing one is not: a shallow clone may deepen)."""
+    keys = {heads_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
+    known: dict[str, tuple[str, str]] = cache.get_many("merge-base", keys)
+    for key, (a, b) in keys.items():
+        if key in known or a is None or b is None:
+            continue
+        base = a if a == b else git.merge_base(a, b, cwd=cwd)
+        if base is not None:
+            known[key] = (base, git.tree_of(base, cwd=cwd))
+            cache.put("merge-base", key, known[key])
+    return known
+
+
+def _semantic_selected(options: ScanOptions) -> bool:
+    return any(k in options.only for k in detectors.DETECTOR_MODULES if k != "textual-conflict")
+
+
+def _semantic_possible(
+    left: Mapping[str, str], right: Mapping[str, str], options: ScanOptions
+) -> bool:
+    """Drift between two sides needs source changes on both (a definition and a
+    use); "this already exists at the base" needs them on one side only."""
+    left_src = any(frontend_for(p) for p in left)
+    right_src = any(frontend_for(p) for p in right)
+    if DUPLICATE in options.only:
+        return left_src or right_src
+    return left_src and right_src
+
+
+def paths_can_meet(left: Mapping[str, str], right: Mapping[str, str]) -> bool:
+    """False only when no git merge of these two change sets can conflict.
+
+    Besides equal paths this covers file/directory clashes (a path on one side is a
+    folder on the other) and directory renames (one side empties a folder the other
+    side adds to).
+    """
+    if not left or not right:
+        return False
+    if left.keys() & right.keys():
+        return True
+    if _ancestors(left) & right.keys() or _ancestors(right) & left.keys():
+        return True
+    return _adds_into_emptied(left, right) or _adds_into_emptied(right, left)
+
+
+def _ancestors(paths: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for path in paths:
+        parent = posixpath.dirname(path)
+        while parent and parent not in found:
+            found.add(parent)
+            parent = posixpath.dirname(parent)
+    return found
+
+
+def _adds_into_emptied(deleter: Mapping[str, str], adder: Mapping[str, str]) -> bool:
+    # Every folder above a deleted file may be a renamed one (with its subfolders).
+    emptied = _ancestors(p for p, s in deleter.items() if s == "D")
+    if not emptied:
+        return False
+    added = [p for p, s in adder.items() if s == "A"]
+    return any(_ancestors([p]) & emptied for p in added)
