@@ -9,7 +9,7 @@ Configuration is data only: nothing in it is imported or executed.
     ignore-paths = ["docs/**", "*.md"] # fnmatch patterns; findings there are dropped
     strict = false                     # agent hooks deny instead of ask
     hook-deadline-ms = 1500
-    daemon = true                      # agent hooks start a daemon (see daemon.py)
+    daemon = true                      # agent hooks start a daemon (see daemon/server.py)
     daemon-idle-minutes = 30           # it exits after this long without a request
 
     [tool.driftcheck.severity]         # by kind or by code

@@ -4,10 +4,10 @@ A hook process that judges by itself pays for starting Python, importing
 driftcheck, opening the cache, starting git's object reader, loading symbol
 tables and capturing every worktree with `git status`: most of a second on a
 large repository. The daemon pays that once. It keeps a session (session.py) and
-the worktree states (live_states.py), which a file watcher tells it to capture
+the worktree states (workspace/live_states.py), which a file watcher tells it to capture
 again only where something changed.
 
-It serves one request at a time on an abstract unix socket (daemon_client.py)
+It serves one request at a time on an abstract unix socket (client.py)
 and leaves when:
 - nobody asked for `idle` seconds;
 - its own code changed on disk (an upgrade): it answers "retry" and the hook

@@ -2,7 +2,7 @@
 
 A capture asks `git status` in every worktree: ~35 ms each on a large repository,
 which alone would spend a pre-edit hook's budget. The daemon instead watches every
-worktree and the repository's own files (watch.py) and keeps, per worktree, the
+worktree and the repository's own files (watcher.py) and keeps, per worktree, the
 last captured tree and an index holding it. A worktree is captured again when:
 - something happened inside it (any write, create, delete or rename);
 - its own index changed (`git add`, a checkout, a refresh by `git status`);
