@@ -147,7 +147,9 @@ def test_a_cleared_cache_does_not_mislead_the_daemon(shop: Shop, how: str) -> No
     started(shop)
     assert "DC204" in both(stale_write(shop), shop).stdout
     if how == "cache clear":  # stops the daemon first
-        run_cli("cache", "clear", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+        cleared = run_cli("cache", "clear", "--repo", str(shop.repo), cwd=shop.repo, env=ON)
+        assert cleared.code == 0, cleared.stderr  # it used to crash asking the daemon
+        assert not (shop.repo / ".git" / "driftcheck" / "cache.sqlite3").exists()
         wait_for(shop.repo, False)
         assert "DC204" in hook(stale_write(shop), shop.agent, ON).stdout
     else:  # a daemon of another installation keeps running: it starts afresh

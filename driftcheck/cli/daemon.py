@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -39,10 +40,14 @@ _idle_option = click.option(
 @_idle_option
 def daemon_run(repo: Path, idle_minutes: float) -> None:
     """Serve in the foreground (hooks start this in the background by themselves)."""
+    from driftcheck.daemon.client import DaemonUnavailable
     from driftcheck.daemon.server import run
     from driftcheck.integrations.agent_hook import run as run_hook
 
-    sys.exit(run(_common_dir(repo), idle_minutes=idle_minutes, hook=run_hook))
+    try:
+        sys.exit(run(_common_dir(repo), idle_minutes=idle_minutes, hook=run_hook))
+    except DaemonUnavailable as exc:
+        raise UsageError(f"no daemon: {exc}") from exc
 
 
 @daemon.command("start")
@@ -57,6 +62,10 @@ def daemon_start(repo: Path, idle_minutes: float) -> None:
     common = _common_dir(repo)
     if not daemon_client.available():
         raise UsageError("no daemon here: it needs Linux, DRIFTCHECK_DAEMON=1 and the cache")
+    try:
+        os.close(daemon_client.open_runtime_dir(create=True))
+    except OSError as exc:
+        raise UsageError(f"no daemon: {exc}") from exc
     answer = _ask(common, "status")
     started = (
         daemon_client.start_in_background(common, idle_minutes=idle_minutes)
@@ -68,7 +77,7 @@ def daemon_start(repo: Path, idle_minutes: float) -> None:
     deadline = time.monotonic() + 600
     while answer is None and time.monotonic() < deadline:
         time.sleep(0.05)
-        answer = _ask(common, "status")
+        answer = _ask(common, "status", quiet=True)
         if answer is None and started is not None and started.poll() is not None:
             started = None
             deadline = min(deadline, time.monotonic() + 60)  # the other one is warming up
@@ -98,8 +107,9 @@ def daemon_status(repo: Path) -> None:
     sys.exit(0 if answer else 1)
 
 
-def _ask(common: Path, op: str) -> dict[str, object] | None:
-    """The daemon's answer to `op` (status: what it reports), None if none answers."""
+def _ask(common: Path, op: str, *, quiet: bool = False) -> dict[str, object] | None:
+    """The daemon's answer to `op` (status: what it reports), None if none answers
+    or none may be asked (said on stderr unless `quiet`)."""
     import json
 
     from driftcheck.daemon import client as daemon_client
@@ -111,5 +121,9 @@ def _ask(common: Path, op: str) -> dict[str, object] | None:
         if "status" in answer:
             return {"running": True, **json.loads(answer["status"])}
         return {key: value.decode("utf-8", "replace") for key, value in answer.items()}
+    except (daemon_client.DaemonUnavailable, daemon_client.ForeignListener) as exc:
+        if not quiet:
+            click.echo(f"driftcheck: warning: not asking a daemon: {exc}", err=True)
+        return None
     except (OSError, ValueError):
         return None

@@ -125,6 +125,6 @@ def cache_clear(repo: str) -> None:
     folder = git.open_repo(repo).cache_dir
     # A daemon's kept states live in the cache: it goes first.
     with contextlib.suppress(OSError, ValueError):
-        daemon_client.ask(str(folder.parent), {"op": "stop"}, timeout=5)
+        daemon_client.ask(str(folder.parent), {"op": b"stop"}, timeout=5)
     shutil.rmtree(folder, ignore_errors=True)
     click.echo(f"driftcheck: removed {folder}", err=True)

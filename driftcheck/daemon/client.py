@@ -7,10 +7,14 @@ and answers are flat maps of byte strings, each length-prefixed (`pack`), sent o
 `_socket` rather than `socket`; nothing received is ever evaluated.
 
 A daemon serves one repository for one installation of driftcheck (the Python
-executable and the package folder). It listens on a Linux abstract socket, which
-leaves no file anywhere, and whose name is derived from those three; it checks
-that a caller runs as the same user. Elsewhere than on Linux there is no daemon
-and hooks judge in their own process.
+executable and the package folder). It listens on a unix socket named after those
+three, in the user's private runtime folder (`runtime_dir`). Both ends check the
+other: the daemon serves only callers of its own user, and a hook sends nothing
+until it has seen that the listener runs as its own user too, in a folder only
+that user can enter. A name anybody can compute or squat (an abstract socket, a
+file in a shared folder) would let another local user read every proposed edit
+and answer for the daemon. Elsewhere than on Linux there is no daemon and hooks
+judge in their own process.
 """
 
 from __future__ import annotations
@@ -24,11 +28,21 @@ from driftcheck import __version__
 
 # Part of the socket's name: bump it with any change to the messages, so a daemon
 # of an older driftcheck is never asked in a way it cannot read (it idles out).
-PROTOCOL = 2
+PROTOCOL = 3
 MAX_STDIN_BYTES = 64 * 1024 * 1024  # an agent hook's payload, at most
 # The environment switch: DRIFTCHECK_DAEMON=0 keeps every hook in its own process.
 SWITCH = "DRIFTCHECK_DAEMON"
 _CHUNK = 1 << 16
+# Where the socket lives, if not in $XDG_RUNTIME_DIR/driftcheck or /tmp/driftcheck-<uid>.
+RUNTIME_DIR_VARIABLE = "DRIFTCHECK_RUNTIME_DIR"
+
+
+class DaemonUnavailable(OSError):
+    """No daemon can be used here (the runtime folder is not private); says why."""
+
+
+class ForeignListener(ConnectionError):
+    """Something that does not run as this user listens where our daemon would."""
 
 
 def available() -> bool:
@@ -39,8 +53,8 @@ def available() -> bool:
     )
 
 
-def address(common_dir: str | os.PathLike[str]) -> bytes:
-    """The daemon's abstract socket name for this repository and installation."""
+def socket_name(common_dir: str | os.PathLike[str]) -> str:
+    """The daemon's socket file name for this repository and installation."""
     identity = "\0".join(
         [
             os.path.realpath(common_dir),
@@ -50,12 +64,74 @@ def address(common_dir: str | os.PathLike[str]) -> bytes:
             str(PROTOCOL),
         ]
     )
-    # A name, not a secret: the daemon checks who connects. Two checksums make a
-    # clash unlikely, and a clash would only send a request where it is judged the
-    # slow way (the daemon judges other repositories in full).
+    # A name, not a secret: the folder is private and both ends check each other.
+    # Two checksums make a clash unlikely, and a clash would only send a request
+    # where it is judged the slow way (the daemon judges other repositories in full).
     data = os.fsencode(identity)
-    digest = f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
-    return f"\0driftcheck-{os.getuid()}-{digest}".encode()
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.sock"
+
+
+def runtime_dir() -> str:
+    """The folder for this user's daemon sockets: $DRIFTCHECK_RUNTIME_DIR, else
+    $XDG_RUNTIME_DIR/driftcheck (private by design), else /tmp/driftcheck-<uid>."""
+    chosen = os.environ.get(RUNTIME_DIR_VARIABLE)
+    if chosen:
+        return os.path.abspath(chosen)
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isabs(xdg):
+        return os.path.join(xdg, "driftcheck")
+    return f"/tmp/driftcheck-{os.getuid()}"
+
+
+def socket_path(common_dir: str | os.PathLike[str]) -> str:
+    return os.path.join(runtime_dir(), socket_name(common_dir))
+
+
+def open_runtime_dir(*, create: bool) -> int:
+    """A descriptor of the runtime folder, once it is shown to be this user's alone
+    (owned by us, a real folder, no access for anyone else). Sockets are then
+    reached through the descriptor, so the folder checked is the folder used.
+    Raises DaemonUnavailable with the reason; FileNotFoundError when it does not
+    exist and `create` is off (then no daemon runs)."""
+    folder = runtime_dir()
+    fix = f"; set {RUNTIME_DIR_VARIABLE} to a folder only you can use"
+    if create:
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise DaemonUnavailable(f"cannot make {folder}: {exc.strerror}{fix}") from None
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+    try:
+        fd = os.open(folder, flags)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:  # ELOOP: a symlink; ENOTDIR: a file
+        raise DaemonUnavailable(f"{folder} is not a folder ({exc.strerror}){fix}") from None
+    found = os.fstat(fd)
+    why = None
+    if found.st_uid != os.getuid():
+        why = f"{folder} belongs to uid {found.st_uid}, not to you"
+    elif found.st_mode & 0o077:
+        why = f"{folder} is open to other users (mode {found.st_mode & 0o777:o})"
+    if why is not None:
+        os.close(fd)
+        raise DaemonUnavailable(why + fix)
+    return fd
+
+
+def through(folder_fd: int, name: str) -> str:
+    """A path to `name` inside the folder `folder_fd` holds open: short whatever the
+    folder's own path (a socket path must fit in 108 bytes), and it cannot be
+    redirected after the folder was checked."""
+    return f"/proc/self/fd/{folder_fd}/{name}"
+
+
+def listener_uid(conn: _socket.socket) -> int:
+    """The user the process that listens on `conn`'s peer runs as (SO_PEERCRED)."""
+    creds = conn.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)
+    return int.from_bytes(creds[4:8], sys.byteorder)  # struct ucred: pid, uid, gid
 
 
 def find_common_dir(start: str) -> str | None:
@@ -125,13 +201,19 @@ def _field(data: bytes, at: int) -> tuple[bytes, int]:
 
 
 def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str, bytes]:
-    """The daemon's answer. Raises OSError when there is no daemon (or it broke off),
-    TimeoutError when it does not answer in time, ValueError when the answer is
-    unreadable."""
+    """The daemon's answer. Raises OSError when there is no daemon (or it broke off;
+    DaemonUnavailable and ForeignListener say why none may be asked), TimeoutError
+    when it does not answer in time, ValueError when the answer is unreadable."""
+    name = socket_name(common_dir)
+    folder = open_runtime_dir(create=False)
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         conn.settimeout(timeout)
-        conn.connect(address(common_dir))
+        conn.connect(through(folder, name))
+        uid = listener_uid(conn)
+        if uid != os.getuid():  # checked before a byte of the request leaves
+            where = os.path.join(runtime_dir(), name)
+            raise ForeignListener(f"the listener at {where} runs as uid {uid}, not as you")
         conn.sendall(pack({"v": b"%d" % PROTOCOL, **request}))
         conn.shutdown(_socket.SHUT_WR)
         chunks = []
@@ -139,6 +221,7 @@ def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str,
             chunks.append(chunk)
     finally:
         conn.close()
+        os.close(folder)
     return unpack(b"".join(chunks))
 
 
@@ -151,6 +234,10 @@ def start_in_background(
 
     if not available():
         return None
+    try:
+        os.close(open_runtime_dir(create=True))
+    except OSError:
+        return None  # nowhere private to listen: hooks keep judging alone
     log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
     try:
         os.makedirs(os.path.dirname(log_path), exist_ok=True)

@@ -7,12 +7,13 @@ large repository. The daemon pays that once. It keeps a session (session.py) and
 the worktree states (workspace/live_states.py), which a file watcher tells it to capture
 again only where something changed.
 
-It serves one request at a time on an abstract unix socket (client.py)
-and leaves when:
+It serves one request at a time on a unix socket in the user's private runtime
+folder (listener.py, client.py) and leaves when:
 - nobody asked for `idle` seconds;
 - its own code changed on disk (an upgrade): it answers "retry" and the hook
   judges in its own process, then starts a fresh daemon;
-- the repository is gone, or it is told to stop (`driftcheck daemon stop`).
+- the repository is gone, its socket file was removed, or it is told to stop
+  (`driftcheck daemon stop`).
 
 Once the worktrees have been quiet for a moment after a change, it captures the
 changed ones and parses their changed files unasked, so the next hook finds them
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from driftcheck.daemon import client as daemon_client
+from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
 from driftcheck.engine.judge import judge
 from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
@@ -77,7 +79,7 @@ class HookRunner(Protocol):
 
 class Daemon:
     def __init__(
-        self, repo: git.RepoInfo, listener: socket.socket, idle_s: float, hook: HookRunner
+        self, repo: git.RepoInfo, listener: Listener, idle_s: float, hook: HookRunner
     ) -> None:
         self.repo = repo
         self.hook = hook
@@ -107,7 +109,7 @@ class Daemon:
 
     def serve(self) -> None:
         selector = selectors.DefaultSelector()
-        selector.register(self.listener, selectors.EVENT_READ)
+        selector.register(self.listener.sock, selectors.EVENT_READ)
         if self.watcher is not None:
             selector.register(self.watcher.fd, selectors.EVENT_READ)
         last = changed = time.monotonic()
@@ -117,7 +119,7 @@ class Daemon:
                 timeout = max(0.0, changed + _QUIET_S - time.monotonic())
             ready = selector.select(timeout=timeout)
             for key, _ in ready:
-                if key.fileobj is self.listener:
+                if key.fileobj is self.listener.sock:
                     self._accept()
                     last = time.monotonic()
                 else:
@@ -131,10 +133,13 @@ class Daemon:
             if not self.repo.common_dir.is_dir():
                 log("the repository is gone, leaving")
                 break
+            if not self.listener.still_ours():
+                log(f"{self.listener.path} was removed or replaced, leaving")
+                break
 
     def _accept(self) -> None:
         try:
-            conn, _ = self.listener.accept()
+            conn, _ = self.listener.sock.accept()
         except OSError:
             return
         with conn:
@@ -276,28 +281,32 @@ class Daemon:
             "requests": self.requests,
             "idle_exit_s": self.idle_s,
             "watcher": self.watcher is not None,
+            "socket": self.listener.path,
             **self.live.status(),
         }
 
 
 def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
     """Serve until idle, answering agent hooks with `hook`; 0 also when another
-    daemon serves this repository already."""
+    daemon serves this repository already. DaemonUnavailable when there is no
+    private folder to listen in."""
     repo = git.open_repo(common_dir)
     _trim_log(repo.cache_dir / "daemon.log")
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        listener.bind(daemon_client.address(repo.common_dir))
-    except OSError:
-        listener.close()
-        return 0  # the name is taken: a daemon serves this repository already
+        listener = Listener(repo.common_dir)
+    except NameTaken:
+        return 0  # a daemon serves this repository already
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    daemon = Daemon(repo, listener, idle_minutes * 60, hook)
     try:
-        # The name is ours from `bind`, but hooks are let in only once the worktrees
+        daemon = Daemon(repo, listener, idle_minutes * 60, hook)
+    except BaseException:
+        listener.close()
+        raise
+    try:
+        # The name is ours from the lock, but hooks are let in only once the worktrees
         # are watched and captured: until then they judge in their own process.
         daemon.warm_up()
-        listener.listen(64)
+        listener.listen()
         log(f"serving {repo.common_dir} (pid {os.getpid()})")
         daemon.serve()
     finally:

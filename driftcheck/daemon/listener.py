@@ -1,0 +1,87 @@
+"""The daemon's socket: claimed once per repository, in the user's private folder.
+
+Who owns the name is decided by a lock beside the socket (`<name>.lock`, held for
+the daemon's life, released by the kernel even on SIGKILL), not by whether `bind`
+succeeds: so a socket file a killed daemon left behind is removed and replaced,
+and two daemons starting at once never both think they serve. A leaving daemon
+removes both files; one that finds its lock file removed or its socket replaced
+under it leaves too (`still_ours`), so a race can cost a daemon, never a hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+
+from driftcheck.daemon import client
+
+
+class NameTaken(Exception):
+    """Another daemon holds this repository's socket (or is starting up on it)."""
+
+
+class Listener:
+    def __init__(self, common_dir: str | os.PathLike[str]) -> None:
+        """Claim the socket for `common_dir`; DaemonUnavailable when the runtime
+        folder is not private, NameTaken when another daemon has it."""
+        self.name = client.socket_name(common_dir)
+        self.path = os.path.join(client.runtime_dir(), self.name)
+        self._folder = client.open_runtime_dir(create=True)
+        self._lock = -1
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
+            self._lock = os.open(self.name + ".lock", flags, 0o600, dir_fd=self._folder)
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise NameTaken(self.path) from None
+            if self._lock_inode() != os.fstat(self._lock).st_ino:
+                # A leaving daemon removed the file we locked: the name is whoever's
+                # lock is at the path now.
+                raise NameTaken(self.path)
+            # Ours now: whatever is at the name is a dead daemon's leftover.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.name, dir_fd=self._folder)
+            self.sock.bind(client.through(self._folder, self.name))
+            self._inode = self._stat_inode()
+        except BaseException:
+            self.close()
+            raise
+
+    def listen(self) -> None:
+        """Let hooks in (until now a connect is refused: they judge alone)."""
+        self.sock.listen(64)
+
+    def still_ours(self) -> bool:
+        """False once the socket or lock file was removed or replaced (a cleaned
+        /tmp): no hook can reach this daemon any more, so it should leave."""
+        return (
+            self._stat_inode() == self._inode and self._lock_inode() == os.fstat(self._lock).st_ino
+        )
+
+    def _stat_inode(self, suffix: str = "") -> int | None:
+        try:
+            found = os.stat(self.name + suffix, dir_fd=self._folder, follow_symlinks=False)
+        except OSError:
+            return None
+        return found.st_ino
+
+    def _lock_inode(self) -> int | None:
+        return self._stat_inode(".lock")
+
+    def close(self) -> None:
+        """Close the socket, remove its file if it is still ours, release the name."""
+        if self._lock >= 0 and getattr(self, "_inode", None) is not None and self.still_ours():
+            # Socket first, then the lock (still held): the next daemon finds neither.
+            for leftover in (self.name, self.name + ".lock"):
+                with contextlib.suppress(OSError):
+                    os.unlink(leftover, dir_fd=self._folder)
+        self.sock.close()
+        for fd in (self._lock, self._folder):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self._lock = self._folder = -1
