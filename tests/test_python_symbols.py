@@ -96,6 +96,7 @@ def test_qualnames_kinds_and_parents() -> None:
         "pkg.mod.NAME": ("constant", None),
         "pkg.mod.top": ("function", None),
         "pkg.mod.Outer": ("class", None),
+        "pkg.mod.Outer.attr": ("constant", "pkg.mod.Outer"),
         "pkg.mod.Outer.method": ("method", "pkg.mod.Outer"),
         "pkg.mod.Outer.Inner": ("class", "pkg.mod.Outer"),
         "pkg.mod.Outer.Inner.deep": ("method", "pkg.mod.Outer.Inner"),

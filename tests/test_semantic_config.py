@@ -16,6 +16,14 @@ def net(amount, discount=0):
     if base < 0:
         base = 0
     return base
+
+
+def gross(amount):
+    value = amount * 2
+    if value < 0:
+        value = 0
+    value = value + 1
+    return value
 """
 HELPER = """\
 def {name}(rows, key):
@@ -31,10 +39,11 @@ def {name}(rows, key):
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """changer re-signs and edits `net`; caller edits `net` too, calls it the old way, and
-    both add the same helper under different names."""
-    changer = PRICING.replace("discount=0)", "discount, currency)").replace("base = 0", "return 0")
-    caller = PRICING.replace("if base < 0:", "if base <= 0:")
+    """changer re-signs `net` and edits `gross`; caller edits `gross` too (other lines,
+    the same variable), calls `net` the old way, and both add the same helper under
+    different names."""
+    changer = PRICING.replace("discount=0)", "discount, currency)").replace("* 2", "* 3")
+    caller = PRICING.replace("value + 1", "value + 2")
     scenario = Scenario(
         base={"pricing.py": PRICING, "pyproject.toml": '[project]\nname = "shop"\n'},
         worktrees=[

@@ -28,21 +28,16 @@ def edits(tmp_path: Path, base: dict, left: dict, right: dict, **kw: Any) -> lis
     return scan_findings(tmp_path, base, left, right, kind="contradicting-edit", **kw)
 
 
-def test_same_lines_also_conflict_even_when_only_this_kind_runs(tmp_path: Path) -> None:
-    """--only contradicting-edit skips the textual detector; the answer must not change."""
+def test_same_lines_in_conflict_are_the_textual_findings_only(tmp_path: Path) -> None:
+    """Both sides rewrite the same line: git reports the conflict (DC101), and a
+    contradicting edit there would only say it again, whichever kinds run."""
     left = {"pricing.py": PRICING.replace("base = 0", "base = amount")}
     right = {"pricing.py": PRICING.replace("base = 0", "return 0")}
-    found = edits(
-        tmp_path, {"pricing.py": PRICING}, left, right, only=frozenset({"contradicting-edit"})
-    )
-    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pricing.net")]
-    details = found[0]["details"]
-    assert details["textual_conflict"] is True
-    assert "git also reports a textual conflict" in found[0]["message"]
-    # Each side's edit, against the base, with the file's line numbers.
-    edits_shown = {details["left_edit"], details["right_edit"]}
-    assert any("+        base = amount" in e and e.startswith("@@ -6,") for e in edits_shown)
-    assert any("+        return 0" in e for e in edits_shown)
+    base = {"pricing.py": PRICING}
+    only = frozenset({"contradicting-edit"})
+    assert edits(tmp_path / "only", base, left, right, only=only) == []
+    found = scan_findings(tmp_path / "all", base, left, right)
+    assert [f["code"] for f in found] == ["DC101"]
 
 
 def test_a_conflict_elsewhere_in_the_file_is_not_this_functions(tmp_path: Path) -> None:
@@ -57,14 +52,27 @@ def test_a_conflict_elsewhere_in_the_file_is_not_this_functions(tmp_path: Path) 
     assert by_code["DC401"]["details"]["textual_conflict"] is False
 
 
-def test_move_versus_edit_says_where_the_edit_belongs(tmp_path: Path) -> None:
+def test_a_rename_that_git_carries_the_edit_into_is_not_reported(tmp_path: Path) -> None:
+    """One side renames gross in place, the other edits its body: git merges both into
+    gross_price, so nothing is lost. (This test used to expect DC402: the claim that
+    the edit "would be lost or orphaned" was false of git's merge.)"""
     moved = PRICING.replace("def gross(amount):", "def gross_price(amount):")
     left = {"pricing.py": moved}
     right = {"pricing.py": PRICING.replace("// 100", "/ 100")}
+    assert edits(tmp_path, {"pricing.py": PRICING}, left, right) == []
+
+
+def test_move_to_another_module_versus_edit_says_where_the_edit_belongs(tmp_path: Path) -> None:
+    gross = PRICING[PRICING.index("def gross") :]
+    left = {
+        "pricing.py": PRICING[: PRICING.index("def gross")].rstrip() + "\n",
+        "billing.py": "from pricing import RATE, net\n\n\n" + gross,
+    }
+    right = {"pricing.py": PRICING.replace("// 100", "/ 100")}
     found = edits(tmp_path, {"pricing.py": PRICING}, left, right)
     assert [(f["code"], f["symbol"]) for f in found] == [("DC402", "pricing.gross")]
-    assert found[0]["details"]["new_qualname"] == "pricing.gross_price"
-    assert "apply the change to pricing.gross_price instead" in found[0]["message"]
+    assert found[0]["details"]["new_qualname"] == "billing.gross"
+    assert "apply the change to billing.gross instead" in found[0]["message"]
     assert "+    return value * (100 + RATE) / 100" in found[0]["details"]["modification"]
 
 
@@ -131,6 +139,7 @@ def make_handlers(prefix):
     left = {"handlers.py": base.replace("return name.upper()", "return name.title()")}
     right = {"handlers.py": base.replace("return name.lower()", "return name.strip()")}
     assert edits(tmp_path, {"handlers.py": base}, left, right) == []
+    # The same nested function, the same line: git's conflict says it.
     both = {"handlers.py": base.replace("name.upper()", "name.casefold()")}
-    found = edits(tmp_path / "again", {"handlers.py": base}, left, both)
-    assert [f["code"] for f in found] == ["DC401"]
+    found = scan_findings(tmp_path / "again", {"handlers.py": base}, left, both)
+    assert [f["code"] for f in found] == ["DC101"]

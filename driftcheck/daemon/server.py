@@ -259,7 +259,7 @@ class Daemon:
             if found is None:
                 continue
             env = self.session.scratch.env
-            changed = tree_changes(found[1], side.tree, cwd=cwd, env=env, cache=cache)
+            changed = tree_changes(found.tree, side.tree, cwd=cwd, env=env, cache=cache)
             present = {path: change[2] for path, change in changed.items() if change[0] != "D"}
             self.session.index.learn(side.tree, present)
             self.session.index.similar_files(side.tree, present, [], set())

@@ -1,10 +1,16 @@
 """contradicting-edit: both sides change the same symbol in ways that disagree.
 
-- DC401 (warning): both change the body of the same symbol and the results differ,
-  even when git merges the file cleanly (the message says which).
-- DC402 (error): one side deletes (or renames/moves) a symbol the other modifies.
-- DC403 (error): both add the same qualified name with different definitions; in
-  Python the later definition silently wins after a clean merge.
+- DC401 (warning): both change the body of the same symbol, git merges the two edits
+  cleanly, and the merged version is neither side's (one edit does not contain the
+  other). Where git reports a conflict on those lines, the textual conflict says it.
+- DC402 (error): one side deletes (or renames/moves) a symbol the other modifies, and
+  git's merge confirms the modification is lost or orphaned (or conflicts there): an
+  edit that git's rename detection carries into the new place is not reported.
+- DC403 (error): both add the same qualified name with different definitions, and
+  git's merge conflicts there or keeps both (in Python the later one silently wins).
+  Definitions that differ only in annotations are not reported.
+
+Every claim about the merge is checked against git's merged tree.
 - DC404 (error): both set the same module constant to different values (both only
   adding entries to a list, tuple, set or dict, like `__all__`, is not a contradiction).
 
@@ -83,19 +89,42 @@ class _Judge:
 
     # -- what git says ------------------------------------------------------------
 
-    def conflicts(self, a: Symbol, b: Symbol) -> bool | None:
+    def conflicts(self, a: Symbol | None, b: Symbol | None) -> bool | None:
         """Whether git's conflicts touch `a` (left's lines) or `b` (right's lines)."""
         result = self.context.merge_result()
         if result is None:
             return None
+        paths = {s.path for s in (a, b) if s is not None}
         for conflict in result.conflicts:
-            if conflict.path not in (a.path, b.path):
+            if conflict.path not in paths:
                 continue
             if not conflict.hunks:
                 return True  # modify/delete, binary, ...: the whole file conflicts
-            if any(_overlaps(h.left, a) or _overlaps(h.right, b) for h in conflict.hunks):
-                return True
+            for hunk in conflict.hunks:
+                if (a is not None and _overlaps(hunk.left, a)) or (
+                    b is not None and _overlaps(hunk.right, b)
+                ):
+                    return True
         return False
+
+    def merged_text(self, path: str) -> str | None:
+        """`path` as git's merge has it; None when there is no merged tree (or no file)."""
+        result = self.context.merge_result()
+        if result is None or not result.tree:
+            return None
+        lines = self.semantics.index.lines(result.tree, path)
+        return "\n".join(lines) if lines else None
+
+    def merged_symbol(self, path: str, qualname: str) -> tuple[bool, Symbol | None]:
+        """(known, what git's merge defines as `qualname` in `path`); known is False
+        when there is no merged tree or the merged file does not parse."""
+        result = self.context.merge_result()
+        if result is None or not result.tree:
+            return False, None
+        table = self.semantics.index.tables(result.tree, [path]).get(path)
+        if table is None or table.parse_error:
+            return False, None
+        return True, table.get(qualname)
 
     # -- the cases ----------------------------------------------------------------
 
@@ -116,9 +145,11 @@ class _Judge:
             return None
         if a.kind == "constant" and b.kind == "constant":
             return self._constants(a, b, added=True)
-        if a.fingerprint == b.fingerprint and a.signature == b.signature:
-            return None  # the same definition, formatted or documented differently
+        if a.fingerprint == b.fingerprint and _unannotated(a) == _unannotated(b):
+            return None  # the same definition, formatted, documented or annotated differently
         textual = self.conflicts(a, b)
+        if textual is False and not self._both_kept(a, b):
+            return None  # git merged the two additions into one definition
         left, right = self.left.name, self.right.name
         return _finding(
             "DC403",
@@ -155,6 +186,11 @@ class _Judge:
         if mine is not None and theirs is not None and not mine & theirs:
             return None  # different nested functions of one outer function
         textual = self.conflicts(a, b)
+        if textual:
+            return None  # git reports a conflict on these lines: the textual finding says it
+        known, merged = self.merged_symbol(a.path, a.qualname)
+        if known and merged is not None and (_same(merged, a) or _same(merged, b)):
+            return None  # one edit contains the other: the merge is that side's version
         left, right = self.left.name, self.right.name
         how = _merge_note(textual)
         return _finding(
@@ -181,6 +217,10 @@ class _Judge:
         before, after = gone.before, edit.after
         if before is None or after is None:
             return None
+        on_left = editor is self.left
+        textual = self.conflicts(after if on_left else None, None if on_left else after)
+        if not textual and not self._lost_in_merge(gone, after):
+            return None
         verb = {"removed": "deletes", "renamed": "renames", "moved": "moves"}[gone.kind]
         where = f" to {gone.new_qualname}" if gone.new_qualname else ""
         fix = (
@@ -205,6 +245,36 @@ class _Judge:
                 "modification": self._diff(editor, edit),
             },
         )
+
+    def _both_kept(self, a: Symbol, b: Symbol) -> bool:
+        """Whether git's merged file holds both sides' definitions (unknown: True)."""
+        merged = self.merged_text(a.path)
+        if merged is None:
+            return True
+        texts = [
+            self.semantics.index.definition_text(side.tree, symbol, limit=10_000)
+            for side, symbol in ((self.left, a), (self.right, b))
+        ]
+        flat = _flat(merged)
+        return all(_flat(text) in flat for text in texts)
+
+    def _lost_in_merge(self, gone: SymbolChange, edited: Symbol) -> bool:
+        """Whether git's merge loses or orphans the edit to a symbol the other side
+        deleted, renamed or moved (unknown: True). Not lost: git's rename detection
+        carried the edit into the new place. Orphaned: the edited version survives at
+        the old name beside the renamed one."""
+        known, old = self.merged_symbol(edited.path, edited.qualname)
+        if not known:
+            return True
+        if gone.after is None:  # deleted: lost unless the merge kept it
+            return old is None
+        if old is not None:
+            return True  # the edited copy lives on beside the renamed one
+        moved, new = self.merged_symbol(gone.after.path, gone.after.qualname)
+        if not moved or new is None:
+            return True
+        # The merged new version differs from what the remover wrote: the edit came along.
+        return _same(new, gone.after)
 
     def _constants(self, a: Symbol, b: Symbol, *, added: bool) -> Finding | None:
         if a.value == b.value:
@@ -280,6 +350,22 @@ class _Judge:
         shift = (before.start_line - 1, after.start_line - 1)
         lines = [_hunk_header(line, shift) for line in diff]
         return _clip([line for line in lines if not line.startswith(("---", "+++"))])
+
+
+def _same(x: Symbol, y: Symbol) -> bool:
+    return x.fingerprint == y.fingerprint and x.signature == y.signature
+
+
+def _unannotated(symbol: Symbol) -> tuple[object, ...] | None:
+    """The signature without annotations: what a call can tell apart."""
+    signature = symbol.signature
+    if signature is None:
+        return None
+    return tuple((p.name, p.kind, p.has_default, p.default) for p in signature.params)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _nested_spans(lines: list[str]) -> list[tuple[int, int]] | None:

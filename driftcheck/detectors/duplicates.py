@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 
 from driftcheck.config import Config
@@ -28,10 +30,10 @@ from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.symbols.changes import GONE
 from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.similarity import MAX_TOKENS, similarity, size_bound
 from driftcheck.symbols.table import Symbol
 from driftcheck.symbols.tree_index import is_test_path
 
-_MAX_TOKENS = 3000
 # A helper shorter than this (in folded tokens) is too generic to spot inlined.
 _MIN_NEEDLE = 24
 # Lines of each definition quoted in a finding, so it reads without the other tree.
@@ -41,6 +43,8 @@ _AST_NODES = frozenset(
     for name, value in vars(ast).items()
     if isinstance(value, type) and issubclass(value, ast.AST)
 )
+# A literal too long to keep whole is one `<kind>#<digest>` token (both frontends).
+_LONG_LITERAL = re.compile(r"^\w+#[0-9a-f]{24}$")
 _LOCAL_NAMES = frozenset({"main", "run", "setup", "teardown", "cli"})
 _COMPARABLE = {"function": "callable", "method": "callable", "class": "class"}
 # Base functions scanned for DC303; a larger tree is sampled by name and size only.
@@ -53,8 +57,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
         return
     config = context.config or Config()
     minimum, threshold = config.duplicate_min_statements, config.duplicate_similarity
-    left = _added(semantics.left, minimum)
-    right = _added(semantics.right, minimum)
+    left, right = _unmirrored(_added(semantics.left, minimum), _added(semantics.right, minimum))
     paired: set[str] = set()
     for a in left:
         for b in right:
@@ -81,13 +84,20 @@ def _added(side: Side, minimum: int) -> list[Symbol]:
     return found
 
 
-def similarity(a: Sequence[str], b: Sequence[str]) -> float:
-    if not a or not b:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, a[:_MAX_TOKENS], b[:_MAX_TOKENS], autojunk=False)
-    if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
-        return matcher.quick_ratio() * 0.5
-    return matcher.ratio()
+def _unmirrored(left: list[Symbol], right: list[Symbol]) -> tuple[list[Symbol], list[Symbol]]:
+    """Both lists without what both sides add identically (same qualified name, same
+    code): git merges such an addition into one copy, so it is no duplicate, and its
+    siblings must not be matched against it either (`test_x` with the other's `test_y`).
+    Seen when both branches carry the same commits, or one was squash-merged."""
+    both = {(s.qualname, s.fingerprint) for s in left} & {
+        (s.qualname, s.fingerprint) for s in right
+    }
+    if not both:
+        return left, right
+    return (
+        [s for s in left if (s.qualname, s.fingerprint) not in both],
+        [s for s in right if (s.qualname, s.fingerprint) not in both],
+    )
 
 
 def _operands(tokens: Sequence[str]) -> list[str]:
@@ -123,12 +133,26 @@ def _is_name(token: str) -> bool:
     return token.isidentifier() and token not in _AST_NODES
 
 
+def _long_literals(symbol: Symbol) -> Counter[str]:
+    """The long string literals a body embeds (folded to one digest token each)."""
+    return Counter(t for t in symbol.body_tokens if _LONG_LITERAL.match(t))
+
+
+def _embed_different_data(a: Symbol, b: Symbol) -> bool:
+    """Two bodies built around different long literals (a test's embedded program, a
+    query, a template) do different things, however alike their shape: the folded
+    tokens alone would call them near-identical."""
+    return _long_literals(a) != _long_literals(b)
+
+
 def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -> Finding | None:
     if a.qualname == b.qualname or _COMPARABLE[a.kind] != _COMPARABLE[b.kind]:
         return None
+    if a.fingerprint != b.fingerprint and _embed_different_data(a, b):
+        return None
     if a.fingerprint == b.fingerprint:
         score = 1.0
-    elif _size_bound(a, b) < threshold and a.name != b.name:
+    elif size_bound(a.body_tokens, b.body_tokens) < threshold and a.name != b.name:
         return None  # lengths alone rule out a near-duplicate: skip the slow ratio
     else:
         score = similarity(a.body_tokens, b.body_tokens)
@@ -268,7 +292,7 @@ def _inlined(
 def _containment(needle: list[str], haystack: list[str]) -> float:
     """Share of `needle` found, in order, inside one stretch of `haystack` at most
     twice its length (matches scattered over a long body are chance, not a copy)."""
-    needle, haystack = needle[:_MAX_TOKENS], haystack[:_MAX_TOKENS]
+    needle, haystack = needle[:MAX_TOKENS], haystack[:MAX_TOKENS]
     score = _matched(needle, haystack)
     width = 2 * len(needle)
     if len(haystack) <= width:
@@ -291,12 +315,6 @@ def _matched(needle: list[str], haystack: list[str]) -> float:
     return sum(block.size for block in matcher.get_matching_blocks()) / len(needle)
 
 
-def _size_bound(a: Symbol, b: Symbol) -> float:
-    """The highest similarity two token streams of these lengths can reach."""
-    x, y = min(len(a.body_tokens), _MAX_TOKENS), min(len(b.body_tokens), _MAX_TOKENS)
-    return 2 * min(x, y) / (x + y) if x + y else 0.0
-
-
 def _existing(
     context: PairContext,
     semantics: PairSemantics,
@@ -315,8 +333,9 @@ def _existing(
         adds = [s for s in adds if (side.name, semantics.base_tree, s.qualname) not in reported]
         if not adds:
             continue
-        # What this side removed or renamed is not "already there" for it.
-        gone = {c.qualname for c in side.changes if c.kind in GONE}
+        # What this side removed, renamed, moved or rewrote (say, into a delegate to
+        # the new function) is not "already there" for it: it is being refactored.
+        gone = {c.qualname for c in side.changes if c.kind in (*GONE, "body", "signature")}
         for symbol in adds:
             candidates = [
                 f for f in _base_functions(semantics, symbol, minimum) if f.qualname not in gone
@@ -382,6 +401,8 @@ def _best_match(
         if other.fingerprint == symbol.fingerprint:
             return other, 1.0
         if not size or abs(len(other.body_tokens) - size) > size * (1 - threshold) + 2:
+            continue
+        if _embed_different_data(symbol, other):
             continue
         score = similarity(symbol.body_tokens, other.body_tokens)
         if score >= threshold and (best is None or score > best[1]):

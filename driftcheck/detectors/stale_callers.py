@@ -104,8 +104,13 @@ def _first_finding(
             return _module_gone(module, changer, caller, path, ref)
         if change is None or change.before is None or _caller_knows(caller, qualname):
             continue
-        if change.kind in GONE and _still_importable(semantics, changer, qualname):
-            continue  # moved, but the old module re-exports it: old imports still work
+        if change.kind in GONE and (
+            _still_importable(semantics, changer, qualname)
+            or _still_named(semantics, changer, qualname)
+        ):
+            continue  # the old name still works: re-exported, or kept as an alias
+        if change.kind in GONE and _still_reachable(semantics, changer, change):
+            continue  # the class still answers the call: inherited, generated or object's
         finding = _judge(change, receiver, changer, caller, path, ref)
         if finding is not None:
             return finding
@@ -117,6 +122,30 @@ def _still_importable(semantics: PairSemantics, changer: Side, qualname: str) ->
     behind (`from new_home import thing` in the old module)."""
     real = semantics.index.canonical(changer.tree, qualname)
     return real != qualname and semantics.symbol(changer, real) is not None
+
+
+def _still_named(semantics: PairSemantics, changer: Side, qualname: str) -> bool:
+    """The changer binds the old name again: a compatibility alias (`old = new`)."""
+    found = semantics.symbol(changer, qualname)
+    return found is not None and found.kind == "constant"
+
+
+def _still_reachable(semantics: PairSemantics, changer: Side, change: SymbolChange) -> bool:
+    """A method removed from (or renamed or moved out of) a class that the changer
+    keeps, where the call still resolves: to a base class's method of that name,
+    or, for a dunder such as `__init__`, to what the class gets anyway (generated
+    by attrs or dataclasses, inherited from object). A changed constructor is
+    judged on the class itself."""
+    before = change.before
+    if before is None or before.kind != "method" or before.parent is None:
+        return False
+    klass = semantics.symbol(changer, before.parent)
+    if klass is None or klass.kind != "class":
+        return False
+    if before.name.startswith("__") and before.name.endswith("__"):
+        return True
+    inherited = semantics.find_method(changer, klass.qualname, before.name)
+    return inherited is not None and inherited.qualname != before.qualname
 
 
 def _group_symbol(finding: Finding, contract: dict[str, SymbolChange]) -> str:
@@ -169,9 +198,11 @@ def _candidates(
             inherited = inherited or semantics.find_method(None, klass.qualname, name)
             if inherited is not None and inherited.qualname != ref.resolved:
                 found.append((inherited.qualname, kind))
+        if ref.kind != "call":
+            return found  # an annotation or a bare name constructs nothing
         # Calling a class runs its __init__, which binds `self` (and may be inherited).
         found.append((f"{ref.resolved}.__init__", "instance"))
-        called = _class(semantics, caller, ref.resolved) if ref.kind == "call" else None
+        called = _class(semantics, caller, ref.resolved)
         init = semantics.find_method(caller, called.qualname, "__init__") if called else None
         if init is not None and init.qualname != f"{ref.resolved}.__init__":
             found.append((init.qualname, "instance"))

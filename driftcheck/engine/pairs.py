@@ -11,6 +11,7 @@ import gc
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts
@@ -25,6 +26,16 @@ from driftcheck.symbols.languages import frontend_for
 from driftcheck.workspace import git
 
 Sides = tuple[Participant, Participant]
+
+
+class MergeBase(NamedTuple):
+    """The merge base of a pair's heads, its tree, and whether it is one of several
+    (a criss-cross history): then only git's own merge, against its virtual base,
+    tells whether the changes meet."""
+
+    commit: str
+    tree: str
+    several: bool = False
 
 
 @dataclass
@@ -47,7 +58,7 @@ class PairRun:
     session: AnalysisSession
     options: ScanOptions
     selected: list[tuple[str, detectors.Detector]]
-    bases: dict[str, tuple[str, str]]  # heads_key -> (merge base, its tree)
+    bases: dict[str, MergeBase]  # by heads_key
     keys: dict[int, str]  # pair number -> its key in the pair cache
     answered: dict[str, list[Finding]]  # pair cache key -> findings kept from before
     shared: SharedFacts
@@ -70,7 +81,7 @@ class PairRun:
             self.diffs[base_tree, tree] = {p: c[0] for p, c in found.items()}
         return self.diffs[base_tree, tree]
 
-    def base_of(self, left: Participant, right: Participant) -> tuple[str, str] | None:
+    def base_of(self, left: Participant, right: Participant) -> MergeBase | None:
         return self.bases.get(heads_key(left, right))
 
 
@@ -128,11 +139,15 @@ def _analyse_pair(
     if found is None:
         result.without_base.append([left.name, right.name])
         return
-    base, base_tree = found
+    base, base_tree = found.commit, found.tree
     left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
     result.changed_by[left.name].update(left_changes)
     result.changed_by[right.name].update(right_changes)
-    meet = paths_can_meet(left_changes, right_changes)
+    # Against one of several bases the changes may look apart while git, merging
+    # against all of them, conflicts: such a pair is always merged.
+    meet = paths_can_meet(left_changes, right_changes) or (
+        found.several and bool(left_changes or right_changes)
+    )
     if meet and options.focus is not None:
         # Only conflicts about the proposed files are reported, and only they
         # (or a deletion, through a rename) can make one.
@@ -175,7 +190,7 @@ def _analyse_pair(
 
 def _pair_keys(
     pairs: list[Sides],
-    bases: dict[str, tuple[str, str]],
+    bases: dict[str, MergeBase],
     options: ScanOptions,
     cache: Cache,
     kinds: list[str],
@@ -188,7 +203,7 @@ def _pair_keys(
     for n, (left, right) in enumerate(pairs):
         found = bases.get(heads_key(left, right))
         if found is not None:
-            keys[n] = pair_key(left, right, *found, options.config, kinds)
+            keys[n] = pair_key(left, right, found.commit, found.tree, options.config, kinds)
     return keys
 
 
@@ -201,7 +216,7 @@ def _prefetch(index: SymbolIndex, pairs: list[Sides], run: PairRun) -> None:
         found = run.base_of(left, right)
         if found is None:
             continue
-        base_tree = found[1]
+        base_tree = found.tree
         left_changes, right_changes = (
             run.diff(base_tree, left.tree),
             run.diff(base_tree, right.tree),
@@ -218,7 +233,7 @@ def _prefetch(index: SymbolIndex, pairs: list[Sides], run: PairRun) -> None:
         # Whole-tree questions (a function that exists already, how many classes
         # define a method) are asked of the base trees: a cold scan summarises
         # them meanwhile, all but the files parsed here anyway.
-        base_trees = {found[1] for pair in pairs if (found := run.base_of(*pair))}
+        base_trees = {found.tree for pair in pairs if (found := run.base_of(*pair))}
         index.start_summaries(base_trees, parsed=wanted)
     index.prefetch(wanted)
 
@@ -239,18 +254,18 @@ def tree_changes(
     return found
 
 
-def merge_bases(pairs: list[Sides], *, cwd: str, cache: Cache) -> dict[str, tuple[str, str]]:
-    """(merge base, its tree) per pair of heads; commits never change, so a found base
-    is cached for good (a missing one is not: a shallow clone may deepen)."""
+def merge_bases(pairs: list[Sides], *, cwd: str, cache: Cache) -> dict[str, MergeBase]:
+    """The merge base per pair of heads; commits never change, so a found base is
+    cached for good (a missing one is not: a shallow clone may deepen)."""
     keys = {heads_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
-    known: dict[str, tuple[str, str]] = cache.get_many("merge-base", keys)
+    known = {k: MergeBase(*v) for k, v in cache.get_many("merge-bases", keys).items()}
     for key, (a, b) in keys.items():
         if key in known or a is None or b is None:
             continue
-        base = a if a == b else git.merge_base(a, b, cwd=cwd)
-        if base is not None:
-            known[key] = (base, git.tree_of(base, cwd=cwd))
-            cache.put("merge-base", key, known[key])
+        found = [a] if a == b else git.merge_bases(a, b, cwd=cwd)
+        if found:
+            known[key] = MergeBase(found[0], git.tree_of(found[0], cwd=cwd), len(found) > 1)
+            cache.put("merge-bases", key, tuple(known[key]))  # plain data in the cache
     return known
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from driftcheck.symbols.similarity import similarity, size_bound
 from driftcheck.symbols.table import POSITIONAL, ModuleSymbols, Signature, Symbol
 
 ChangeKind = Literal["added", "removed", "signature", "body", "renamed", "moved"]
@@ -19,6 +20,11 @@ ORDER = {"removed": 0, "renamed": 1, "moved": 2, "signature": 3, "body": 4, "add
 GONE = ("removed", "renamed", "moved")
 # A body this small (e.g. `return self.x`) is too common to identify a rename/move.
 TRIVIAL_TOKENS = 10
+# A rename that also edits the body: the old and new bodies must be this alike.
+EDITED_RENAME_SIMILARITY = 0.6
+# Beyond this many comparisons in one place (a file rewritten), edited renames are
+# not looked for: the symbols stay removed and added.
+_EDITED_RENAME_BUDGET = 400
 
 
 @dataclass(frozen=True)
@@ -177,14 +183,26 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
     gone = Counter((s.kind, s.fingerprint) for s in removed)
     taken: set[str] = set()
     out: list[SymbolChange] = []
+    unmatched: list[Symbol] = []
+    matches: list[tuple[Symbol, Symbol]] = []
     for old in sorted(removed, key=lambda s: s.qualname):
         pooled = pool.get((old.kind, old.fingerprint), [])
         candidates = [s for s in pooled if s.qualname not in taken]
         new = _pick(old, candidates, unique=gone[old.kind, old.fingerprint] == 1)
         if new is None:
-            out.append(_change("removed", old, None))
+            unmatched.append(old)
             continue
         taken.add(new.qualname)
+        matches.append((old, new))
+    left_over = [s for s in added if s.qualname not in taken]
+    edited = _edited_renames(unmatched, left_over)
+    taken.update(new.qualname for new in edited.values())
+    for old in unmatched:
+        if old.qualname in edited:
+            matches.append((old, edited[old.qualname]))
+        else:
+            out.append(_change("removed", old, None))
+    for old, new in sorted(matches, key=lambda m: m[0].qualname):
         kind: ChangeKind = "renamed" if _location(old) == _location(new) else "moved"
         out.append(_change(kind, old, new))
         sig = _signature_change(old, new)
@@ -194,11 +212,72 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
     return out
 
 
+def _edited_renames(removed: list[Symbol], added: list[Symbol]) -> dict[str, Symbol]:
+    """Renames and moves that also edit the body: old qualname -> new symbol.
+
+    A removed symbol and an added one pair up when they are of the same kind, either
+    in the same place under a new name (renamed) or under the same name elsewhere
+    (moved), their bodies are alike, and each is the other's only good match. A
+    renamed `format_path` that also gained a line is then "renamed to
+    `display_path`", not "removed"; anything less certain stays removed and added.
+    """
+    scores: dict[tuple[str, str], float] = {}
+    by_place: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
+    by_name: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
+    for new in added:
+        if new.kind in ("function", "method", "class") and not is_trivial(new):
+            by_place[(new.kind, _location(new))].append(new)
+            by_name[(new.kind, new.name)].append(new)
+    olds = [s for s in removed if s.kind in ("function", "method", "class") and not is_trivial(s)]
+    for index in (by_place, by_name):
+        groups: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
+        for old in olds:
+            groups[(old.kind, _location(old) if index is by_place else old.name)].append(old)
+        for key, group in groups.items():
+            candidates = index.get(key, [])
+            if len(group) * len(candidates) > _EDITED_RENAME_BUDGET:
+                continue
+            for old in group:
+                for new in candidates:
+                    if size_bound(old.body_tokens, new.body_tokens) < EDITED_RENAME_SIMILARITY:
+                        continue
+                    score = similarity(old.body_tokens, new.body_tokens)
+                    if score >= EDITED_RENAME_SIMILARITY:
+                        scores[old.qualname, new.qualname] = score
+    best_new = _best_partner(scores, side=0)
+    best_old = _best_partner(scores, side=1)
+    found: dict[str, Symbol] = {}
+    by_qualname = {s.qualname: s for s in added}
+    for old_name, new_name in best_new.items():
+        if best_old.get(new_name) == old_name:
+            found[old_name] = by_qualname[new_name]
+    return found
+
+
+def _best_partner(scores: dict[tuple[str, str], float], *, side: int) -> dict[str, str]:
+    """For each symbol on `side` of the pairs, its partner when one clearly beats the
+    others (ties are ambiguous: no partner)."""
+    ranked: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    for pair, score in scores.items():
+        ranked[pair[side]].append((score, pair[1 - side]))
+    best: dict[str, str] = {}
+    for name, options in ranked.items():
+        options.sort(reverse=True)
+        if len(options) == 1 or options[0][0] - options[1][0] >= 0.05:
+            best[name] = options[0][1]
+    return best
+
+
 def _pick(old: Symbol, candidates: list[Symbol], *, unique: bool) -> Symbol | None:
     same_name = [s for s in candidates if s.name == old.name]
     if same_name:
         return same_name[0] if len(same_name) == 1 else None
     same_place = [s for s in candidates if _location(s) == _location(old)]
+    if old.kind == "constant":
+        # A value says who it is when it is not a commonplace one (`None`, `0`, `[]`).
+        if unique and len(candidates) == 1 and same_place and _telling_value(old.value):
+            return same_place[0]
+        return None
     if is_trivial(old):
         # A one-liner renamed in place is still a rename when nothing else could be
         # meant: the only removal and the only addition with that body, same
@@ -217,3 +296,11 @@ def _distinctive(sym: Symbol) -> bool:
         t.startswith(("$p", ".")) or (t[:1].islower() and not t.startswith(("c:", "c#")))
         for t in sym.body_tokens
     )
+
+
+def _telling_value(value: str | None) -> bool:
+    """A constant's value distinctive enough to follow it through a rename."""
+    if value is None:
+        return False
+    text = value.strip()
+    return len(text) >= 6 and text not in ("None", "True", "False", "[]", "{}", "()", '""', "''")

@@ -282,11 +282,11 @@ def full_ref_name(ref: str, *, cwd: str | Path) -> str | None:
     return name if proc.returncode == 0 and name.startswith("refs/") else None
 
 
-def merge_base(a: str, b: str, *, cwd: str | Path) -> str | None:
-    """The merge base git would pick, or None for unrelated or shallow histories."""
-    proc = run_git(["merge-base", a, b], cwd=cwd, ok_codes=(0, 1, 128))
-    out = proc.stdout.decode().strip()
-    return out if proc.returncode == 0 and out else None
+def merge_bases(a: str, b: str, *, cwd: str | Path) -> list[str]:
+    """Every merge base (`--all`): more than one in a criss-cross history, where git
+    merges against a virtual base made of them. Empty for unrelated histories."""
+    proc = run_git(["merge-base", "--all", a, b], cwd=cwd, ok_codes=(0, 1, 128))
+    return proc.stdout.decode().split() if proc.returncode == 0 else []
 
 
 def tree_of(commit: str, *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:

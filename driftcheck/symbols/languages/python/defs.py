@@ -25,7 +25,16 @@ _DATACLASS = frozenset(
         *(f"{pkg}.{name}" for pkg in ("attr", "attrs") for name in ("define", "frozen", "mutable")),
     }
 )
-_FIELD_CALLS = frozenset({"field", "dataclasses.field", "attr.ib", "attr.field", "attrs.field"})
+# attrs' classic API: `@attr.s` with `x = attr.ib()` fields (annotated ones with auto_attribs).
+_ATTRS_CLASSIC = frozenset({"attr.s", "attr.attrs", "attr.attributes"})
+_FIELD_CALLS = frozenset(
+    {"field", "dataclasses.field", "attr.field", "attrs.field"}
+    | {"attr.ib", "attr.attrib", "attr.attr"}
+)
+# Class decorators known to leave `__init__` alone; any other may generate or replace it.
+_INIT_NEUTRAL = frozenset(
+    {"final", "typing.final", "total_ordering", "functools.total_ordering", "unique", "enum.unique"}
+)
 _NAMEDTUPLE = frozenset({"NamedTuple", "typing.NamedTuple", "typing_extensions.NamedTuple"})
 _NEUTRAL_BASES = frozenset({"object", "Generic", "typing.Generic", "Protocol", "typing.Protocol"})
 
@@ -98,11 +107,11 @@ class DefinitionCollector:
                 elif isinstance(stmt, ast.ClassDef):
                     sym = self._class(stmt, parent)
                     blocks.append((stmt.body, sym.qualname))
-                elif parent is None:
-                    for const in self._constants(stmt):
-                        found[const.qualname] = const
-                    continue
                 else:
+                    # Module constants, and class-level data attributes (a class
+                    # constant, an enum member, a dataclass field with a default).
+                    for const in self._constants(stmt, parent):
+                        found[const.qualname] = const
                     continue
                 found[sym.qualname] = sym
         return sorted(found.values(), key=lambda s: (s.start_line, s.qualname))
@@ -173,7 +182,7 @@ class DefinitionCollector:
             **self._header(node),
         )
 
-    def _constants(self, stmt: ast.stmt) -> list[Symbol]:
+    def _constants(self, stmt: ast.stmt, parent: str | None = None) -> list[Symbol]:
         if isinstance(stmt, ast.Assign):
             targets, value = stmt.targets, stmt.value
         elif isinstance(stmt, ast.AnnAssign) and stmt.value is not None:
@@ -190,9 +199,10 @@ class DefinitionCollector:
         stmt_text = self.src.segment((stmt.lineno, 0), (end, stmt.end_col_offset or 0))
         return [
             Symbol(
-                qualname=join(self.module, t.id),  # type: ignore[attr-defined]
+                qualname=join(parent or self.module, t.id),  # type: ignore[attr-defined]
                 name=t.id,  # type: ignore[attr-defined]
                 kind="constant",
+                parent=parent,
                 path=self.path,
                 module=self.module,
                 start_line=stmt.lineno,
@@ -208,6 +218,23 @@ class DefinitionCollector:
 
     # -- constructor signatures ------------------------------------------------
 
+    def _classic_field(self, stmt: ast.stmt) -> ast.stmt | None:
+        """`x = attr.ib(...)` as the annotated field it declares; anything else: None."""
+        if not isinstance(stmt, ast.AnnAssign | ast.Assign):
+            return None
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) != 1:
+            return None
+        value = stmt.value
+        if not (
+            isinstance(value, ast.Call) and self._qualify(dotted(value.func) or "") in _FIELD_CALLS
+        ):
+            return None
+        if isinstance(stmt, ast.AnnAssign):
+            return stmt
+        target = stmt.targets[0]
+        untyped = ast.Name(id="")  # no annotation: unparses to ""
+        return ast.AnnAssign(target=target, annotation=untyped, value=value, simple=1)
+
     def _init_signature(self, node: ast.ClassDef) -> Signature | None:
         """What `Klass(...)` accepts, including `self`; None when it is not evident
         from this class alone (e.g. inherited)."""
@@ -222,23 +249,32 @@ class DefinitionCollector:
         for deco in node.decorator_list:
             target = deco.func if isinstance(deco, ast.Call) else deco
             name = self._qualify(dotted(target) or "")
-            if name not in _DATACLASS:
+            if name not in _DATACLASS and name not in _ATTRS_CLASSIC:
                 continue
             options = {k.arg: k.value for k in getattr(deco, "keywords", []) if k.arg}
             if other_bases or _flag(options.get("init")) is False:
                 return None  # inherited fields come first and are unknown here
             kw_only = bool(_flag(options.get("kw_only")))
-            return self._field_signature(node, kw_only=kw_only, strip_private=name[:4] == "attr")
+            classic = name in _ATTRS_CLASSIC and not _flag(options.get("auto_attribs"))
+            return self._field_signature(
+                node, kw_only=kw_only, strip_private=name[:4] == "attr", classic=classic
+            )
+        decorators = {self._qualify(dotted(d) or "") for d in node.decorator_list}
+        if decorators - _INIT_NEUTRAL:
+            return None  # a decorator may generate or replace `__init__`
         if not other_bases and "__new__" not in members and not node.keywords:
             return Signature((Param("self", "positional"),))
         return None
 
     def _field_signature(
-        self, node: ast.ClassDef, *, kw_only: bool, strip_private: bool
+        self, node: ast.ClassDef, *, kw_only: bool, strip_private: bool, classic: bool = False
     ) -> Signature:
-        """The `__init__` a dataclass/attrs class/NamedTuple generates from its fields."""
+        """The `__init__` a dataclass/attrs class/NamedTuple generates from its fields.
+        `classic`: attrs' `@attr.s`, whose fields are `x = attr.ib()` assignments."""
         params: list[Param] = []
         for stmt in node.body:
+            if classic:
+                stmt = self._classic_field(stmt)  # type: ignore[assignment]
             if not isinstance(stmt, ast.AnnAssign) or not isinstance(stmt.target, ast.Name):
                 continue
             annotation = expr_text(stmt.annotation, self.src)
@@ -266,7 +302,8 @@ class DefinitionCollector:
                 default = expr_text(value, self.src)
             name = stmt.target.id.lstrip("_") if strip_private else stmt.target.id
             kind: ParamKind = "keyword_only" if field_kw else "positional"
-            params.append(Param(name, kind, default is not None, default, annotation))
+            params.append(Param(name, kind, default is not None, default, annotation or None))
         # Generated __init__ puts keyword-only fields last, keeping relative order.
+        # (attrs also forbids a mandatory field after a defaulted one; we keep order.)
         params.sort(key=lambda p: p.kind == "keyword_only")
         return Signature((Param("self", "positional"), *params))

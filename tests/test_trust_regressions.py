@@ -1,0 +1,350 @@
+"""Regressions found on real concurrent pull requests (issue #13), one test per cause.
+
+Each test is named after what it shows, and each failed on the code before its fix.
+The cases are small, but each is the shape of findings seen on real projects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import commit_all, git, init_repo, run_cli
+from test_semantic_stale import scan_findings
+
+BASE = {"pkg/__init__.py": "", "pkg/core.py": "def add(a, b):\n    return a + b\n"}
+CHECKS = """
+def check_sum(values, expected):
+    total = 0
+    for v in values:
+        total += v
+    assert total == expected
+    return total
+
+
+def check_product(values, expected):
+    total = 1
+    for v in values:
+        total *= v
+    assert total == expected
+    return total
+"""
+
+
+def codes(found: list[dict]) -> list[tuple[str, str | None]]:
+    return [(f["code"], f["symbol"]) for f in found]
+
+
+# -- 1. mirror images --------------------------------------------------------------
+
+
+def test_code_both_sides_add_identically_is_no_duplicate(tmp_path: Path) -> None:
+    """Both branches add the same module (the same commits, or a squash-merged copy):
+    git merges it into one copy, and `check_sum` must not be matched with the other
+    side's sibling `check_product`."""
+    side = {"pkg/checks.py": CHECKS}
+    assert scan_findings(tmp_path, BASE, side, side, kind="duplicate") == []
+
+
+def test_a_mirrored_file_does_not_hide_a_real_duplicate_beside_it(tmp_path: Path) -> None:
+    helper = (
+        "def {}(rows):\n    seen = set()\n    for row in rows:\n"
+        "        seen.add(row.key)\n    return sorted(seen)\n"
+    )
+    left = {"pkg/checks.py": CHECKS, "pkg/a.py": helper.format("unique_keys")}
+    right = {"pkg/checks.py": CHECKS, "pkg/b.py": helper.format("distinct_keys")}
+    found = scan_findings(tmp_path, BASE, left, right, kind="duplicate")
+    assert [f["code"] for f in found] == ["DC301"]
+    located = {loc["symbol"] for loc in found[0]["details"]["locations"]}
+    assert located == {"pkg.a.unique_keys", "pkg.b.distinct_keys"}
+
+
+# -- 2. contradicting edits where nothing contradicts --------------------------------
+
+FUNC = """\
+def settle(order, items):
+    total = 0
+    for item in items:
+        total += item.price
+
+    if order.coupon:
+        total -= order.coupon
+
+    log(order)
+    return total
+"""
+
+
+def test_one_edit_containing_the_other_is_no_contradiction(tmp_path: Path) -> None:
+    """The right side made the left's edit and one more (a PR already in trunk, or a
+    branch that merged it): git's merge is the right side's version."""
+    first = FUNC.replace("total = 0", "total = 0.0")
+    both = first.replace("log(order)", "log(order, total)")
+    found = scan_findings(
+        tmp_path,
+        {"shop.py": FUNC},
+        {"shop.py": first},
+        {"shop.py": both},
+        kind="contradicting-edit",
+    )
+    assert found == []
+
+
+def test_a_textual_conflict_is_not_restated_as_a_contradicting_edit(tmp_path: Path) -> None:
+    left = {"shop.py": FUNC.replace("total += item.price", "total += item.price * item.qty")}
+    right = {"shop.py": FUNC.replace("total += item.price", "total += item.net_price")}
+    found = scan_findings(tmp_path, {"shop.py": FUNC}, left, right)
+    assert codes(found) == [("DC101", None)]
+
+
+# -- 3. claims about the merge that the merge contradicts ---------------------------
+
+
+def test_an_edit_git_carries_into_the_renamed_function_is_not_lost(tmp_path: Path) -> None:
+    left = {"shop.py": FUNC.replace("def settle(", "def settle_order(")}
+    right = {"shop.py": FUNC.replace("log(order)", "log(order, total)")}
+    found = scan_findings(tmp_path, {"shop.py": FUNC}, left, right)
+    assert [f for f in found if f["code"] == "DC402"] == []
+
+
+def test_definitions_that_differ_only_in_annotations_are_no_error(tmp_path: Path) -> None:
+    plain = "def ratio(a, b):\n    if not b:\n        return 0\n    return a / b\n"
+    typed = plain.replace("(a, b):", "(a: float, b: float) -> float:")
+    found = scan_findings(
+        tmp_path,
+        {"calc.py": "X = 1\n"},
+        {"calc.py": "X = 1\n\n\n" + plain},
+        {"calc.py": "X = 1\n\n\n" + typed},
+        kind="contradicting-edit",
+    )
+    assert found == []
+
+
+# -- 4. generated and annotation-only uses ------------------------------------------
+
+TESTDIR = """\
+class Testdir:
+    def __init__(self, path):
+        self.path = path
+
+    def makefile(self, name):
+        return self.path + "/" + name
+"""
+ATTRS_TESTDIR = """\
+import attr
+
+
+@attr.s
+class Testdir:
+    path = attr.ib()
+
+    def makefile(self, name):
+        return self.path + "/" + name
+"""
+
+
+def test_an_init_that_attrs_now_generates_is_not_removed(tmp_path: Path) -> None:
+    use = "from testing.dirs import Testdir\n\n\ndef make(p):\n    return Testdir(p)\n"
+    found = scan_findings(
+        tmp_path,
+        {"testing/__init__.py": "", "testing/dirs.py": TESTDIR},
+        {"testing/dirs.py": ATTRS_TESTDIR},
+        {"testing/use.py": use},
+        kind="stale-caller",
+    )
+    assert found == []
+
+
+def test_an_annotation_is_not_a_call(tmp_path: Path) -> None:
+    """Changing how a class is built does not touch code that only names it."""
+    use = (
+        "from testing.dirs import Testdir\n\n\n"
+        "def check(testdir: Testdir) -> str:\n    return testdir.makefile('x')\n"
+    )
+    changed = TESTDIR.replace("def __init__(self, path):", "def __init__(self, path, mode):")
+    found = scan_findings(
+        tmp_path,
+        {"testing/__init__.py": "", "testing/dirs.py": TESTDIR},
+        {"testing/dirs.py": changed},
+        {"testing/use.py": use},
+        kind="stale-caller",
+    )
+    assert found == []
+
+
+def test_a_method_moved_up_to_the_base_class_still_answers(tmp_path: Path) -> None:
+    base = (
+        "class Base:\n    pass\n\n\nclass Shop(Base):\n"
+        "    def total(self, items):\n        return sum(i.price for i in items)\n"
+    )
+    moved_up = (
+        "class Base:\n    def total(self, items):\n        return sum(i.price for i in items)\n"
+        "\n\nclass Shop(Base):\n    pass\n"
+    )
+    use = "from shop import Shop\n\n\ndef bill(items):\n    return Shop().total(items)\n"
+    found = scan_findings(
+        tmp_path, {"shop.py": base}, {"shop.py": moved_up}, {"bill.py": use}, kind="stale-caller"
+    )
+    assert found == []
+
+
+# -- 7. recall gaps on unseen code ---------------------------------------------------
+
+MARKDOWN = """\
+class Markdown:
+    elements = ["Paragraph", "Heading", "CodeBlock"]
+
+    def render(self, text):
+        return [kind for kind in self.elements if kind in text]
+"""
+
+
+def test_a_renamed_class_attribute_read_on_the_other_side_is_stale(tmp_path: Path) -> None:
+    renamed = MARKDOWN.replace("elements", "element_types")
+    use = (
+        "from md import Markdown\n\n\n"
+        "def kinds(md: Markdown) -> int:\n    return len(md.elements)\n"
+    )
+    found = scan_findings(
+        tmp_path, {"md.py": MARKDOWN}, {"md.py": renamed}, {"report.py": use}, kind="stale-caller"
+    )
+    assert [(f["code"], f["symbol"], f["path"]) for f in found] == [
+        ("DC203", "md.Markdown.elements", "report.py")
+    ]
+    assert found[0]["details"]["new_qualname"] == "md.Markdown.element_types"
+
+
+# -- 5. renames read as removals ------------------------------------------------------
+
+PATHS = """\
+import os
+
+
+def format_path(path, root):
+    relative = os.path.relpath(path, root)
+    if relative.startswith(".."):
+        return path
+    return relative.replace(os.sep, "/")
+"""
+
+
+def test_a_rename_that_also_edits_the_body_is_a_rename(tmp_path: Path) -> None:
+    renamed = PATHS.replace("def format_path(", "def display_path(").replace(
+        "        return path\n", "        return os.path.abspath(path)\n"
+    )
+    use = "from paths import format_path\n\n\ndef show(p):\n    return format_path(p, '.')\n"
+    found = scan_findings(
+        tmp_path, {"paths.py": PATHS}, {"paths.py": renamed}, {"show.py": use}, kind="stale-caller"
+    )
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC203", "paths.format_path")]
+    assert "renames to display_path" in found[0]["message"]
+
+
+def test_a_compatibility_alias_keeps_the_old_name_working(tmp_path: Path) -> None:
+    renamed = PATHS.replace("def format_path(", "def display_path(")
+    for alias in (
+        "format_path = display_path\n",
+        "from paths import display_path as format_path\n",
+    ):
+        found = scan_findings(
+            tmp_path / str(len(alias)),
+            {"paths.py": PATHS},
+            {"paths.py": renamed + "\n\n" + alias},
+            {"show.py": "from paths import format_path\n\n\nprint(format_path('a', 'b'))\n"},
+            kind="stale-caller",
+        )
+        assert found == [], alias
+
+
+# -- 6. duplicates by shape alone -----------------------------------------------------
+
+SLUG = """\
+import re
+
+
+def slugify(text):
+    text = text.strip().lower()
+    text = re.sub(r"[^a-z0-9]+", "-", text)
+    text = re.sub(r"-{2,}", "-", text)
+    return text.strip("-")
+"""
+
+
+def test_a_function_turned_into_a_delegate_is_not_the_new_ones_twin(tmp_path: Path) -> None:
+    """A side moves slugify's body into text.make_slug and leaves slugify delegating:
+    the old body at the base is its own refactoring, not code to reuse."""
+    moved = SLUG.replace("def slugify(", "def make_slug(")
+    delegate = "from text import make_slug\n\n\ndef slugify(text):\n    return make_slug(text)\n"
+    found = scan_findings(
+        tmp_path,
+        {"utils.py": SLUG, "text.py": "X = 1\n"},
+        {"utils.py": delegate, "text.py": "X = 1\n\n\n" + moved},
+        {"other.py": "Y = 2\n"},
+        kind="duplicate",
+    )
+    assert found == []
+
+
+EMBEDDED_TEST = '''
+def {name}(pytester):
+    pytester.makepyfile(
+        """
+        {program}
+        """
+    )
+    result = pytester.runpytest("-v")
+    result.stdout.fnmatch_lines(["*passed*"])
+    assert result.ret == 0
+'''
+
+
+def test_tests_embedding_different_programs_are_not_duplicates(tmp_path: Path) -> None:
+    left = EMBEDDED_TEST.format(
+        name="test_fixture_scope", program="import pytest; def test_a(tmp_path): assert tmp_path"
+    )
+    right = EMBEDDED_TEST.format(
+        name="test_marker_skip", program="import pytest; pytest.skip('later'); def test_b(): pass"
+    )
+    found = scan_findings(
+        tmp_path,
+        {"testing/__init__.py": "", "testing/test_x.py": "X = 1\n"},
+        {"testing/test_scope.py": left},
+        {"testing/test_skip.py": right},
+        kind="duplicate",
+    )
+    assert found == []
+
+
+# -- 8. criss-cross histories -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("checked_out", ["x", "y"])
+def test_a_criss_cross_history_is_merged_against_every_base(
+    tmp_path: Path, checked_out: str
+) -> None:
+    """x and y each merged the other's first commit and resolved the conflict on f.txt
+    differently (x took y's version, y deleted the file). Against the one base
+    `git merge-base` picks (it depends on the order it is asked in) they may look
+    apart; git merges against a virtual base of both and reports a modify/delete
+    conflict, so must driftcheck, in either order."""
+    repo = init_repo(tmp_path / "repo", {"f.txt": "v1\n", "h.txt": "h\n"})
+    git("checkout", "-q", "-b", "x", cwd=repo)
+    (repo / "f.txt").write_text("v2\n")
+    commit_all(repo, "X1")
+    git("checkout", "-q", "-b", "y", "main", cwd=repo)
+    (repo / "f.txt").write_text("v3\n")
+    commit_all(repo, "Y1")
+    git("checkout", "-q", "x", cwd=repo)
+    git("merge", "-q", "y", "-m", "X2", cwd=repo, check=False)
+    (repo / "f.txt").write_text("v3\n")
+    commit_all(repo, "X2")
+    git("checkout", "-q", "y", cwd=repo)
+    git("merge", "-q", "x~1", "-m", "Y2", cwd=repo, check=False)
+    git("rm", "-q", "f.txt", cwd=repo)
+    commit_all(repo, "Y2")
+    assert len(git("merge-base", "--all", "x", "y", cwd=repo).split()) == 2
+    git("checkout", "-q", checked_out, cwd=repo)
+    other = "y" if checked_out == "x" else "x"
+    result = run_cli("scan", "--refs", f"refs/heads/{other}", "--format", "json", cwd=repo)
+    findings = result.json()["findings"]
+    assert [(f["code"], f["path"]) for f in findings] == [("DC103", "f.txt")]
