@@ -158,20 +158,21 @@ EDITS: dict[str, tuple[str, dict[str, list[tuple[str, str]]]]] = {
             ]
         },
     ),
-    # Two different fixes of make_str, on lines that git merges cleanly.
+    # Two fixes of the same undecodable bytes in make_str, on lines that git merges
+    # cleanly: one makes the first decode lenient, which leaves the other's new
+    # fallback dead. (This case used to pair the latin-1 fallback with a `None` guard:
+    # two unrelated fixes, no contradiction.)
     "fix/make-str-latin1": (
         "committed",
         {UTILS: [('return value.decode("utf-8", "replace")', 'return value.decode("latin-1")')]},
     ),
-    "fix/make-str-none": (
+    "fix/make-str-lenient": (
         "unstaged",
         {
             UTILS: [
                 (
-                    '    """Converts a value into a valid string."""\n',
-                    '    """Converts a value into a valid string."""\n'
-                    "    if value is None:\n"
-                    '        return ""\n',
+                    "return value.decode(sys.getfilesystemencoding())",
+                    'return value.decode(sys.getfilesystemencoding(), "replace")',
                 )
             ]
         },
@@ -319,7 +320,7 @@ def _expected(src: Sources) -> list[dict[str, Any]]:
         {
             "kind": "contradicting-edit",
             "code": "DC401",
-            "participants": ["fix/make-str-latin1", "fix/make-str-none"],
+            "participants": ["fix/make-str-latin1", "fix/make-str-lenient"],
             "path": UTILS,
             "line": _line_of(src.files[UTILS], "def make_str("),
             "symbol": "click.utils.make_str",

@@ -348,3 +348,218 @@ def test_a_criss_cross_history_is_merged_against_every_base(
     result = run_cli("scan", "--refs", f"refs/heads/{other}", "--format", "json", cwd=repo)
     findings = result.json()["findings"]
     assert [(f["code"], f["path"]) for f in findings] == [("DC103", "f.txt")]
+
+
+# -- 9. changes a side did not make ------------------------------------------------------
+
+LIB = """\
+def fetch_rows(table):
+    query = "select * from " + table
+    return run(query)
+
+
+def count_rows(table):
+    return len(fetch_rows(table))
+"""
+
+
+def test_a_pull_request_is_not_charged_with_the_trunks_commits(tmp_path: Path) -> None:
+    """The trunk renames fetch_rows after pr/b forked; pr/a forked after the rename.
+    Against the merge base of a and b, a seems to rename it too, but that is the
+    trunk's work: b's new call is drift against the trunk, not against a."""
+    repo = init_repo(tmp_path / "repo", {"lib.py": LIB, "app.py": "X = 1\n"})
+    git("branch", "pr/b", cwd=repo)
+    (repo / "lib.py").write_text(LIB.replace("fetch_rows", "load_rows"))
+    commit_all(repo, "trunk renames fetch_rows")
+    git("checkout", "-q", "-b", "pr/a", cwd=repo)
+    (repo / "app.py").write_text("X = 2\n")
+    commit_all(repo, "a's own work")
+    git("checkout", "-q", "pr/b", cwd=repo)
+    (repo / "report.py").write_text("from lib import fetch_rows\n\nrows = fetch_rows('t')\n")
+    commit_all(repo, "b's own work")
+    git("checkout", "-q", "main", cwd=repo)
+    args = ("scan", "--refs", "refs/heads/pr", "--trunk", "main", "--format", "json")
+    findings = run_cli(*args, cwd=repo).json()["findings"]
+    stale = [
+        (f["code"], sorted(f["participants"])) for f in findings if f["kind"] == "stale-caller"
+    ]
+    assert stale == [("DC203", ["main", "pr/b"])]
+
+
+# -- 2 (cont.). unrelated lines of one function ---------------------------------------
+
+PAIRS = """\
+def pair_up(names, values, strict_mode):
+    if not names:
+        return {}
+
+    result = {}
+    for name, value in zip(names, values):
+        result[name] = value
+
+    log(len(result))
+    return result
+"""
+
+
+def test_unrelated_edits_in_one_function_do_not_contradict(tmp_path: Path) -> None:
+    """`strict=True` on one side, an early return on the other: both land, and
+    neither changes what the other's lines compute."""
+    left = {"pairs.py": PAIRS.replace("zip(names, values)", "zip(names, values, strict=True)")}
+    right = {
+        "pairs.py": PAIRS.replace(
+            "    log(len(result))\n",
+            "    if strict_mode:\n        return result\n    log(len(result))\n",
+        )
+    }
+    found = scan_findings(tmp_path, {"pairs.py": PAIRS}, left, right, kind="contradicting-edit")
+    assert found == []
+
+
+def test_two_guards_on_the_same_variable_contradict(tmp_path: Path) -> None:
+    """Both sides fix an empty `values` list, in different lines: the merge has both."""
+    left = {"pairs.py": PAIRS.replace("    if not names:\n", "    if not names or not values:\n")}
+    right = {
+        "pairs.py": PAIRS.replace(
+            "    log(len(result))\n",
+            "    if not values:\n        raise ValueError('no values')\n    log(len(result))\n",
+        )
+    }
+    found = scan_findings(tmp_path, {"pairs.py": PAIRS}, left, right, kind="contradicting-edit")
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pairs.pair_up")]
+
+
+# -- 7 (cont.). implementers ---------------------------------------------------------
+
+SERVICE_TS = """\
+export interface UserService {
+  find(id: string): string;
+}
+"""
+
+
+def test_two_agents_extending_one_interface_two_ways(tmp_path: Path) -> None:
+    """Each side adds a method to UserService and a class implementing only its own:
+    git merges cleanly, the merged code does not compile."""
+
+    def side(method: str, cls: str) -> dict[str, str]:
+        interface = SERVICE_TS.replace("}", f"  {method}(id: string): void;\n}}")
+        impl = (
+            'import { UserService } from "./service";\n\n'
+            f"export class {cls} implements UserService {{\n"
+            "  find(id: string): string { return id; }\n"
+            f"  {method}(id: string): void {{}}\n"
+            "}\n"
+        )
+        return {"src/service.ts": interface, f"src/{cls.lower()}.ts": impl}
+
+    found = scan_findings(
+        tmp_path,
+        {"src/service.ts": SERVICE_TS},
+        side("archive", "Archiver"),
+        side("remove", "Remover"),
+        kind="stale-caller",
+    )
+    assert sorted((f["code"], f["symbol"], f["details"]["member"]) for f in found) == [
+        ("DC205", "src/archiver.Archiver", "src/service.UserService.remove"),
+        ("DC205", "src/remover.Remover", "src/service.UserService.archive"),
+    ]
+
+
+ABSTRACT_PY = """\
+from abc import ABC, abstractmethod
+
+
+class Exporter(ABC):
+    @abstractmethod
+    def export(self, rows):
+        ...
+"""
+
+
+def test_a_new_abstract_method_and_a_new_subclass_without_it(tmp_path: Path) -> None:
+    changed = ABSTRACT_PY + "\n    @abstractmethod\n    def close(self):\n        ...\n"
+    subclass = (
+        "from exporters import Exporter\n\n\n"
+        "class CsvExporter(Exporter):\n    def export(self, rows):\n        return rows\n"
+    )
+    kept = subclass + "\n    def close(self):\n        pass\n"
+    found = scan_findings(
+        tmp_path / "missing",
+        {"exporters.py": ABSTRACT_PY},
+        {"exporters.py": changed},
+        {"csv_export.py": subclass},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC205", "csv_export.CsvExporter")]
+    assert "add close to CsvExporter" in found[0]["message"]
+    clean = scan_findings(
+        tmp_path / "defined",
+        {"exporters.py": ABSTRACT_PY},
+        {"exporters.py": changed},
+        {"csv_export.py": kept},
+        kind="stale-caller",
+    )
+    assert clean == []
+
+
+def test_a_rename_behind_an_export_star_barrel(tmp_path: Path) -> None:
+    common = "export function formatDate(d: Date): string {\n  return d.toISOString();\n}\n"
+    renamed = common.replace("formatDate", "formatDay")
+    use = 'import { formatDate } from "./index";\n\nexport const today = formatDate(new Date());\n'
+    found = scan_findings(
+        tmp_path,
+        {"src/common.ts": common, "src/index.ts": 'export * from "./common";\n'},
+        {"src/common.ts": renamed},
+        {"src/app.ts": use},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["path"]) for f in found] == [("DC203", "src/app.ts")]
+    assert found[0]["details"]["new_qualname"] == "src/common.formatDay"
+
+
+ORDERS_GO = """\
+package orders
+
+type Item struct {
+	Price float64
+}
+
+func Total(items []Item) float64 {
+	sum := 0.0
+	for _, it := range items {
+		sum += it.Price
+	}
+	return sum
+}
+"""
+
+
+def test_a_go_package_right_under_the_module_root(tmp_path: Path) -> None:
+    """`example.com/app/orders` lives in `orders/`, not under `internal/`."""
+    changed = ORDERS_GO.replace("Total(items []Item)", "Total(items []Item, discount float64)")
+    report = (
+        'package report\n\nimport "example.com/app/orders"\n\n'
+        "func Daily(items []orders.Item) float64 {\n\treturn orders.Total(items)\n}\n"
+    )
+    found = scan_findings(
+        tmp_path,
+        {"go.mod": "module example.com/app\n\ngo 1.22\n", "orders/orders.go": ORDERS_GO},
+        {"orders/orders.go": changed},
+        {"report/report.go": report},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["path"]) for f in found] == [("DC201", "report/report.go")]
+
+
+def test_two_fixes_of_the_same_operation_contradict(tmp_path: Path) -> None:
+    """Both fix undecodable bytes, on different lines: one makes the first decode
+    lenient, the other changes the fallback that is now never reached."""
+    base = (
+        "def text_of(value):\n    try:\n        return value.decode('utf-8')\n"
+        "    except UnicodeError:\n        pass\n\n    return value.decode('ascii', 'replace')\n"
+    )
+    left = {"conv.py": base.replace("decode('utf-8')", "decode('utf-8', 'replace')")}
+    right = {"conv.py": base.replace("decode('ascii', 'replace')", "decode('latin-1')")}
+    found = scan_findings(tmp_path, {"conv.py": base}, left, right, kind="contradicting-edit")
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "conv.text_of")]

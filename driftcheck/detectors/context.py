@@ -19,6 +19,16 @@ from driftcheck.workspace import git, merge
 from driftcheck.workspace.capture import ensure_state_commit
 
 
+@dataclass(frozen=True)
+class SideScope:
+    """What one side itself changed: against its own fork point from the trunk when
+    that differs from the pair's merge base (two pull requests forked at different
+    trunk commits must not be charged with the trunk's commits in between)."""
+
+    base_tree: str
+    changes: Mapping[str, str]  # path -> A/M/D/T against base_tree
+
+
 @dataclass
 class SharedFacts:
     """Shared by every pair of one analysis."""
@@ -55,7 +65,17 @@ class PairContext:
     config: Config | None = None
     # When judging a proposed edit: the left side's files worth analysing.
     focus: frozenset[str] | None = None
+    # What each side itself changed, for the semantic detectors (None: its changes
+    # against the merge base). The textual merge is always git's, from the base.
+    left_scope: SideScope | None = None
+    right_scope: SideScope | None = None
     facts: PairFacts = field(default_factory=PairFacts)
+
+    def scopes(self) -> tuple[SideScope, SideScope]:
+        return (
+            self.left_scope or SideScope(self.base_tree, self.left_changes),
+            self.right_scope or SideScope(self.base_tree, self.right_changes),
+        )
 
     @property
     def cwd(self) -> str:
@@ -101,13 +121,13 @@ class PairContext:
         """The pair's semantic facts, computed once; None when no parsable file changed."""
         facts = self.facts
         if not facts.semantics_known:
+            left, right = self.scopes()
             facts.semantics = build_semantics(
                 index=self.index,
                 side_facts=self.shared.side_facts,
                 pair=self.pair,
                 base_tree=self.base_tree,
-                left_changes=self.left_changes,
-                right_changes=self.right_changes,
+                scopes=((left.base_tree, left.changes), (right.base_tree, right.changes)),
                 focus=self.focus,
             )
             facts.semantics_known = True

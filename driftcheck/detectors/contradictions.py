@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.edit_flow import EditFlow, edit_flow
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
@@ -191,6 +192,9 @@ class _Judge:
         known, merged = self.merged_symbol(a.path, a.qualname)
         if known and merged is not None and (_same(merged, a) or _same(merged, b)):
             return None  # one edit contains the other: the merge is that side's version
+        mine_flow, their_flow = self._flow(self.left, lc), self._flow(self.right, rc)
+        if mine_flow is not None and their_flow is not None and not mine_flow.meets(their_flow):
+            return None  # unrelated edits that share a function: no variable links them
         left, right = self.left.name, self.right.name
         how = _merge_note(textual)
         return _finding(
@@ -339,6 +343,13 @@ class _Judge:
             positions = range(i1 + 1, i2 + 1) if i2 > i1 else [i1 + 0.5]
             touched.update(_innermost(spans, float(line)) for line in positions)
         return touched
+
+    def _flow(self, side: Side, change: SymbolChange) -> EditFlow | None:
+        """What `side`'s edit of a Python definition reads, writes and guards."""
+        if change.before is None or not change.before.path.endswith(".py"):
+            return None
+        old, new = self._snippets(side, change)
+        return edit_flow(old, new)
 
     def _diff(self, side: Side, change: SymbolChange) -> str:
         """What `side` did to the symbol, as a short unified diff against the base."""

@@ -89,6 +89,15 @@ class PairSemantics:
 
     def find_method(self, side: Side | None, cls: str, name: str) -> Symbol | None:
         """`cls.name` as Python would find it: the class, then its bases in order."""
+        for owner in self.ancestors(side, cls):
+            found = self.symbol(side, f"{owner}.{name}")
+            if found is not None:
+                return found
+        return None
+
+    def ancestors(self, side: Side | None, cls: str) -> Iterator[str]:
+        """`cls` and the classes it derives from, nearest first, as `side` has them
+        (qualified through each file's imports and re-exports)."""
         participant = side.name if side is not None else BASE
         tree = side.tree if side is not None else self.base_tree
         queue, seen = [cls], set()
@@ -97,18 +106,15 @@ class PairSemantics:
             if owner in seen:
                 continue
             seen.add(owner)
-            found = self.symbol(side, f"{owner}.{name}")
-            if found is not None:
-                return found
+            yield owner
             klass = self.symbol(side, owner)
             if klass is None or klass.kind != "class":
                 continue
             table = self.graph.module(participant=participant, path=klass.path)
             for base in klass.bases:
-                written = base.split("[", 1)[0]  # Generic[T] -> Generic
+                written = base.split("[", 1)[0].split("<", 1)[0]  # Generic[T], Base<T>
                 resolved = resolve_name(written, table) if table else written
                 queue.append(self.index.canonical(tree, resolved))
-        return None
 
     def _load(self, side: Side | None, qualname: str) -> bool:
         """Parse the module that should define `qualname` into the graph; True if new."""
@@ -136,7 +142,12 @@ class _Inputs:
     index: SymbolIndex
     side_facts: SideFactsCache
     pair: Pair
-    base_tree: str
+    base_tree: str  # the pair's merge base: what "the base" has, for lookups
+    side_bases: tuple[str, str]  # what each side's own changes are counted from
+
+
+# (the tree a side's changes are counted from, path -> A/M/D/T against it)
+Scope = tuple[str, Mapping[str, str]]
 
 
 def build_semantics(
@@ -145,13 +156,20 @@ def build_semantics(
     side_facts: SideFactsCache,
     pair: Pair,
     base_tree: str,
-    left_changes: Mapping[str, str],
-    right_changes: Mapping[str, str],
+    scopes: tuple[Scope, Scope],
     focus: frozenset[str] | None,
 ) -> PairSemantics | None:
-    """The pair's semantic facts; None when no parsable file changed. `side_facts`
-    keeps each side's changes for the other pairs of the same analysis."""
-    inputs = _Inputs(index=index, side_facts=side_facts, pair=pair, base_tree=base_tree)
+    """The pair's semantic facts; None when no parsable file changed. Each side's
+    changes are what its scope says it changed (against its own fork point from the
+    trunk, or the merge base); `side_facts` keeps them for the other pairs."""
+    (left_base, left_changes), (right_base, right_changes) = scopes
+    inputs = _Inputs(
+        index=index,
+        side_facts=side_facts,
+        pair=pair,
+        base_tree=base_tree,
+        side_bases=(left_base, right_base),
+    )
     left_paths = _parsable(left_changes)
     right_paths = _parsable(right_changes)
     if focus is not None:
@@ -188,8 +206,9 @@ def _related(inputs: _Inputs, focus: dict[str, str], others: dict[str, str]) -> 
     if not focus or not others:
         return {}
     index, pair = inputs.index, inputs.pair
-    base_tables = index.tables(inputs.base_tree, focus)
-    changes, new_references = _side_facts(inputs, pair.left, focus, base_tables)
+    left_base, right_base = inputs.side_bases
+    base_tables = index.tables(left_base, focus)
+    changes, new_references = _side_facts(inputs, pair.left, left_base, focus, base_tables)
     own = index.tables(pair.left.tree, [p for p, s in focus.items() if s != "D"])
     imported = {t for table in own.values() for t in table.imports.values()}
     names = {r.name or r.target.rpartition(".")[2] for _path, r in new_references}
@@ -212,7 +231,7 @@ def _related(inputs: _Inputs, focus: dict[str, str], others: dict[str, str]) -> 
     modules = {p: f.module_name(p) for p in others if (f := frontend_for(p)) is not None}
     present = [p for p, s in others.items() if s != "D"]
     texts = [index.contents(pair.right.tree, present)]
-    texts.append(index.contents(inputs.base_tree, [p for p, s in others.items() if s != "A"]))
+    texts.append(index.contents(right_base, [p for p, s in others.items() if s != "A"]))
     similar = index.similar_files(pair.right.tree, present, edited, names)
     keep: dict[str, str] = {}
     for path, status in others.items():
@@ -230,12 +249,13 @@ def _build(
     index = inputs.index
     base_tables = index.tables(inputs.base_tree, {**left_paths, **right_paths})
     sides = []
-    for participant, paths in (
-        (inputs.pair.left, left_paths),
-        (inputs.pair.right, right_paths),
+    for participant, side_base, paths in (
+        (inputs.pair.left, inputs.side_bases[0], left_paths),
+        (inputs.pair.right, inputs.side_bases[1], right_paths),
     ):
         tables = index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
-        changes, new_references = _side_facts(inputs, participant, paths, base_tables)
+        own_base = base_tables if side_base == inputs.base_tree else index.tables(side_base, paths)
+        changes, new_references = _side_facts(inputs, participant, side_base, paths, own_base)
         sides.append(
             Side(
                 participant=participant,
@@ -244,12 +264,9 @@ def _build(
                 changes=changes,
                 new_references=new_references,
                 deleted_modules={
-                    base_tables[p].module: p
+                    own_base[p].module: p
                     for p, s in paths.items()
-                    if s == "D"
-                    and p in base_tables
-                    and base_tables[p].module
-                    and _file_is_module(p)
+                    if s == "D" and p in own_base and own_base[p].module and _file_is_module(p)
                 },
             )
         )
@@ -269,13 +286,14 @@ def _build(
 def _side_facts(
     inputs: _Inputs,
     participant: Participant,
+    side_base: str,
     paths: Mapping[str, str],
     base_tables: Mapping[str, ModuleSymbols],
 ) -> SideFacts:
-    """A side's symbol changes and new references in `paths`. A participant meets
-    the same merge base in many pairs: classify it once."""
+    """A side's symbol changes and new references in `paths`, against `side_base`. A
+    participant meets the same base in many pairs: classify it once."""
     cache = inputs.side_facts
-    key = (inputs.base_tree, participant.tree, frozenset(paths.items()))
+    key = (side_base, participant.tree, frozenset(paths.items()))
     if key not in cache:
         tables = inputs.index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
         before = {p: base_tables[p] for p in paths if p in base_tables}

@@ -1,10 +1,11 @@
 """stale-caller: one side changes a symbol's contract, the other adds a call to the old one.
 
 P removes, renames, moves or incompatibly re-signs S; Q adds or edits a reference
-to S that would break against P's version. Calls are matched to S only when the
-match is certain (imports, self/cls, Class(...), module.func, typed locals) or when
-exactly one class in Q's tree defines the called method name. Anything else stays
-silent.
+to S that would break against P's version. (DC205, in implementers.py: P adds a
+member every implementer of a contract must define; Q adds an implementer without.)
+Calls are matched to S only when the match is certain (imports, self/cls,
+Class(...), module.func, typed locals) or when exactly one class in Q's tree
+defines the called method name. Anything else stays silent.
 
 A call that no longer binds is reported at that call (each needs its own fix). Uses of
 something that is gone (removed, renamed, moved, or its module deleted) are reported
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.implementers import missing_members
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.symbols.changes import GONE, SymbolChange
@@ -54,6 +56,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
             if key not in seen:
                 seen.add(key)
                 yield finding
+    yield from missing_members(semantics)
 
 
 @dataclass

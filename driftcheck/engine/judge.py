@@ -16,7 +16,7 @@ from pathlib import Path
 from driftcheck.config import Config, load_config
 from driftcheck.engine.options import ScanOptions
 from driftcheck.engine.pairs import Sides, analyse_pairs
-from driftcheck.engine.scan import build_result, configured
+from driftcheck.engine.scan import build_result, configured, trunk_of
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
@@ -88,7 +88,7 @@ def judge(
     if session is not None:
         found = _discover(repo, session.scratch, options, overrides, session.live)
         current, pairs = _pairs_of(found, root)
-        analysis = analyse_pairs(session, pairs, options)
+        analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
     else:
         with git.Scratch(repo) as scratch:
             found = _discover(repo, scratch, options, overrides, None)
@@ -96,7 +96,7 @@ def judge(
             # Opened once the states are captured: the index reads through the
             # scratch environment as discovery left it (kept states as an alternate).
             with AnalysisSession.open(repo, scratch) as own:
-                analysis = analyse_pairs(own, pairs, options)
+                analysis = analyse_pairs(own, pairs, options, trunk=trunk_of(found))
     findings = configured(analysis.findings, config)
     if files is not None:
         findings = [f for f in findings if _mentions(f, set(files))]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from driftcheck import detectors
-from driftcheck.detectors.context import PairContext, SharedFacts
+from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.model import DUPLICATE, KINDS, STALE_CALLER, Finding, Pair, Participant
@@ -62,6 +62,8 @@ class PairRun:
     keys: dict[int, str]  # pair number -> its key in the pair cache
     answered: dict[str, list[Finding]]  # pair cache key -> findings kept from before
     shared: SharedFacts
+    trunk: Participant | None = None
+    forks: dict[str, MergeBase] = field(default_factory=dict)  # side -> trunk, by heads_key
     diffs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
     def diff(self, base_tree: str, tree: str) -> dict[str, str]:
@@ -84,22 +86,45 @@ class PairRun:
     def base_of(self, left: Participant, right: Participant) -> MergeBase | None:
         return self.bases.get(heads_key(left, right))
 
+    def fork_of(self, side: Participant) -> MergeBase | None:
+        """Where `side` forked from the trunk (None: it is the trunk, or none is known)."""
+        if self.trunk is None or side is self.trunk:
+            return None
+        return self.forks.get(heads_key(side, self.trunk))
+
+    def scope(self, side: Participant, base: MergeBase) -> SideScope | None:
+        """What `side` itself changed, when that differs from its changes against the
+        pair's merge base: a side that forked from the trunk after that base carries
+        the trunk's commits in between, which are not its work."""
+        fork = self.fork_of(side)
+        if fork is None or fork.tree == base.tree:
+            return None
+        return SideScope(fork.tree, self.diff(fork.tree, side.tree))
+
 
 def analyse_pairs(
     session: AnalysisSession,
     pairs: list[Sides],
     options: ScanOptions,
     progress: Progress | None = None,
+    trunk: Participant | None = None,
 ) -> PairAnalysis:
-    """Run the selected detectors over every pair that can drift."""
+    """Run the selected detectors over every pair that can drift. With a `trunk`,
+    the semantic detectors see each side's own work: its changes against its fork
+    point from the trunk (git's merge, and so textual conflicts, stay git's)."""
     cache = session.cache
     selected = [
         (kind, detector)
         for kind in KINDS
         if kind in options.only and (detector := detectors.load(kind)) is not None
     ]
-    bases = merge_bases(pairs, cwd=str(session.repo.common_dir), cache=cache)
-    keys = _pair_keys(pairs, bases, options, cache, [kind for kind, _ in selected])
+    cwd = str(session.repo.common_dir)
+    bases = merge_bases(pairs, cwd=cwd, cache=cache)
+    forks: dict[str, MergeBase] = {}
+    if trunk is not None:
+        sides = {id(p): p for pair in pairs for p in pair if p is not trunk}
+        forks = merge_bases([(p, trunk) for p in sides.values()], cwd=cwd, cache=cache)
+    keys = _pair_keys(pairs, bases, forks, trunk, options, cache, [k for k, _ in selected])
     run = PairRun(
         session=session,
         options=options,
@@ -108,6 +133,8 @@ def analyse_pairs(
         keys=keys,
         answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())),
         shared=SharedFacts(index=session.index),
+        trunk=trunk,
+        forks=forks,
     )
     result = PairAnalysis(pairs=len(pairs))
     try:
@@ -153,12 +180,13 @@ def _analyse_pair(
         # (or a deletion, through a rename) can make one.
         focused = {p: s for p, s in left_changes.items() if p in options.focus or s == "D"}
         meet = paths_can_meet(focused, right_changes)
+    left_scope, right_scope = run.scope(left, found), run.scope(right, found)
     if not meet:
         # No merge simulation for this pair; semantic detectors may still look.
         result.skipped_disjoint += 1
-        if not (
-            _semantic_selected(options) and _semantic_possible(left_changes, right_changes, options)
-        ):
+        own_left = left_scope.changes if left_scope else left_changes
+        own_right = right_scope.changes if right_scope else right_changes
+        if not (_semantic_selected(options) and _semantic_possible(own_left, own_right, options)):
             return
     result.analysed += 1
     if meet and any(kind == "textual-conflict" for kind, _ in run.selected):
@@ -179,6 +207,8 @@ def _analyse_pair(
         shared=run.shared,
         config=options.config,
         focus=options.focus,
+        left_scope=left_scope,
+        right_scope=right_scope,
     )
     findings: list[Finding] = []
     for _kind, detector in run.selected:
@@ -191,6 +221,8 @@ def _analyse_pair(
 def _pair_keys(
     pairs: list[Sides],
     bases: dict[str, MergeBase],
+    forks: dict[str, MergeBase],
+    trunk: Participant | None,
     options: ScanOptions,
     cache: Cache,
     kinds: list[str],
@@ -203,7 +235,12 @@ def _pair_keys(
     for n, (left, right) in enumerate(pairs):
         found = bases.get(heads_key(left, right))
         if found is not None:
-            keys[n] = pair_key(left, right, found.commit, found.tree, options.config, kinds)
+            forked = [
+                (fork.commit if (fork := forks.get(heads_key(side, trunk))) else found.commit)
+                for side in (left, right)
+                if trunk is not None
+            ]
+            keys[n] = pair_key(left, right, found.commit, found.tree, options.config, kinds, forked)
     return keys
 
 
@@ -229,6 +266,11 @@ def _prefetch(index: SymbolIndex, pairs: list[Sides], run: PairRun) -> None:
         for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
             wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
             wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
+        for side in (left, right):
+            scope = run.scope(side, found)
+            if scope is not None:
+                own = scope.changes.items()
+                wanted.setdefault(scope.base_tree, set()).update(p for p, s in own if s != "A")
     if pairs and {DUPLICATE, STALE_CALLER} & set(options.only):
         # Whole-tree questions (a function that exists already, how many classes
         # define a method) are asked of the base trees: a cold scan summarises

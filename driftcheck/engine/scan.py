@@ -13,7 +13,7 @@ from driftcheck.config import Config, load_config
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
-from driftcheck.model import Finding, ScanResult
+from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import git
 from driftcheck.workspace.participants import Discovery, discover
@@ -35,8 +35,15 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         )
         pairs = list(itertools.combinations(found.participants, 2))
         with AnalysisSession.open(repo, scratch, use_cache=options.use_cache) as session:
-            analysis = analyse_pairs(session, pairs, options, progress)
+            analysis = analyse_pairs(session, pairs, options, progress, trunk_of(found))
     return build_result(repo, found, analysis, config, started)
+
+
+def trunk_of(found: Discovery) -> Participant | None:
+    """The trunk's participant (a worktree that has it checked out, or its ref)."""
+    if found.trunk_name is None:
+        return None
+    return next((p for p in found.participants if p.name == found.trunk_name), None)
 
 
 def build_result(

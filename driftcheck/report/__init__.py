@@ -42,6 +42,7 @@ CODE_TITLES: dict[str, str] = {
     "DC202": "A caller uses a symbol the other side removed",
     "DC203": "A caller uses a symbol the other side renamed",
     "DC204": "A caller imports a symbol the other side moved",
+    "DC205": "A new implementer lacks a member the other side makes required",
     "DC301": "Both sides add near-identical implementations",
     "DC302": "Both sides add the same name with different bodies",
     "DC303": "A new symbol duplicates one that already exists in the base",

@@ -41,11 +41,14 @@ def pair_key(
     base_tree: str,
     config: Config | None,
     kinds: Iterable[str],
+    fork_points: Iterable[str] = (),
 ) -> str:
+    """`fork_points`: where each side forked from the trunk (its own work is counted
+    from there), when a trunk takes part."""
     sides = [(p.name, p.kind, p.head, p.tree, p.dirty) for p in (left, right)]
     settings = dataclasses.asdict(config) if config is not None else None
     described = json.dumps(
-        [code_fingerprint(), base, base_tree, sides, sorted(kinds), settings],
+        [code_fingerprint(), base, base_tree, sides, sorted(kinds), settings, list(fork_points)],
         sort_keys=True,
         default=str,
     )

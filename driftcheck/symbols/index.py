@@ -398,8 +398,9 @@ class SymbolIndex:
         """Last path segment -> path-like module names (`internal/orders`) ending in it."""
         if tree not in self._suffixes:
             index: dict[str, list[str]] = {}
-            for module in self.module_paths(tree):
-                if "/" in module:
+            for module, path in self.module_paths(tree).items():
+                # A Go package right under the module root (`orders/`) has no slash.
+                if "/" in module or (module and path.endswith(".go")):
                     index.setdefault(module.rpartition("/")[2], []).append(module)
             self._suffixes[tree] = index
         return self._suffixes[tree]
@@ -443,11 +444,23 @@ class SymbolIndex:
             name = parts[split]
             if table is None or table.get(f"{module}.{name}") is not None:
                 break
-            target = table.imports.get(name)
+            target = table.imports.get(name) or self._through_star(tree, table, name)
             if target is None or target == ".".join(parts[: split + 1]):
                 break
             parts = target.split(".") + parts[split + 1 :]
         return ".".join(parts)
+
+    def _through_star(self, tree: str, table: ModuleSymbols, name: str) -> str | None:
+        """`name` as a star re-export of `table` provides it (`export * from
+        "./common"`, `from .common import *`): the first star source that defines
+        or imports it."""
+        modules = self.module_paths(tree)
+        for source in table.star_imports:
+            path = modules.get(source)
+            found = self.tables(tree, [path]).get(path) if path is not None else None
+            if found is not None and (found.get(f"{source}.{name}") or name in found.imports):
+                return f"{source}.{name}"
+        return None
 
     def method_definers(self, tree: str, name: str, path: str | None = None) -> int:
         """How many classes (or types) in `tree` define a method `name`; only in

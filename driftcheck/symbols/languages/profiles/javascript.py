@@ -93,17 +93,21 @@ def _definitions(ret: str) -> str:
 
 
 _TS_RETURNS = "return_type: (_)? @returns"
+# `@abstract` marks a member every implementer must define (an interface's method,
+# an abstract method) and an abstract class; `@interface` marks an interface.
 _TS_DEFINITIONS = f"""
 (function_signature name: (identifier) @name parameters: (formal_parameters) @params
   return_type: (_)? @returns) @definition.function
+(interface_body (method_signature name: (_) @name parameters: (formal_parameters) @params
+  return_type: (_)? @returns) @definition.method @abstract)
 (method_signature name: (_) @name parameters: (formal_parameters) @params
   return_type: (_)? @returns) @definition.method
 (abstract_method_signature name: (_) @name parameters: (formal_parameters) @params
-  return_type: (_)? @returns) @definition.method
+  return_type: (_)? @returns) @definition.method @abstract
 (public_field_definition name: (_) @name value: {_function_value(_TS_RETURNS)}) @definition.method
 (class_declaration name: (_) @name (class_heritage)? @bases) @definition.class
-(abstract_class_declaration name: (_) @name (class_heritage)? @bases) @definition.class
-(interface_declaration name: (_) @name (extends_type_clause)? @bases) @definition.class
+(abstract_class_declaration name: (_) @name (class_heritage)? @bases) @definition.class @abstract
+(interface_declaration name: (_) @name (extends_type_clause)? @bases) @definition.class @interface
 (enum_declaration name: (_) @name) @definition.class
 (type_alias_declaration name: (_) @name value: (_) @value) @definition.constant
 (internal_module name: (_) @name) @definition.scope
@@ -231,6 +235,7 @@ _COMMON = {
 
 TYPESCRIPT_PROFILE = Profile(
     name="typescript",
+    version=2,  # 2: required members and interfaces are marked
     grammar="tree_sitter_typescript:language_typescript",
     grammars={".tsx": "tree_sitter_typescript:language_tsx"},
     definitions=_definitions(_TS_RETURNS) + _TS_DEFINITIONS,

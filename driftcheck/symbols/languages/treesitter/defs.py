@@ -231,6 +231,8 @@ def make_symbol(
                 decorators = [f"{name}.setter"]
         if "static" in flags:
             decorators.append("static")
+        if "abstract" in caps and not any(c.type == "?" for c in d.node.children):
+            decorators.append("abstractmethod")  # a member every implementer must define
         return Symbol(
             qualname=qualname,
             name=name,
@@ -256,6 +258,7 @@ def make_symbol(
             body_tokens=tuple(tokens),
             body_size=size,
             bases=_bases(d.bases, src, profile),
+            decorators=tuple(m for m in ("interface", "abstract") if m in caps),
             own_fingerprint=norm.digest("\x1f".join(own)),
             **common,
         )
