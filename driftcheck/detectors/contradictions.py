@@ -19,8 +19,8 @@ new definition), so it can be acted on without opening the other worktree.
 
 details: DC401 `textual_conflict` (true/false, null if not simulated), `left`/`right`
 {participant, path, line, end_line, signature}, `left_change`/`right_change`,
-`left_edit`/`right_edit` (diffs); DC402 `change`, `removed_by`, `modified_by`,
-`new_qualname`, `modified`, `modification` (diff); DC403 `textual_conflict`,
+`left_edit`/`right_edit` (diffs); DC402 `textual_conflict`, `change`, `removed_by`,
+`modified_by`, `new_qualname`, `modified`, `modification` (diff); DC403 `textual_conflict`,
 `left`/`right`, `left_definition`/`right_definition`; DC404 `values` {participant:
 value} and `textual_conflict`.
 """
@@ -223,7 +223,8 @@ class _Judge:
             return None
         on_left = editor is self.left
         textual = self.conflicts(after if on_left else None, None if on_left else after)
-        if not textual and not self._lost_in_merge(gone, after):
+        outcome = "git reports a conflict there" if textual else self._lost_in_merge(gone, after)
+        if outcome is None:
             return None
         verb = {"removed": "deletes", "renamed": "renames", "moved": "moves"}[gone.kind]
         where = f" to {gone.new_qualname}" if gone.new_qualname else ""
@@ -238,9 +239,9 @@ class _Judge:
             (editor.name, remover.name),
             after,
             f"{remover.name} {verb} {before.qualname}{where} while {editor.name} modifies it "
-            f"({after.path}:{after.start_line}); the modification would be lost or orphaned: "
-            f"{fix}",
+            f"({after.path}:{after.start_line}); {outcome}: {fix}",
             {
+                "textual_conflict": bool(textual),
                 "change": gone.kind,
                 "removed_by": remover.name,
                 "modified_by": editor.name,
@@ -262,23 +263,21 @@ class _Judge:
         flat = _flat(merged)
         return all(_flat(text) in flat for text in texts)
 
-    def _lost_in_merge(self, gone: SymbolChange, edited: Symbol) -> bool:
-        """Whether git's merge loses or orphans the edit to a symbol the other side
-        deleted, renamed or moved (unknown: True). Not lost: git's rename detection
-        carried the edit into the new place. Orphaned: the edited version survives at
-        the old name beside the renamed one."""
+    def _lost_in_merge(self, gone: SymbolChange, edited: Symbol) -> str | None:
+        """What git's clean merge does with the edit to a symbol the other side
+        deleted, renamed or moved, as the message says it; None when nothing is lost:
+        git's rename detection carried the edit into the new place."""
         known, old = self.merged_symbol(edited.path, edited.qualname)
         if not known:
-            return True
+            return "the modification would be lost or orphaned"
         if gone.after is None:  # deleted: lost unless the merge kept it
-            return old is None
+            return "git's merge would drop the modification" if old is None else None
         if old is not None:
-            return True  # the edited copy lives on beside the renamed one
+            return "git's merge would keep the modified old version beside the new one"
         moved, new = self.merged_symbol(gone.after.path, gone.after.qualname)
-        if not moved or new is None:
-            return True
-        # The merged new version differs from what the remover wrote: the edit came along.
-        return _same(new, gone.after)
+        if not moved or new is None or _same(new, gone.after):
+            return "git's merge would drop the modification"
+        return None  # the merged new version differs from the remover's: the edit came along
 
     def _constants(self, a: Symbol, b: Symbol, *, added: bool) -> Finding | None:
         if a.value == b.value:
