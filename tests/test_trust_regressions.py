@@ -563,3 +563,27 @@ def test_two_fixes_of_the_same_operation_contradict(tmp_path: Path) -> None:
     right = {"conv.py": base.replace("decode('ascii', 'replace')", "decode('latin-1')")}
     found = scan_findings(tmp_path, {"conv.py": base}, left, right, kind="contradicting-edit")
     assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "conv.text_of")]
+
+
+def test_a_copy_with_a_few_small_edits_at_once_is_still_a_duplicate(tmp_path: Path) -> None:
+    """Another accumulator type, item access by key instead of attribute, no
+    docstring: each alone keeps the copy above the threshold, together they did not."""
+    left = (
+        "def total_price(items, rate):\n"
+        '    """Sum prices."""\n'
+        "    total = 0\n    for item in items:\n        if item.qty > 0:\n"
+        "            total += item.price * item.qty\n    return total * rate\n"
+    )
+    right = (
+        "def order_sum(lines, rate):\n    acc = 0.0\n    for line in lines:\n"
+        '        if line["qty"] > 0:\n            acc += line["price"] * line["qty"]\n'
+        "    return acc * rate\n"
+    )
+    found = scan_findings(
+        tmp_path,
+        {"shop.py": "X = 1\n"},
+        {"billing.py": left},
+        {"orders.py": right},
+        kind="duplicate",
+    )
+    assert [f["code"] for f in found] == ["DC301"]

@@ -30,7 +30,7 @@ from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.symbols.changes import GONE
 from driftcheck.symbols.index import SymbolIndex
-from driftcheck.symbols.similarity import MAX_TOKENS, similarity, size_bound
+from driftcheck.symbols.similarity import MAX_TOKENS, loose_similarity, size_bound
 from driftcheck.symbols.table import Symbol
 from driftcheck.symbols.tree_index import is_test_path
 
@@ -155,7 +155,7 @@ def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -
     elif size_bound(a.body_tokens, b.body_tokens) < threshold and a.name != b.name:
         return None  # lengths alone rule out a near-duplicate: skip the slow ratio
     else:
-        score = similarity(a.body_tokens, b.body_tokens)
+        score = loose_similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
     if score >= threshold:
         what = "the same code as" if score == 1.0 else "near-identical code to"
@@ -404,7 +404,7 @@ def _best_match(
             continue
         if _embed_different_data(symbol, other):
             continue
-        score = similarity(symbol.body_tokens, other.body_tokens)
+        score = loose_similarity(symbol.body_tokens, other.body_tokens)
         if score >= threshold and (best is None or score > best[1]):
             best = (other, score)
     return best
