@@ -9,8 +9,11 @@ from __future__ import annotations
 
 
 class Handoff:
-    __slots__ = ("daemon_missing", "stdin")
+    __slots__ = ("daemon_missing", "started", "stdin")
 
-    def __init__(self, stdin: bytes | None = None, daemon_missing: bool = False) -> None:
+    def __init__(
+        self, stdin: bytes | None = None, daemon_missing: bool = False, started: float | None = None
+    ) -> None:
         self.stdin = stdin  # the hook payload, read already on the way to a daemon
         self.daemon_missing = daemon_missing  # none answered: start one after judging
+        self.started = started  # when the hook process started: its deadline counts from there

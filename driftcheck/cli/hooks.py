@@ -37,7 +37,12 @@ def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> Non
         click.echo("driftcheck: allowing: expected hook JSON on stdin, got a terminal", err=True)
         sys.exit(0)
     answer = run(
-        agent, raw, strict=strict, deadline_ms=deadline_ms, start_daemon=handoff.daemon_missing
+        agent,
+        raw,
+        strict=strict,
+        deadline_ms=deadline_ms,
+        started=handoff.started,
+        start_daemon=handoff.daemon_missing,
     )
     for line in answer.stderr:
         click.echo(line, err=True)

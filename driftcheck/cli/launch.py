@@ -16,12 +16,15 @@ from driftcheck.cli.handoff import Handoff
 
 _AGENTS = ("claude", "codex")
 _FLAGS = ("--strict", "--no-strict")
-_NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer in time"
+_NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer within the deadline"
+# The configuration's default (config.py); the fast path does not import it.
+DEFAULT_DEADLINE_MS = 1500
+_GRACE_S = 0.1
 
 
 def entry() -> None:
     started = time.monotonic()
-    handoff = Handoff()
+    handoff = Handoff(started=started)
     hook = _hook_arguments(sys.argv[1:])
     if hook is not None:
         code = _through_daemon(*hook, started, handoff)
@@ -85,10 +88,12 @@ def _through_daemon(
         "started": repr(started).encode(),  # CLOCK_MONOTONIC: one clock for all processes
         "payload": raw,
     }
-    # The daemon keeps the deadline itself; this only guards against a stuck one.
-    timeout = (deadline_ms or 30_000) / 1000 + 5
+    # The whole exchange fits in the hook's deadline: the daemon keeps the same
+    # deadline (it answers "allow" on reaching it), and gets a moment to say so.
+    budget_ms = deadline_ms or client.configured_deadline_ms(client.worktree_root(cwd))
+    budget = (budget_ms or DEFAULT_DEADLINE_MS) / 1000 + _GRACE_S
     try:
-        answer = client.ask(common, request, timeout)
+        answer = client.ask(common, request, started + budget - time.monotonic())
     except TimeoutError:
         print(_NO_ANSWER_IN_TIME, file=sys.stderr)
         return 0

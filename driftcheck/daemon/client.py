@@ -22,6 +22,7 @@ from __future__ import annotations
 import _socket
 import os
 import sys
+import time
 import zlib
 
 from driftcheck import __version__
@@ -201,28 +202,82 @@ def _field(data: bytes, at: int) -> tuple[bytes, int]:
 
 
 def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str, bytes]:
-    """The daemon's answer. Raises OSError when there is no daemon (or it broke off;
-    DaemonUnavailable and ForeignListener say why none may be asked), TimeoutError
-    when it does not answer in time, ValueError when the answer is unreadable."""
+    """The daemon's answer, the whole exchange within `timeout` seconds. Raises
+    OSError when there is no daemon (or it broke off; DaemonUnavailable and
+    ForeignListener say why none may be asked), TimeoutError when the answer is not
+    all there in time (a stuck or trickling daemon), ValueError when it is
+    unreadable."""
+    until = time.monotonic() + timeout
     name = socket_name(common_dir)
     folder = open_runtime_dir(create=False)
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        conn.settimeout(timeout)
+        conn.settimeout(_left(until))
         conn.connect(through(folder, name))
         uid = listener_uid(conn)
         if uid != os.getuid():  # checked before a byte of the request leaves
             where = os.path.join(runtime_dir(), name)
             raise ForeignListener(f"the listener at {where} runs as uid {uid}, not as you")
+        conn.settimeout(_left(until))
         conn.sendall(pack({"v": b"%d" % PROTOCOL, **request}))
         conn.shutdown(_socket.SHUT_WR)
         chunks = []
-        while chunk := conn.recv(_CHUNK):
+        while True:
+            conn.settimeout(_left(until))
+            chunk = conn.recv(_CHUNK)
+            if not chunk:
+                break
             chunks.append(chunk)
     finally:
         conn.close()
         os.close(folder)
     return unpack(b"".join(chunks))
+
+
+def _left(until: float) -> float:
+    """Seconds left until `until`; TimeoutError once there are none."""
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no answer in time")
+    return left
+
+
+def worktree_root(start: str) -> str | None:
+    """The folder holding the `.git` above `start` (the worktree's top)."""
+    folder = os.path.abspath(start)
+    while not os.path.lexists(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return folder
+
+
+def configured_deadline_ms(root: str | None) -> int | None:
+    """`hook-deadline-ms` from the worktree's `.driftcheck.toml` or `pyproject.toml`,
+    as config.py reads it; None when not set (or unreadable: the full command then
+    says what is wrong). TOML is parsed only where the key is mentioned."""
+    if root is None:
+        return None
+    for name, table in ((".driftcheck.toml", ()), ("pyproject.toml", ("tool", "driftcheck"))):
+        try:
+            with open(os.path.join(root, name), "rb") as handle:
+                data = handle.read(1 << 20)
+        except OSError:
+            continue
+        if b"hook-deadline-ms" not in data:
+            return None  # the first file there decides, as in config.py
+        import tomllib  # only here: most configurations never set the key
+
+        try:
+            found: object = tomllib.loads(data.decode("utf-8"))
+            for key in table:
+                found = found.get(key, {}) if isinstance(found, dict) else {}
+            value = found.get("hook-deadline-ms") if isinstance(found, dict) else None
+            return int(value) if value is not None and int(value) > 0 else None
+        except (ValueError, TypeError, UnicodeDecodeError):
+            return None
+    return None
 
 
 def start_in_background(

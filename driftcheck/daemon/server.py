@@ -49,7 +49,10 @@ from driftcheck.workspace.watcher import Watcher, WatchUnavailable
 # The payload (one byte over the hook's limit says "too big") and the rest.
 _REQUEST_LIMIT = daemon_client.MAX_STDIN_BYTES + 1 + 64 * 1024
 _LOG_LIMIT = 1 << 20
-_ANSWER_TIMEOUT_S = 10  # a client that stops reading is dropped, not waited for
+# The daemon serves one request at a time, so no client may hold it: a request must
+# arrive whole, and an answer be taken, within these (a hook sends all at once).
+_REQUEST_S = 5.0
+_ANSWER_S = 2.0
 # How long the worktrees must be quiet before changed ones are captured unasked.
 _QUIET_S = 0.3
 
@@ -151,7 +154,6 @@ class Daemon:
                 _reply(conn, {"retry": b"1"})
 
     def _handle(self, conn: socket.socket) -> None:
-        conn.settimeout(_ANSWER_TIMEOUT_S)
         if not _same_user(conn):
             return
         try:
@@ -336,8 +338,17 @@ def _same_user(conn: socket.socket) -> bool:
 
 
 def _read_request(conn: socket.socket) -> dict[str, bytes]:
+    """The whole request within _REQUEST_S: a client that trickles it is dropped."""
     data = bytearray()
-    while chunk := conn.recv(1 << 20):
+    until = time.monotonic() + _REQUEST_S
+    while True:
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            raise ValueError("the request did not arrive in time")
+        conn.settimeout(remaining)
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            break
         data += chunk
         if len(data) > _REQUEST_LIMIT:
             raise ValueError("request too large")
@@ -349,7 +360,9 @@ def _allow(message: str) -> dict[str, bytes]:
 
 
 def _reply(conn: socket.socket, answer: dict[str, bytes]) -> None:
+    """Send the answer; a client that does not take it in time is dropped."""
     with contextlib.suppress(OSError):
+        conn.settimeout(_ANSWER_S)
         conn.sendall(daemon_client.pack(answer))
 
 

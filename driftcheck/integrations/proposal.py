@@ -7,6 +7,8 @@ proposed full content of every file it touches. Nothing is written anywhere.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +44,40 @@ def _absolute(raw: object, cwd: Path | None) -> Path:
     return cwd / path
 
 
-def _current_text(path: Path) -> str:
+def read_regular(path: Path, limit: int = MAX_PROPOSAL_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit` of them; ProposalError for anything
+    else. Opened without blocking (a FIFO would wait for a writer forever) and
+    checked on the open descriptor, so a symlink to /dev/zero or a device is refused
+    before a byte is read."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
-        data = path.read_bytes()
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError as exc:
         raise ProposalError(f"{path} does not exist, so the edit cannot apply") from exc
     except OSError as exc:
         raise ProposalError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        found = os.fstat(fd)
+        if not stat.S_ISREG(found.st_mode):
+            raise ProposalError(f"{path} is not a regular file, so it is not judged")
+        if found.st_size > limit:
+            raise ProposalError(f"{path} is larger than {limit} bytes, so it is not judged")
+        chunks, size = [], 0
+        while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ProposalError(f"cannot read {path}: {exc.strerror}") from exc
+    finally:
+        os.close(fd)
+    if size > limit:  # it grew while being read
+        raise ProposalError(f"{path} is larger than {limit} bytes, so it is not judged")
+    return b"".join(chunks)
+
+
+def _current_text(path: Path) -> str:
     # surrogateescape round-trips bytes that are not UTF-8.
-    return data.decode("utf-8", "surrogateescape")
+    return read_regular(path).decode("utf-8", "surrogateescape")
 
 
 def _encode(text: str) -> bytes:
@@ -78,6 +105,11 @@ def apply_edit(text: str, old: str, new: str, *, replace_all: bool = False) -> s
         raise ProposalError("old_string not found in the file")
     if count > 1 and not replace_all:
         raise ProposalError(f"old_string occurs {count} times and replace_all is false")
+    # Sized before it is built: forty doubling replace_all edits of a small file would
+    # otherwise grow it to gigabytes. (A character is at least one byte.)
+    size = len(text) + (count if replace_all else 1) * (len(new) - len(old))
+    if size > MAX_PROPOSAL_BYTES:
+        raise ProposalError(f"the edited file would be larger than {MAX_PROPOSAL_BYTES} bytes")
     return text.replace(old, new) if replace_all else text.replace(old, new, 1)
 
 
@@ -201,6 +233,8 @@ def _apply_hunks(text: str, body: list[str], path: Path) -> str:
             cursor = found + 1
         old = [h[1:] for h in hunk if h[:1] in (" ", "-") or h == ""]
         new = [h[1:] for h in hunk if h[:1] in (" ", "+") or h == ""]
+        if _size(current) + _size(new) - _size(old) > MAX_PROPOSAL_BYTES:
+            raise ProposalError(f"the patched file would exceed {MAX_PROPOSAL_BYTES} bytes")
         if not old:  # a pure addition goes at the end of the file
             current.extend(new)
             cursor = len(current)
@@ -216,6 +250,10 @@ def _apply_hunks(text: str, body: list[str], path: Path) -> str:
         current[at : at + len(old)] = new
         cursor = at + len(new)
     return "".join(line + "\n" for line in current)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line) + 1 for line in lines)
 
 
 def _hunks(body: list[str]) -> list[tuple[list[str], list[str]]]:
