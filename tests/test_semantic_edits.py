@@ -45,10 +45,11 @@ def test_a_conflict_elsewhere_in_the_file_is_not_this_functions(tmp_path: Path) 
     right = {
         "pricing.py": PRICING.replace("RATE = 20", "RATE = 19").replace("return base", "return 1")
     }
-    found = edits(tmp_path, {"pricing.py": PRICING}, left, right)
+    found = scan_findings(tmp_path, {"pricing.py": PRICING}, left, right)
     by_code = {f["code"]: f for f in found}
-    assert sorted(by_code) == ["DC401", "DC404"]
-    assert by_code["DC404"]["details"]["textual_conflict"] is True
+    # RATE conflicts (the textual finding says it); net's edits merge cleanly and meet.
+    assert sorted(by_code) == ["DC101", "DC401"]
+    assert by_code["DC101"]["line"] == 1
     assert by_code["DC401"]["details"]["textual_conflict"] is False
 
 
@@ -114,13 +115,24 @@ def test_definition_level_ignore(tmp_path: Path) -> None:
 
 
 def test_entries_added_to_the_same_collection_compose(tmp_path: Path) -> None:
-    """Both sides exporting a new name in `__all__` is not a contradiction; both
-    changing the same entry is."""
-    base = {"pkg/__init__.py": '__all__ = ["a", "b"]\nLIMITS = {"a": 1}\n'}
-    left = {"pkg/__init__.py": '__all__ = ["a", "b", "c"]\nLIMITS = {"a": 2}\n'}
-    right = {"pkg/__init__.py": '__all__ = ["a", "d", "b"]\nLIMITS = {"a": 1, "z": 0}\n'}
-    found = edits(tmp_path, base, left, right)
-    assert [(f["code"], f["symbol"]) for f in found] == [("DC404", "pkg.LIMITS")]
+    """Both sides exporting a new name in `__all__` is not a contradiction, nor is one
+    side changing an entry while the other adds one; both changing the same entry is
+    a textual conflict on that line."""
+    base = {"pkg/__init__.py": '__all__ = [\n    "a",\n    "b",\n]\nLIMITS = {\n    "a": 1,\n}\n'}
+    left = {
+        "pkg/__init__.py": base["pkg/__init__.py"]
+        .replace('"b",\n', '"b",\n    "c",\n')
+        .replace('"a": 1', '"a": 2')
+    }
+    right = {
+        "pkg/__init__.py": base["pkg/__init__.py"]
+        .replace('"a",\n    "b"', '"d",\n    "a",\n    "b"')
+        .replace('"a": 1,\n', '"a": 1,\n    "z": 0,\n')
+    }
+    assert edits(tmp_path / "compose", base, left, right) == []
+    both = {"pkg/__init__.py": base["pkg/__init__.py"].replace('"a": 1', '"a": 3')}
+    found = scan_findings(tmp_path / "same", base, left, both)
+    assert [f["code"] for f in found] == ["DC101"]
 
 
 def test_edits_to_different_nested_functions_do_not_contradict(tmp_path: Path) -> None:

@@ -587,3 +587,65 @@ def test_a_copy_with_a_few_small_edits_at_once_is_still_a_duplicate(tmp_path: Pa
         kind="duplicate",
     )
     assert [f["code"] for f in found] == ["DC301"]
+
+
+# -- found on pytest's concurrent pull requests ------------------------------------------
+
+
+def test_a_type_spelt_two_ways_is_no_contradiction(tmp_path: Path) -> None:
+    """The trunk modernises `Dict` to `dict`, a pull request gives a generic its
+    second parameter: the same type either way, nothing to agree on."""
+    base = "KEY = StashKey[\n    Dict[str, FixtureDef[Any]]\n]()\nX = 1\n"
+    modern = {"keys.py": base.replace("Dict[", "dict[")}
+    params = {"keys.py": base.replace("[Any]]", "[Any, Any]]")}
+    found = scan_findings(tmp_path, {"keys.py": base}, modern, params, kind="contradicting-edit")
+    assert found == []
+
+
+def test_the_trunks_own_additions_are_not_reported_as_existing(tmp_path: Path) -> None:
+    """Against the trunk, DC303 would tell an agent to reuse what the trunk already
+    merged: the trunk's code is not the agent's to change."""
+    helper = (
+        "def {}(rows):\n    out = []\n    for row in rows:\n"
+        "        out.append(row.strip())\n    return out\n"
+    )
+    repo = init_repo(tmp_path / "repo", {"a.py": helper.format("clean_rows")})
+    git("branch", "pr/x", cwd=repo)
+    (repo / "b.py").write_text(helper.format("strip_rows"))
+    commit_all(repo, "trunk adds a near copy")
+    git("checkout", "-q", "pr/x", cwd=repo)
+    (repo / "c.py").write_text("X = 1\n")
+    commit_all(repo, "x's work")
+    git("checkout", "-q", "main", cwd=repo)
+    result = run_cli(
+        "scan", "--refs", "refs/heads/pr", "--trunk", "main", "--format", "json", cwd=repo
+    )
+    assert [f["code"] for f in result.json()["findings"]] == []
+
+
+def test_a_public_name_whose_definition_moves_behind_it_still_works(tmp_path: Path) -> None:
+    """`pkg.raises` is re-exported from `pkg._api`; one side moves the definition to
+    `pkg._raises` (editing it) and re-exports it from there: the other side's new
+    `pkg.raises(...)` keeps working."""
+    raises = (
+        "def raises(exc, func):\n    try:\n        func()\n    except exc:\n"
+        "        return True\n    return False\n"
+    )
+    base = {"pkg/__init__.py": "from pkg._api import raises\n", "pkg/_api.py": raises}
+    moved = {
+        "pkg/__init__.py": "from pkg._raises import raises\n",
+        "pkg/_api.py": "X = 1\n",
+        "pkg/_raises.py": raises.replace("return False", "return None"),
+    }
+    use = {"test_it.py": "import pkg\n\n\ndef test_it():\n    assert pkg.raises(ValueError, int)\n"}
+    assert scan_findings(tmp_path, base, moved, use, kind="stale-caller") == []
+
+
+def test_straight_assignments_are_not_duplicated_code(tmp_path: Path) -> None:
+    """Every constructor looks like every other: `self.a = a`, `self.b = b`."""
+    assign = "".join(f"        self.{n} = {n}\n" for n in "abcd")
+    left = {"one.py": "class One:\n    def __init__(self, a, b, c, d):\n" + assign}
+    right = {
+        "two.py": "class Two:\n    def setup(self, a, b, c, d):\n" + assign + "        self.e = 1\n"
+    }
+    assert scan_findings(tmp_path, {"base.py": "X = 1\n"}, left, right, kind="duplicate") == []

@@ -69,6 +69,8 @@ class PairContext:
     # against the merge base). The textual merge is always git's, from the base.
     left_scope: SideScope | None = None
     right_scope: SideScope | None = None
+    # The trunk's participant name, when one takes part: its code is merged already.
+    trunk: str | None = None
     facts: PairFacts = field(default_factory=PairFacts)
 
     def scopes(self) -> tuple[SideScope, SideScope]:

@@ -11,8 +11,10 @@
   Definitions that differ only in annotations are not reported.
 
 Every claim about the merge is checked against git's merged tree.
-- DC404 (error): both set the same module constant to different values (both only
-  adding entries to a list, tuple, set or dict, like `__all__`, is not a contradiction).
+- DC404 (error): both set the same constant to different values where git's merge
+  does not compose them: not where git conflicts on the line (the textual finding
+  says it), not where the merged collection holds both sides' entries (`__all__`
+  grown on one side and trimmed on the other), not for one type spelt two ways.
 
 Each finding quotes what each side did (a short diff against the merge base, or the
 new definition), so it can be acted on without opening the other worktree.
@@ -178,7 +180,7 @@ class _Judge:
             before = lc.before.value if lc.before is not None else None
             if _additive(before, a.value, b.value):
                 return None  # both only add entries (`__all__`, a registry): they compose
-            return self._constants(a, b, added=False)
+            return self._constants(a, b, added=False, before=before)
         if a.fingerprint == b.fingerprint and a.signature == b.signature:
             return None  # the same behaviour, written differently
         if a.kind == "class" and b.kind == "class":
@@ -279,9 +281,22 @@ class _Judge:
             return "git's merge would drop the modification"
         return None  # the merged new version differs from the remover's: the edit came along
 
-    def _constants(self, a: Symbol, b: Symbol, *, added: bool) -> Finding | None:
-        if a.value == b.value:
-            return None
+    def _constants(
+        self, a: Symbol, b: Symbol, *, added: bool, before: str | None = None
+    ) -> Finding | None:
+        if a.value == b.value or _type_spelling(a.value) == _type_spelling(b.value):
+            return None  # equal, or the same type written two ways (`Dict[str, X]`, `dict[...]`)
+        textual = self.conflicts(a, b)
+        if textual:
+            return None  # git reports a conflict on these lines: the textual finding says it
+        known, merged = self.merged_symbol(a.path, a.qualname)
+        if known and merged is not None:
+            if merged.value in (a.value, b.value):
+                return None  # one change contains the other
+            if _entries(merged.value) is None or _composed(before, a.value, b.value, merged.value):
+                # Different lines of one value, merged: a text or a call composes line
+                # by line, a collection when it holds both sides' entries.
+                return None
         left, right = self.left.name, self.right.name
         verb = "add" if added else "set"
         return _finding(
@@ -291,10 +306,7 @@ class _Judge:
             a,
             f"{left} and {right} both {verb} {a.qualname} to different values: "
             f"{a.value} vs {b.value}; agree on one value",
-            {
-                "values": {left: a.value, right: b.value},
-                "textual_conflict": self.conflicts(a, b),
-            },
+            {"values": {left: a.value, right: b.value}, "textual_conflict": textual},
         )
 
     # -- quoting ------------------------------------------------------------------
@@ -429,6 +441,38 @@ def _additive(base: str | None, left: str | None, right: str | None) -> bool:
     if old is None or a is None or b is None:
         return False
     return not (old - a) and not (old - b)
+
+
+def _composed(base: str | None, left: str | None, right: str | None, merged: str | None) -> bool:
+    """Whether `merged` is exactly the base's entries with both sides' removals and
+    additions applied (git merged an `__all__` that one side trimmed and one grew)."""
+    old, a, b, both = _entries(base), _entries(left), _entries(right), _entries(merged)
+    if old is None or a is None or b is None or both is None:
+        return False
+    return both == (old - (old - a) - (old - b)) + (a - old) + (b - old)
+
+
+_TYPING_ALIASES = re.compile(r"\b(?:typing\.)?(List|Dict|Set|FrozenSet|Tuple|Type)\[")
+# A subscript of a type with only names in it (`[str, Any]`, `[...]`): type parameters.
+_PARAMETERS = re.compile(
+    r"\b([A-Z][\w.]*|list|dict|set|frozenset|tuple|type)\[((?:[A-Za-z_][\w.]*|\.\.\.)"
+    r"(?:,(?:[A-Za-z_][\w.]*\[\]|[A-Za-z_][\w.]*|\.\.\.))*(?:\[\])?)\]"
+)
+
+
+def _type_spelling(value: str | None) -> str | None:
+    """A value with type spellings folded: `typing.Dict[str, X]` and `dict[str, X]`
+    alike, and the parameters of generic types dropped (`FixtureDef[Any]`,
+    `FixtureDef[Any, Any]`): they mean nothing at run time."""
+    if value is None:
+        return None
+    text = _TYPING_ALIASES.sub(lambda m: m[1].lower() + "[", "".join(value.split()))
+    text = text.replace("typing.", "")
+    while True:
+        folded = _PARAMETERS.sub(lambda m: m[1] + "[]", text)
+        if folded == text:
+            return text
+        text = folded
 
 
 def _hunk_header(line: str, shift: tuple[int, int]) -> str:

@@ -6,7 +6,8 @@
   and different bodies. (The same qualified name is a contradicting edit instead.)
 - DC303 (info): a side adds a function that already exists at the base. Code
   outside tests is matched with code outside tests only: a test helper is not
-  something for it to reuse. Code in tests is matched with all of the base.
+  something for it to reuse. Code in tests is matched with all of the base. The
+  trunk's own additions are merged code, not an agent's to change: never reported.
 
 Trivial bodies (fewer than `duplicate.min-statements` statements: `pass`, constant
 returns, one-line getters and setters, plain delegation) are never reported.
@@ -157,7 +158,9 @@ def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -
     else:
         score = loose_similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
-    if score >= threshold:
+    # Straight assignments are no duplicate: every constructor looks like every other.
+    alike = _does_something(a.body_tokens) and _does_something(b.body_tokens)
+    if score >= threshold and alike:
         what = "the same code as" if score == 1.0 else "near-identical code to"
         message = (
             f"{left} adds {a.qualname} ({a.path}:{a.start_line}), {what} {right}'s new "
@@ -257,6 +260,8 @@ def _inlined(
     for helper in adds:
         if helper.qualname in paired or helper.kind == "class" or _is_test(helper):
             continue
+        if helper.name.startswith("__") or not _does_something(helper.body_tokens):
+            continue  # `self.a = a; self.b = b`: every constructor looks like that
         needle = _operands(helper.body_tokens)
         if len(needle) < max(minimum * 6, _MIN_NEEDLE):
             continue
@@ -287,6 +292,22 @@ def _inlined(
                 inlined=True,
                 right_definition=index.definition_text(adder.tree, helper, _QUOTED),
             )
+
+
+_FLOW = frozenset(
+    {"If", "For", "While", "Try", "With", "Match", "AsyncFor", "AsyncWith"}
+    | {"if_statement", "for_statement", "for_in_statement", "while_statement"}
+    | {"try_statement", "switch_statement", "for_expression", "match_expression"}
+)
+
+
+def _does_something(tokens: Sequence[str]) -> bool:
+    """A body with control flow, or calls to at least two different things: worth
+    recognising when written inline. Straight assignments are not."""
+    if _FLOW.intersection(tokens):
+        return True
+    called = {tokens[i + 1] for i, t in enumerate(tokens[:-1]) if t in ("Call", "call_expression")}
+    return len(called) >= 2
 
 
 def _containment(needle: list[str], haystack: list[str]) -> float:
@@ -329,6 +350,8 @@ def _existing(
     if context.focus is not None:
         sides = sides[:1]
     for side, side_adds in sides:
+        if side.name == context.trunk:
+            continue  # the trunk's code is merged already: nothing for an agent to reuse
         adds = [s for s in side_adds if s.kind in ("function", "method") and not _is_test(s)]
         adds = [s for s in adds if (side.name, semantics.base_tree, s.qualname) not in reported]
         if not adds:
@@ -402,7 +425,7 @@ def _best_match(
             return other, 1.0
         if not size or abs(len(other.body_tokens) - size) > size * (1 - threshold) + 2:
             continue
-        if _embed_different_data(symbol, other):
+        if _embed_different_data(symbol, other) or not _does_something(other.body_tokens):
             continue
         score = loose_similarity(symbol.body_tokens, other.body_tokens)
         if score >= threshold and (best is None or score > best[1]):

@@ -110,6 +110,7 @@ def _first_finding(
         if change.kind in GONE and (
             _still_importable(semantics, changer, qualname)
             or _still_named(semantics, changer, qualname)
+            or _written_still_works(semantics, changer, ref, qualname)
         ):
             continue  # the old name still works: re-exported, or kept as an alias
         if change.kind in GONE and _still_reachable(semantics, changer, change):
@@ -124,6 +125,20 @@ def _still_importable(semantics: PairSemantics, changer: Side, qualname: str) ->
     """`qualname` still names something on the changer's side through an import left
     behind (`from new_home import thing` in the old module)."""
     real = semantics.index.canonical(changer.tree, qualname)
+    return real != qualname and semantics.symbol(changer, real) is not None
+
+
+def _written_still_works(
+    semantics: PairSemantics, changer: Side, ref: Reference, qualname: str
+) -> bool:
+    """The name as the caller wrote it (`pytest.raises`) leads, on the changer's
+    side, to a definition that exists: the changer moved the definition behind a
+    re-export (`_pytest.python_api.raises` now lives in `_pytest.raises`), and the
+    caller's use keeps working."""
+    written = ref.resolved or (ref.target if ref.kind == "import" else None)
+    if not written or written == qualname:
+        return False
+    real = semantics.index.canonical(changer.tree, written)
     return real != qualname and semantics.symbol(changer, real) is not None
 
 

@@ -209,6 +209,7 @@ def _analyse_pair(
         focus=options.focus,
         left_scope=left_scope,
         right_scope=right_scope,
+        trunk=run.trunk.name if run.trunk is not None else None,
     )
     findings: list[Finding] = []
     for _kind, detector in run.selected:
