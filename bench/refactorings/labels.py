@@ -233,7 +233,7 @@ class CaseRepo:
         )
         parts = out.split("\0")
         edits: Edits = {}
-        for status, path in zip(parts[0::2], parts[1::2]):
+        for status, path in zip(parts[0::2], parts[1::2], strict=False):
             if not path:
                 continue
             edits[path] = (

@@ -306,7 +306,8 @@ def last_import_line(module: Module) -> int:
     """The line after which a new top-level import goes (after docstring and imports)."""
     line = 0
     for stmt in module.tree.body:
-        if isinstance(stmt, ast.Import | ast.ImportFrom) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and line == 0):
+        docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        if isinstance(stmt, ast.Import | ast.ImportFrom) or (docstring and line == 0):
             line = stmt.end_lineno or stmt.lineno
         elif line:
             break

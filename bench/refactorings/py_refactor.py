@@ -168,7 +168,8 @@ def add_parameter(
             if before.endswith(","):
                 glue = " "
             changes.insert(caller.path, len(before), f"{glue}{name}=False")
-    summary = f"added {'an optional' if compatible else 'a required'} keyword parameter `{decl}` to {target.qualname}"
+    which = "an optional" if compatible else "a required"
+    summary = f"added {which} keyword parameter `{decl}` to {target.qualname}"
     if not compatible:
         summary += f" and passed {name}=False at its {len(calls)} call sites"
     return Refactoring(

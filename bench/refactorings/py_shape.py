@@ -77,9 +77,15 @@ def change_return_shape(
     if compatible:
         summary = f"made {target.qualname} return a NamedTuple {result} instead of a bare tuple"
     elif elements is None:
-        summary = f"made {target.qualname} return a {result} object (its old value in .value); callers read .value"
+        summary = (
+            f"made {target.qualname} return a {result} object (its old value in .value);"
+            " callers read .value"
+        )
     else:
-        summary = f"made {target.qualname} return a dataclass {result} instead of a tuple; callers read its fields"
+        summary = (
+            f"made {target.qualname} return a dataclass {result} instead of a tuple;"
+            " callers read its fields"
+        )
     facts = {"result": result, "fields": fields, "tuple": elements is not None}
     return Refactoring("return-shape", target, changes.result(), summary, compatible, facts)
 
@@ -112,9 +118,9 @@ def _root_name(node: ast.expr) -> str | None:
 def _tuple_elements(node: ast.expr) -> list[ast.expr] | None:
     if isinstance(node, ast.Subscript) and _root_name(node) in ("tuple", "Tuple"):
         inner = node.slice
-        if isinstance(inner, ast.Tuple) and len(inner.elts) >= 2:
-            if not any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in inner.elts):
-                return list(inner.elts)
+        ellipsis = any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in inner.elts)
+        if isinstance(inner, ast.Tuple) and len(inner.elts) >= 2 and not ellipsis:
+            return list(inner.elts)
     return None
 
 
@@ -159,7 +165,7 @@ def _add_result_class(
             changes.add_import(module, "import dataclasses")
         head = f"{decorator}\nclass {result}:"
     doc = f'    """What {target.name}() returns."""\n\n'
-    body = "".join(f"    {name}: {ann}\n" for name, ann in zip(fields, annotations))
+    body = "".join(f"    {name}: {ann}\n" for name, ann in zip(fields, annotations, strict=True))
     changes.insert_lines_after(module, first - 1, f"{head}\n{doc}{body}\n\n")
 
 

@@ -9,6 +9,7 @@ required parameters with their annotations, so the call is well typed on the bas
 from __future__ import annotations
 
 import ast
+import contextlib
 import random
 import re
 from dataclasses import dataclass
@@ -81,7 +82,9 @@ def make_use(
         "read": f"adds {helper}() reading attribute {target.name}",
         "unpack": f"adds {helper}() unpacking the tuple {target.name}() returns",
         "value": f"adds {helper}() using the value {target.name}() returns",
-        "subclass": f"adds class {_class_name(helper)}({target.name}) and {helper}() instantiating it",
+        "subclass": (
+            f"adds class {_class_name(helper)}({target.name}) and {helper}() instantiating it"
+        ),
     }[shape]
     return Use({path: text}, path, location, f"{summary} in {what}", helper)
 
@@ -101,10 +104,8 @@ def _names_in(node: ast.AST | None) -> set[str]:
         if isinstance(sub, ast.Name):
             found.add(sub.id)
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-            try:
+            with contextlib.suppress(SyntaxError):
                 found |= _names_in(ast.parse(sub.value, mode="eval"))
-            except SyntaxError:
-                pass
     return found
 
 
@@ -151,7 +152,7 @@ def _function(index: PyIndex, target: Definition, shape: str, helper: str) -> tu
         params.append(arg.arg + (f": {segment(module, arg.annotation)}" if arg.annotation else ""))
         call_args.append(arg.arg)
         needs |= _names_in(arg.annotation)
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         if default is None:
             params.append(
                 arg.arg + (f": {segment(module, arg.annotation)}" if arg.annotation else "")
@@ -224,27 +225,27 @@ def _subclass(index: PyIndex, target: Definition, helper: str) -> tuple[str, set
     for owner, item in _abstract_methods(index, target):
         if owner is not module:
             raise Skip("inherits an abstract method from another module")
-            start = module.t.offset(item.lineno, item.col_offset)
-            header = module.text[
-                start : module.t.offset(item.body[0].lineno, item.body[0].col_offset)
-            ].rstrip()
-            if not header.endswith(":") or ("\n" in header and '"""' in header):
-                raise Skip("unusual abstract method header")
-            header = "\n".join(
-                line[item.col_offset :] if line[: item.col_offset].isspace() else line
-                for line in header.split("\n")
-            )
-            extra = [
-                d
-                for d in item.decorator_list
-                if (getattr(d, "id", None) or getattr(d, "attr", None)) != "abstractmethod"
-            ]
-            if extra:
-                raise Skip("decorated abstract method")
-            methods.append(
-                "    " + header.replace("\n", "\n    ") + "\n        raise NotImplementedError()\n"
-            )
-            needs |= _names_in(item.args) | _names_in(item.returns)
+        start = module.t.offset(item.lineno, item.col_offset)
+        header = module.text[
+            start : module.t.offset(item.body[0].lineno, item.body[0].col_offset)
+        ].rstrip()
+        if not header.endswith(":") or ("\n" in header and '"""' in header):
+            raise Skip("unusual abstract method header")
+        header = "\n".join(
+            line[item.col_offset :] if line[: item.col_offset].isspace() else line
+            for line in header.split("\n")
+        )
+        extra = [
+            d
+            for d in item.decorator_list
+            if (getattr(d, "id", None) or getattr(d, "attr", None)) != "abstractmethod"
+        ]
+        if extra:
+            raise Skip("decorated abstract method")
+        methods.append(
+            "    " + header.replace("\n", "\n    ") + "\n        raise NotImplementedError()\n"
+        )
+        needs |= _names_in(item.args) | _names_in(item.returns)
     body = "\n".join(methods) if methods else "    pass\n"
     code = (
         f"class {name}({target.name}):\n"

@@ -166,8 +166,9 @@ def table(results: list[dict[str, Any]]) -> str:
         recall = f"{caught / len(breaking):.2f}" if breaking else "-"
         precision = f"{true / errors:.2f}" if errors else "-"
         lines.append(
-            f"{language:<11}{kind:<18}{len(rows):>6}{len(breaking):>7}{caught:>7}{recall:>8}{len(clean):>6}{alarms:>8}"
-            f"{len(conflicts):>6}{sum(r['caught'] for r in conflicts):>9}{errors:>5}{true:>5}{precision:>7}"
+            f"{language:<11}{kind:<18}{len(rows):>6}{len(breaking):>7}{caught:>7}{recall:>8}"
+            f"{len(clean):>6}{alarms:>8}{len(conflicts):>6}"
+            f"{sum(r['caught'] for r in conflicts):>9}{errors:>5}{true:>5}{precision:>7}"
             f"{sum(r['warnings'] for r in ok):>6}{sum(r['infos'] for r in ok):>6}"
         )
     return "\n".join(lines)

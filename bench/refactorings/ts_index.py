@@ -48,7 +48,73 @@ DECLARATIONS = {
 }
 # Names of built-in members: a member access with one of these may be a string's, a Map's...
 COMMON = set(
-    ["constructor", "toString", "valueOf", "then", "catch", "finally", "fetch", "get", "set", "has", "delete", "clear", "keys", "values", "entries", "forEach", "map", "filter", "reduce", "find", "some", "every", "push", "pop", "shift", "slice", "splice", "join", "split", "match", "replace", "test", "exec", "length", "size", "name", "type", "body", "headers", "status", "json", "text", "clone", "append", "close", "open", "write", "read", "send", "start", "stop", "run", "next", "return", "throw", "bind", "call", "apply", "init", "add", "remove", "update", "render", "create", "parse"]
+    [
+        "constructor",
+        "toString",
+        "valueOf",
+        "then",
+        "catch",
+        "finally",
+        "fetch",
+        "get",
+        "set",
+        "has",
+        "delete",
+        "clear",
+        "keys",
+        "values",
+        "entries",
+        "forEach",
+        "map",
+        "filter",
+        "reduce",
+        "find",
+        "some",
+        "every",
+        "push",
+        "pop",
+        "shift",
+        "slice",
+        "splice",
+        "join",
+        "split",
+        "match",
+        "replace",
+        "test",
+        "exec",
+        "length",
+        "size",
+        "name",
+        "type",
+        "body",
+        "headers",
+        "status",
+        "json",
+        "text",
+        "clone",
+        "append",
+        "close",
+        "open",
+        "write",
+        "read",
+        "send",
+        "start",
+        "stop",
+        "run",
+        "next",
+        "return",
+        "throw",
+        "bind",
+        "call",
+        "apply",
+        "init",
+        "add",
+        "remove",
+        "update",
+        "render",
+        "create",
+        "parse",
+    ]
 )
 
 
@@ -74,7 +140,7 @@ class TsDefinition:
     kind: str  # function, method, field, class, interface
     name: str
     module: TsModule
-    node: Node  # the declaration node (function_declaration, variable_declarator, method_definition, ...)
+    node: Node  # the declaration: function_declaration, variable_declarator, method_definition...
     name_node: Node
     owner: Node | None = None  # the class of a method or field
     statement: Node | None = None  # the top-level statement holding a function
@@ -179,22 +245,24 @@ class TsIndex:
                     for declarator in decl.named_children:
                         value = declarator.child_by_field_name("value")
                         name = declarator.child_by_field_name("name")
-                        if value is not None and name is not None and name.type == "identifier":
-                            if (
-                                value.type in ("arrow_function", "function_expression")
-                                and len(decl.named_children) == 1
-                            ):
-                                found.append(
-                                    TsDefinition(
-                                        "function",
-                                        module.text(name),
-                                        module,
-                                        declarator,
-                                        name,
-                                        None,
-                                        statement,
-                                    )
+                        if (
+                            value is not None
+                            and name is not None
+                            and name.type == "identifier"
+                            and value.type in ("arrow_function", "function_expression")
+                            and len(decl.named_children) == 1
+                        ):
+                            found.append(
+                                TsDefinition(
+                                    "function",
+                                    module.text(name),
+                                    module,
+                                    declarator,
+                                    name,
+                                    None,
+                                    statement,
                                 )
+                            )
                 elif decl.type in ("class_declaration", "abstract_class_declaration"):
                     name = decl.child_by_field_name("name")
                     assert name is not None

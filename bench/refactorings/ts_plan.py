@@ -1,4 +1,5 @@
-"""Plan TypeScript cases, as `py_plan` does for Python: seeded targets, a positive and a negative each."""
+"""Plan TypeScript cases as `py_plan` does for Python: seeded targets, a positive and a negative
+each."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from py_edit import Skip
 from py_refactor import Refactoring
 from py_uses import Use
 from ts_index import TsDefinition, TsIndex
+from ts_move import move
 from ts_refactor import (
     add_abstract_member,
     add_parameter,
     change_return_shape,
-    move,
     remove,
     rename,
 )
@@ -194,6 +195,6 @@ def _plan(
         b_edits=use.edits,
         b_changed_file=use.path,
         a_branch=f"refactor/{refactoring.kind}-{short}",
-        b_branch=f"feature/{''.join('-' + c.lower() if c.isupper() else c for c in use.helper).strip('-')}",
+        b_branch="feature/" + "".join("-" + c.lower() if c.isupper() else c for c in use.helper),
         extra={"facts": refactoring.facts},
     )

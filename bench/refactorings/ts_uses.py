@@ -106,7 +106,8 @@ def _function(target: TsDefinition, shape: str, helper: str) -> tuple[str, set[s
     module = target.module
     if target.kind == "class":
         return (
-            f"export const {helper} = (value: unknown): boolean => value instanceof {target.name}\n",
+            f"export const {helper} = (value: unknown): boolean =>"
+            f" value instanceof {target.name}\n",
             set(),
             {target.name},
         )
@@ -169,7 +170,8 @@ def _function(target: TsDefinition, shape: str, helper: str) -> tuple[str, set[s
     types |= _names(module, returns, bound)
     if type_params:
         types |= _names(module, func.child_by_field_name("type_parameters"), bound)
-    code = f"export function {helper}{type_params}({', '.join(declared)}){ret} {{\n  return {callee}({', '.join(passed)})\n}}\n"
+    head = f"export function {helper}{type_params}({', '.join(declared)}){ret}"
+    code = f"{head} {{\n  return {callee}({', '.join(passed)})\n}}\n"
     return code, types, values
 
 
@@ -219,7 +221,8 @@ def _implementer(target: TsDefinition, name: str) -> tuple[str, set[str], set[st
             types |= _names(module, returns, bound | m_bound)
             types |= _names(module, member.child_by_field_name("type_parameters"), bound)
             members.append(
-                f"  {module.text(member_name)}{m_types}({', '.join(declared)}){module.text(returns)} {{\n"
+                f"  {module.text(member_name)}{m_types}({', '.join(declared)})"
+                f"{module.text(returns)} {{\n"
                 f"    throw new Error('{name}.{module.text(member_name)} is not implemented')\n  }}"
             )
         else:
