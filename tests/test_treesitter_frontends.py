@@ -246,6 +246,9 @@ def test_typescript_imports_and_exports() -> None:
         "Time": "src/services/repo.Clock",
         "audit": "src/services/repo.audit",
         "util": "src/util",
+    }
+    # `export { formatPrice } from` binds no local name: it is offered, not imported.
+    assert t.exports == {
         "formatPrice": "src/services/money.formatPrice",
         "default": "src/services/account.AccountService",
     }

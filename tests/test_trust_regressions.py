@@ -649,3 +649,84 @@ def test_straight_assignments_are_not_duplicated_code(tmp_path: Path) -> None:
         "two.py": "class Two:\n    def setup(self, a, b, c, d):\n" + assign + "        self.e = 1\n"
     }
     assert scan_findings(tmp_path, {"base.py": "X = 1\n"}, left, right, kind="duplicate") == []
+
+
+def test_a_ts_import_is_not_a_re_export(tmp_path: Path) -> None:
+    """One side moves isBinary to conninfo.ts and imports it back into handler.ts;
+    the other side's new file imports isBinary from handler.ts, which TypeScript
+    refuses: an import does not export."""
+    handler = (
+        "export const isBinary = (s: string) => {\n  return s.length > 3\n}\n\nexport const X = 1\n"
+    )
+    moved = {
+        "src/handler.ts": (
+            'import { isBinary } from "./conninfo"\n\nexport const X = isBinary("a") ? 1 : 2\n'
+        ),
+        "src/conninfo.ts": handler.replace("\n\nexport const X = 1\n", "\n"),
+    }
+    use = {
+        "src/extra.ts": (
+            'import { isBinary } from "./handler"\n\nexport const y = isBinary("abcd")\n'
+        )
+    }
+    found = scan_findings(tmp_path, {"src/handler.ts": handler}, moved, use, kind="stale-caller")
+    assert [(f["code"], f["path"]) for f in found] == [("DC204", "src/extra.ts")]
+
+
+def test_a_new_return_type_and_a_new_use_of_the_old_one(tmp_path: Path) -> None:
+    """One side makes `location` return a Location object instead of a tuple; the
+    other adds code that unpacks the old tuple. A call that ignores the result, or
+    a change to a type that still offers the old one, is no break."""
+    base = "def location(node) -> tuple[str, int]:\n    return node.path, node.line\n"
+    changed = base.replace("-> tuple[str, int]", "-> Location").replace(
+        "return node.path, node.line", "return Location(node.path, node.line)"
+    )
+    use = (
+        "from where import location\n\n\n"
+        "def show(node):\n    path, line = location(node)\n    return path\n"
+    )
+    found = scan_findings(
+        tmp_path / "a",
+        {"where.py": base},
+        {"where.py": changed},
+        {"show.py": use},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["details"]["reason"]) for f in found] == [
+        ("DC201", "it returns Location now, not tuple[str, int]")
+    ]
+    ignored = "from where import location\n\n\ndef touch(node):\n    location(node)\n"
+    quiet = scan_findings(
+        tmp_path / "b",
+        {"where.py": base},
+        {"where.py": changed},
+        {"show.py": ignored},
+        kind="stale-caller",
+    )
+    assert quiet == []
+    widened = {"where.py": base.replace("-> tuple[str, int]", "-> tuple[str, int] | None")}
+    assert (
+        scan_findings(
+            tmp_path / "c", {"where.py": base}, widened, {"show.py": use}, kind="stale-caller"
+        )
+        == []
+    )
+
+
+def test_a_ts_function_that_returns_an_object_now(tmp_path: Path) -> None:
+    base = "export function matchType(a: string): boolean {\n  return a.length > 0\n}\n"
+    changed = base.replace("): boolean {", "): { value: boolean } {").replace(
+        "return a.length > 0", "return { value: a.length > 0 }"
+    )
+    use = (
+        'import { matchType } from "./accepts"\n\n'
+        "export function orDefault(a: string): boolean {\n  return matchType(a) ?? false\n}\n"
+    )
+    found = scan_findings(
+        tmp_path,
+        {"src/accepts.ts": base},
+        {"src/accepts.ts": changed},
+        {"src/extra.ts": use},
+        kind="stale-caller",
+    )
+    assert [f["code"] for f in found] == ["DC201"]

@@ -42,6 +42,7 @@ from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
 from driftcheck.symbols.table import Symbol
+from driftcheck.symbols.types import type_spelling
 
 _EDITS = ("body", "signature")
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -284,7 +285,7 @@ class _Judge:
     def _constants(
         self, a: Symbol, b: Symbol, *, added: bool, before: str | None = None
     ) -> Finding | None:
-        if a.value == b.value or _type_spelling(a.value) == _type_spelling(b.value):
+        if a.value == b.value or type_spelling(a.value) == type_spelling(b.value):
             return None  # equal, or the same type written two ways (`Dict[str, X]`, `dict[...]`)
         textual = self.conflicts(a, b)
         if textual:
@@ -450,29 +451,6 @@ def _composed(base: str | None, left: str | None, right: str | None, merged: str
     if old is None or a is None or b is None or both is None:
         return False
     return both == (old - (old - a) - (old - b)) + (a - old) + (b - old)
-
-
-_TYPING_ALIASES = re.compile(r"\b(?:typing\.)?(List|Dict|Set|FrozenSet|Tuple|Type)\[")
-# A subscript of a type with only names in it (`[str, Any]`, `[...]`): type parameters.
-_PARAMETERS = re.compile(
-    r"\b([A-Z][\w.]*|list|dict|set|frozenset|tuple|type)\[((?:[A-Za-z_][\w.]*|\.\.\.)"
-    r"(?:,(?:[A-Za-z_][\w.]*\[\]|[A-Za-z_][\w.]*|\.\.\.))*(?:\[\])?)\]"
-)
-
-
-def _type_spelling(value: str | None) -> str | None:
-    """A value with type spellings folded: `typing.Dict[str, X]` and `dict[str, X]`
-    alike, and the parameters of generic types dropped (`FixtureDef[Any]`,
-    `FixtureDef[Any, Any]`): they mean nothing at run time."""
-    if value is None:
-        return None
-    text = _TYPING_ALIASES.sub(lambda m: m[1].lower() + "[", "".join(value.split()))
-    text = text.replace("typing.", "")
-    while True:
-        folded = _PARAMETERS.sub(lambda m: m[1] + "[]", text)
-        if folded == text:
-            return text
-        text = folded
 
 
 def _hunk_header(line: str, shift: tuple[int, int]) -> str:

@@ -32,6 +32,7 @@ from driftcheck.symbols.changes import GONE, SymbolChange
 from driftcheck.symbols.graph import resolve_name
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import ModuleSymbols, Reference, Signature, Symbol
+from driftcheck.symbols.types import incompatible
 
 CODES = {"signature": "DC201", "removed": "DC202", "renamed": "DC203", "moved": "DC204"}
 _CONTRACT_CHANGES = ("signature", "removed", "renamed", "moved")
@@ -108,7 +109,7 @@ def _first_finding(
         if change is None or change.before is None or _caller_knows(caller, qualname):
             continue
         if change.kind in GONE and (
-            _still_importable(semantics, changer, qualname)
+            _still_importable(semantics, changer, qualname, path)
             or _still_named(semantics, changer, qualname)
             or _written_still_works(semantics, changer, ref, qualname)
         ):
@@ -121,9 +122,18 @@ def _first_finding(
     return None
 
 
-def _still_importable(semantics: PairSemantics, changer: Side, qualname: str) -> bool:
+def _still_importable(
+    semantics: PairSemantics, changer: Side, qualname: str, use_path: str
+) -> bool:
     """`qualname` still names something on the changer's side through an import left
-    behind (`from new_home import thing` in the old module)."""
+    behind (`from new_home import thing` in the old module). A use inside that very
+    module needs a local binding: in JS/TS an `export { thing } from` binds none."""
+    owner = semantics.symbol(None, qualname)
+    if owner is not None and owner.path == use_path:
+        table = changer.tables.get(use_path)
+        name = qualname.rpartition(".")[2]
+        if table is not None and table.exports is not None and name not in table.imports:
+            return False
     real = semantics.index.canonical(changer.tree, qualname)
     return real != qualname and semantics.symbol(changer, real) is not None
 
@@ -374,6 +384,11 @@ def _signature_finding(
     reason = new.accepts(*args, drop_first=bound)
     short = _short(before)
     fix = _fix(reason, old, new) if reason else ""
+    returns_apart = before.kind != "class" and incompatible(old.returns, new.returns)
+    if reason is None and ref.result_used and returns_apart:
+        # The call still binds, but what it gives back is of another kind now.
+        reason = f"it returns {new.returns} now, not {old.returns}"
+        fix = f"use the {new.returns} it returns"
     if after.binding != before.binding and after.binding == "property":
         reason, fix = f"{short} is now a property", "drop the call parentheses"
     if reason is None:

@@ -444,7 +444,8 @@ class SymbolIndex:
             name = parts[split]
             if table is None or table.get(f"{module}.{name}") is not None:
                 break
-            target = table.imports.get(name) or self._through_star(tree, table, name)
+            offered = table.imports if table.exports is None else table.exports
+            target = offered.get(name) or self._through_star(tree, table, name)
             if target is None or target == ".".join(parts[: split + 1]):
                 break
             parts = target.split(".") + parts[split + 1 :]
@@ -458,7 +459,8 @@ class SymbolIndex:
         for source in table.star_imports:
             path = modules.get(source)
             found = self.tables(tree, [path]).get(path) if path is not None else None
-            if found is not None and (found.get(f"{source}.{name}") or name in found.imports):
+            offered = found.imports if found is None or found.exports is None else found.exports
+            if found is not None and (found.get(f"{source}.{name}") or name in offered):
                 return f"{source}.{name}"
         return None
 

@@ -212,6 +212,8 @@ class Reference:
     text: str = ""
     alias: str | None = None
     ignored_kinds: frozenset[str] = frozenset()
+    # Calls: whether what the call returns is used (not a statement of its own).
+    result_used: bool = True
 
     def ignores(self, kind: str) -> bool:
         return ALL_KINDS in self.ignored_kinds or kind in self.ignored_kinds
@@ -229,6 +231,9 @@ class ModuleSymbols:
     references: tuple[Reference, ...] = ()
     imports: Mapping[str, str] = field(default_factory=dict, hash=False)
     star_imports: tuple[str, ...] = ()
+    # What other modules can import from this one besides its own definitions: name
+    # -> target. None: every import is importable from here too (Python).
+    exports: Mapping[str, str] | None = field(default=None, hash=False)
     parse_error: str | None = None
     is_package: bool = False
 

@@ -89,6 +89,8 @@ _BUILTINS = words(
 
 GO_PROFILE = Profile(
     name="go",
+    version=2,  # 2: imports are not exports
+    exports="none",  # an import is never importable from here
     grammar="tree_sitter_go:language",
     definitions=_DEFINITIONS,
     parameters=_PARAMETERS,

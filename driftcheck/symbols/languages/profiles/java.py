@@ -87,6 +87,8 @@ _BUILTINS = words(
 
 JAVA_PROFILE = Profile(
     name="java",
+    version=2,  # 2: imports are not exports
+    exports="none",  # an import is never importable from here
     grammar="tree_sitter_java:language",
     definitions=_DEFINITIONS,
     parameters=_PARAMETERS,

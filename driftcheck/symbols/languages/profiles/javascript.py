@@ -153,6 +153,8 @@ _IMPORTS = f"""
 (export_statement "*" {_SOURCE}) @import.star
 (export_statement (export_clause (export_specifier name: (_) @name alias: (_) @alias)) !source)
   @export.local
+(export_statement (export_clause (export_specifier name: (_) @name !alias)) !source)
+  @export.name
 (export_statement "default" declaration: (_ name: (_) @name)) @export.default
 (export_statement "default" value: (identifier) @name) @export.default
 ((variable_declarator name: (identifier) @alias {_REQUIRE}) @import.module
@@ -231,11 +233,12 @@ _COMMON = {
     "constructor": "constructor",
     "module_name": module_name,
     "resolve_module": resolve_module,
+    "exports": "declared",
 }
 
 TYPESCRIPT_PROFILE = Profile(
     name="typescript",
-    version=2,  # 2: required members and interfaces are marked
+    version=3,  # 2: required members and interfaces marked; 3: exports apart from imports
     grammar="tree_sitter_typescript:language_typescript",
     grammars={".tsx": "tree_sitter_typescript:language_tsx"},
     definitions=_definitions(_TS_RETURNS) + _TS_DEFINITIONS,
@@ -248,6 +251,7 @@ TYPESCRIPT_PROFILE = Profile(
 
 JAVASCRIPT_PROFILE = Profile(
     name="javascript",
+    version=2,  # 2: exports apart from imports
     grammar="tree_sitter_javascript:language",
     definitions=_definitions("") + _JS_DEFINITIONS,
     parameters=_JS_PARAMETERS,

@@ -24,7 +24,7 @@ from driftcheck.symbols.languages.python.refs import ReferenceCollector, SourceT
 from driftcheck.symbols.table import ModuleSymbols
 
 # Bump when the extracted tables change shape or meaning, so caches are dropped.
-_SCHEMA = 3
+_SCHEMA = 4
 _IGNORE = re.compile(r"#\s*driftcheck:\s*ignore(?:\[([^\]]*)\])?", re.IGNORECASE)
 _CONTINUATIONS = ("else", "elif", "except", "finally")
 _MAX_RECOVERY_SPAN = 3

@@ -163,6 +163,7 @@ class ReferenceCollector:
         self.imports: dict[str, str] = {}
         self.star_imports: list[str] = []
         self.refs: list[Reference] = []
+        self._discarded: set[int] = set()  # calls that are statements of their own
         # Targets of imports guarded by `except ImportError`: optional on purpose.
         self.optional: tuple[str, ...] = ()
 
@@ -381,6 +382,9 @@ class ReferenceCollector:
             elif isinstance(node, ast.Name):
                 self._bare_name(node, scope)
             else:
+                if isinstance(node, ast.Expr):  # `f(x)` or `await f(x)` as a statement
+                    value = node.value.value if isinstance(node.value, ast.Await) else node.value
+                    self._discarded.add(id(value))
                 children = [(n, scope) for n in child_nodes(node)]
             stack.extend(reversed(children))
         self.refs.sort(key=lambda r: (r.line, r.col, r.kind))
@@ -405,6 +409,7 @@ class ReferenceCollector:
                 has_star=any(isinstance(a, ast.Starred) for a in node.args),
                 has_double_star=any(k.arg is None for k in node.keywords),
                 text=one_line(self.src.node_text(node)),
+                result_used=id(node) not in self._discarded,
             )
         args: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
         return _chain_base(func) + args

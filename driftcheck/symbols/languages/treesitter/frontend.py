@@ -40,8 +40,9 @@ class TreeSitterFrontend:
         self.profile = profile
         self.name = profile.name
         self.file_is_module = profile.file_is_module
-        # -u1: files with too many unclosed brackets are no longer parsed
-        self.parser_version = f"treesitter-{profile.name}-s{profile.version}-u1"
+        # -u1: files with too many unclosed brackets are no longer parsed; -u2: exports
+        # apart from imports, whether a call's result is used
+        self.parser_version = f"treesitter-{profile.name}-s{profile.version}-u2"
         self._grammars: dict[str, Grammar] = {}
 
     def module_name(self, path: str) -> str:

@@ -34,6 +34,7 @@ class Binding:
     node: Node
     alias: str | None = None
     star: bool = False
+    exported: bool = False  # `export ... from`, `export { a as b }`: offered, not bound
 
 
 def _unquote(text: str) -> str:
@@ -81,11 +82,14 @@ def read_imports(
             sep = ":" if "/" in written or written.startswith(".") else "."
             full = f"{written}{sep}{name}" if written else name
             target = join(target_module, name)
-            out.append(Binding(alias or name, target, full, name, at, alias))
+            exported = key == "export.member"
+            out.append(Binding(alias or name, target, full, name, at, alias, exported=exported))
         elif key == "export.local" and alias:
-            out.append(Binding(alias, join(module, name), "", name, at, None))
+            out.append(Binding(alias, join(module, name), "", name, at, None, exported=True))
+        elif key == "export.name" and name:
+            out.append(Binding(name, join(module, name), "", name, at, None, exported=True))
         elif key == "export.default" and name:
-            out.append(Binding("default", join(module, name), "", name, at))
+            out.append(Binding("default", join(module, name), "", name, at, exported=True))
     return package, out
 
 

@@ -80,6 +80,10 @@ class Profile:
     implicit_scope: Literal["none", "package", "types"] = "none"
     file_is_module: bool = True  # False where a module (package) spans several files
     import_name: Callable[[str], str] = _last_part  # what `import "spec"` binds
+    # What a module offers to importers besides its definitions: "imports" (every
+    # import, as in Python), "declared" (only `export` statements: JS/TS, where an
+    # `export ... from` binds no local name) or "none" (Go, Java).
+    exports: Literal["imports", "declared", "none"] = "imports"
     expand_import: Callable[..., Any] | None = None  # code for what a query cannot say
 
 

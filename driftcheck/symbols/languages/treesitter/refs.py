@@ -25,7 +25,7 @@ from driftcheck.symbols.languages.treesitter.defs import (
     read_params,
     signature,
 )
-from driftcheck.symbols.languages.treesitter.imports import import_ref, read_imports
+from driftcheck.symbols.languages.treesitter.imports import Binding, import_ref, read_imports
 from driftcheck.symbols.languages.treesitter.profile import (
     Def,
     Grammar,
@@ -90,13 +90,7 @@ def build(
             ignores=ignores,
         )
     symbols = sorted(found.values(), key=lambda s: (s.start_line, s.qualname))
-    imports: dict[str, str] = {}
-    stars: list[str] = []
-    for b in bindings:
-        if b.star:
-            stars.append(b.target)
-        elif b.local:
-            imports[b.local] = b.target
+    imports, exports, stars = _bindings(profile, bindings)
     top = {s.name.split("/", 1)[0]: s.qualname for s in symbols if s.parent is None}
     top.update({d.name: d.qualname for d in defs if d.kind == "scope" and d.parent is None})
     resolver = Resolver(profile, module, imports, top, is_package)
@@ -111,9 +105,37 @@ def build(
         references=tuple(refs),
         imports=imports,
         star_imports=tuple(stars),
+        exports=exports,
         parse_error=first_error(root),
         is_package=is_package,
     )
+
+
+def _bindings(
+    profile: Profile, bindings: list[Binding]
+) -> tuple[dict[str, str], dict[str, str] | None, list[str]]:
+    """(local imports, exports or None, star re-exports) as the profile's language
+    has them. Where exports are declared, `export { a } from` binds no local name,
+    and `export { a }` offers whatever `a` is here (a definition or an import)."""
+    imports: dict[str, str] = {}
+    stars = [b.target for b in bindings if b.star]
+    declared = profile.exports == "declared"
+    for b in bindings:
+        if b.local and not b.star and not (declared and b.exported):
+            imports[b.local] = b.target
+    if profile.exports == "imports":
+        for b in bindings:  # an export then is one more import-like binding
+            if b.local and not b.star and b.exported:
+                imports.setdefault(b.local, b.target)
+        return imports, None, stars
+    if profile.exports == "none":
+        return imports, {}, stars
+    exports: dict[str, str] = {}
+    for b in bindings:
+        if b.exported and b.local:
+            # `export { a }` of an imported `a` offers the import's target.
+            exports[b.local] = imports.get(b.name, b.target) if not b.written else b.target
+    return imports, exports, stars
 
 
 # ---------------------------------------------------------------- scopes
@@ -444,10 +466,19 @@ def read_calls(
                 positional_count=count,
                 has_star=star,
                 text=src.head(node),
+                result_used=not _discarded(node),
                 ignored_kinds=ignores.get(line, frozenset()) | ignores.get(end, frozenset()),
             )
         )
     return refs
+
+
+def _discarded(node: Node) -> bool:
+    """A call that is a statement of its own (`f(x);`, `await f(x);`)."""
+    parent = node.parent
+    while parent is not None and parent.type in ("await_expression", "parenthesized_expression"):
+        parent = parent.parent
+    return parent is not None and parent.type == "expression_statement"
 
 
 def _resolve_call(
