@@ -730,3 +730,21 @@ def test_a_ts_function_that_returns_an_object_now(tmp_path: Path) -> None:
         kind="stale-caller",
     )
     assert [f["code"] for f in found] == ["DC201"]
+
+
+def test_the_same_declaration_added_twice_in_different_places(tmp_path: Path) -> None:
+    """Found on pytest: two pull requests each add the same `Final` attribute to
+    FixtureRequest.__init__, at different lines. git keeps both; mypy then reports
+    a redefinition. Each side alone is fine."""
+    base = (
+        "class Request:\n    def __init__(self, item):\n        self.item = item\n"
+        "        self.scope = 'function'\n        self.cache = {}\n        self.seen = set()\n"
+    )
+    line = "        self._own: Final[dict[str, object]] = {}\n"
+    left = base.replace("        self.scope", line + "        self.scope")
+    right = base.replace("        self.seen", line + "        self.seen")
+    found = scan_findings(
+        tmp_path, {"req.py": base}, {"req.py": left}, {"req.py": right}, kind="contradicting-edit"
+    )
+    assert [(f["code"], f["severity"]) for f in found] == [("DC401", "error")]
+    assert "git's merge has it twice" in found[0]["message"]

@@ -29,15 +29,22 @@ value} and `textual_conflict`.
 
 from __future__ import annotations
 
-import ast
 import difflib
-import re
-import textwrap
 from collections import Counter
 from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.edit_flow import EditFlow, edit_flow
+from driftcheck.detectors.edit_lines import (
+    additive,
+    composed,
+    declares,
+    entries,
+    hunk_header,
+    inert,
+    innermost,
+    nested_spans,
+)
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
@@ -45,10 +52,8 @@ from driftcheck.symbols.table import Symbol
 from driftcheck.symbols.types import type_spelling
 
 _EDITS = ("body", "signature")
-_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # Most telling first: a symbol that is gone on one side is judged as gone.
 _EXCERPT_LINES = 24
-_HUNK = re.compile(r"^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@")
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
@@ -179,7 +184,7 @@ class _Judge:
             return None
         if a.kind == "constant" and b.kind == "constant":
             before = lc.before.value if lc.before is not None else None
-            if _additive(before, a.value, b.value):
+            if additive(before, a.value, b.value):
                 return None  # both only add entries (`__all__`, a registry): they compose
             return self._constants(a, b, added=False, before=before)
         if a.fingerprint == b.fingerprint and a.signature == b.signature:
@@ -195,18 +200,31 @@ class _Judge:
         known, merged = self.merged_symbol(a.path, a.qualname)
         if known and merged is not None and (_same(merged, a) or _same(merged, b)):
             return None  # one edit contains the other: the merge is that side's version
+        doubled = self._doubled(lc, rc, merged) if known and merged is not None else []
         mine_flow, their_flow = self._flow(self.left, lc), self._flow(self.right, rc)
-        if mine_flow is not None and their_flow is not None and not mine_flow.meets(their_flow):
+        if (
+            not doubled
+            and mine_flow is not None
+            and their_flow is not None
+            and not mine_flow.meets(their_flow)
+        ):
             return None  # unrelated edits that share a function: no variable links them
         left, right = self.left.name, self.right.name
         how = _merge_note(textual)
+        severity, what = Severity.WARNING, "compare both edits and keep one"
+        if doubled:
+            # Both add the same line in different places: git keeps both copies.
+            how = f"both add `{doubled[0]}` in different places, so git's merge has it twice"
+            what = "keep one copy"
+            if any(declares(line) for line in doubled):
+                severity = Severity.ERROR  # a second declaration of the same name
         return _finding(
             "DC401",
-            Severity.WARNING,
+            severity,
             (left, right),
             a,
             f"{left} and {right} both change {a.qualname} differently "
-            f"({a.path}:{a.start_line}); {how}; compare both edits and keep one",
+            f"({a.path}:{a.start_line}); {how}; {what}",
             {
                 "textual_conflict": textual,
                 "left": self._version(self.left, a),
@@ -294,7 +312,7 @@ class _Judge:
         if known and merged is not None:
             if merged.value in (a.value, b.value):
                 return None  # one change contains the other
-            if _entries(merged.value) is None or _composed(before, a.value, b.value, merged.value):
+            if entries(merged.value) is None or composed(before, a.value, b.value, merged.value):
                 # Different lines of one value, merged: a text or a call composes line
                 # by line, a collection when it holds both sides' entries.
                 return None
@@ -343,18 +361,35 @@ class _Judge:
         if change.before is None or not change.before.path.endswith(".py"):
             return None
         old, new = self._snippets(side, change)
-        spans = _nested_spans(old)
+        spans = nested_spans(old)
         if spans is None:
             return None
         touched: set[tuple[int, int]] = set()
         matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag == "equal" or all(_inert(line) for line in old[i1:i2] + new[j1:j2]):
+            if tag == "equal" or all(inert(line) for line in old[i1:i2] + new[j1:j2]):
                 continue
             # A pure insertion sits between base lines i1 and i1 + 1.
             positions = range(i1 + 1, i2 + 1) if i2 > i1 else [i1 + 0.5]
-            touched.update(_innermost(spans, float(line)) for line in positions)
+            touched.update(innermost(spans, float(line)) for line in positions)
         return touched
+
+    def _doubled(self, lc: SymbolChange, rc: SymbolChange, merged: Symbol) -> list[str]:
+        """Lines both sides add, each once, that git's merge holds twice or more."""
+        result = self.context.merge_result()
+        if result is None or not result.tree:
+            return []
+        lines = self.semantics.index.lines(result.tree, merged.path)
+        body = Counter(" ".join(x.split()) for x in lines[merged.start_line - 1 : merged.end_line])
+        added = []
+        for side, change in ((self.left, lc), (self.right, rc)):
+            old, new = self._snippets(side, change)
+            before, after = (
+                Counter(" ".join(x.split()) for x in old),
+                Counter(" ".join(x.split()) for x in new),
+            )
+            added.append({x for x, n in (after - before).items() if n == 1 and not inert(x)})
+        return sorted(x for x in added[0] & added[1] if body[x] >= 2 and len(x) > 8)
 
     def _flow(self, side: Side, change: SymbolChange) -> EditFlow | None:
         """What `side`'s edit of a Python definition reads, writes and guards."""
@@ -371,7 +406,7 @@ class _Judge:
         old, new = self._snippets(side, change)
         diff = difflib.unified_diff(old, new, "base", side.name, n=1, lineterm="")
         shift = (before.start_line - 1, after.start_line - 1)
-        lines = [_hunk_header(line, shift) for line in diff]
+        lines = [hunk_header(line, shift) for line in diff]
         return _clip([line for line in lines if not line.startswith(("---", "+++"))])
 
 
@@ -389,77 +424,6 @@ def _unannotated(symbol: Symbol) -> tuple[object, ...] | None:
 
 def _flat(text: str) -> str:
     return " ".join(text.split())
-
-
-def _nested_spans(lines: list[str]) -> list[tuple[int, int]] | None:
-    """1-based line spans of the definitions nested in the one `lines` holds."""
-    try:
-        tree = ast.parse(textwrap.dedent("\n".join(lines)))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-    if not tree.body:
-        return None
-    spans = []
-    for node in ast.walk(tree.body[0]):
-        if node is not tree.body[0] and isinstance(node, _DEFS):
-            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-            spans.append((first, node.end_lineno or node.lineno))
-    return spans
-
-
-def _innermost(spans: list[tuple[int, int]], line: float) -> tuple[int, int]:
-    inside = [s for s in spans if s[0] <= line <= s[1]]
-    return min(inside, key=lambda s: s[1] - s[0]) if inside else (0, 0)
-
-
-def _inert(line: str) -> bool:
-    """Blank or comment-only: no behaviour in it."""
-    text = line.strip()
-    return not text or text.startswith("#")
-
-
-def _entries(value: str | None) -> Counter[str] | None:
-    """The entries of a list/tuple/set/dict display, as normalised text; None otherwise."""
-    if value is None:
-        return None
-    try:
-        node = ast.parse(value, mode="eval").body
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None  # e.g. a value too long to keep whole
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-        return Counter(ast.unparse(e) for e in node.elts)
-    if isinstance(node, ast.Dict):
-        return Counter(
-            f"{ast.unparse(k) if k else '**'}: {ast.unparse(v)}"
-            for k, v in zip(node.keys, node.values, strict=True)
-        )
-    return None
-
-
-def _additive(base: str | None, left: str | None, right: str | None) -> bool:
-    """Both sides keep every entry the base had and only add their own."""
-    old, a, b = _entries(base), _entries(left), _entries(right)
-    if old is None or a is None or b is None:
-        return False
-    return not (old - a) and not (old - b)
-
-
-def _composed(base: str | None, left: str | None, right: str | None, merged: str | None) -> bool:
-    """Whether `merged` is exactly the base's entries with both sides' removals and
-    additions applied (git merged an `__all__` that one side trimmed and one grew)."""
-    old, a, b, both = _entries(base), _entries(left), _entries(right), _entries(merged)
-    if old is None or a is None or b is None or both is None:
-        return False
-    return both == (old - (old - a) - (old - b)) + (a - old) + (b - old)
-
-
-def _hunk_header(line: str, shift: tuple[int, int]) -> str:
-    """`@@ -2,2 +2,3 @@` counts from the symbol's first line; make it the file's."""
-    match = _HUNK.match(line)
-    if match is None:
-        return line
-    old, new = int(match[1]) + shift[0], int(match[3]) + shift[1]
-    return f"@@ -{old}{match[2] or ''} +{new}{match[4] or ''} @@"
 
 
 def _kinds(side: Side, qualname: str) -> str:
