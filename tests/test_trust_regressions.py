@@ -748,3 +748,36 @@ def test_the_same_declaration_added_twice_in_different_places(tmp_path: Path) ->
     )
     assert [(f["code"], f["severity"]) for f in found] == [("DC401", "error")]
     assert "git's merge has it twice" in found[0]["message"]
+
+
+def test_a_namedtuple_in_place_of_a_tuple_still_unpacks(tmp_path: Path) -> None:
+    base = "def location(node) -> tuple[str, int]:\n    return node.path, node.line\n"
+    named = "class Location(NamedTuple):\n    path: str\n    line: int\n\n\n"
+    changed = (
+        "from typing import NamedTuple\n\n\n"
+        + named
+        + base.replace("-> tuple[str, int]", "-> Location").replace(
+            "return node.path, node.line", "return Location(node.path, node.line)"
+        )
+    )
+    use = (
+        "from where import location\n\n\n"
+        "def show(node):\n    path, line = location(node)\n    return path\n"
+    )
+    found = scan_findings(
+        tmp_path, {"where.py": base}, {"where.py": changed}, {"show.py": use}, kind="stale-caller"
+    )
+    assert found == []
+
+
+def test_a_ts_function_moved_and_imported_back_still_serves_its_old_file(tmp_path: Path) -> None:
+    handler = (
+        "export const isBinary = (s: string) => {\n  return s.length > 3\n}\n\nexport const X = 1\n"
+    )
+    moved = {
+        "src/handler.ts": 'import { isBinary } from "./conninfo"\n\nexport const X = 1\n',
+        "src/conninfo.ts": handler.replace("\n\nexport const X = 1\n", "\n"),
+    }
+    use = {"src/handler.ts": handler + '\nexport const y = isBinary("abcd")\n'}
+    found = scan_findings(tmp_path, {"src/handler.ts": handler}, moved, use, kind="stale-caller")
+    assert found == []

@@ -116,7 +116,7 @@ def _first_finding(
             continue  # the old name still works: re-exported, or kept as an alias
         if change.kind in GONE and _still_reachable(semantics, changer, change):
             continue  # the class still answers the call: inherited, generated or object's
-        finding = _judge(change, receiver, changer, caller, path, ref)
+        finding = _judge(semantics, change, receiver, changer, caller, path, ref)
         if finding is not None:
             return finding
     return None
@@ -132,8 +132,13 @@ def _still_importable(
     if owner is not None and owner.path == use_path:
         table = changer.tables.get(use_path)
         name = qualname.rpartition(".")[2]
-        if table is not None and table.exports is not None and name not in table.imports:
-            return False
+        if table is not None and table.exports is not None:
+            # A use in that very module: only a local binding (an import back) serves.
+            target = table.imports.get(name)
+            if target is None:
+                return False
+            real = semantics.index.canonical(changer.tree, target)
+            return semantics.symbol(changer, real) is not None
     real = semantics.index.canonical(changer.tree, qualname)
     return real != qualname and semantics.symbol(changer, real) is not None
 
@@ -310,6 +315,7 @@ def _caller_knows(caller: Side, qualname: str) -> bool:
 
 
 def _judge(
+    semantics: PairSemantics,
     change: SymbolChange,
     receiver: str | None,
     changer: Side,
@@ -334,7 +340,9 @@ def _judge(
     if change.kind == "signature":
         if after is None or ref.kind != "call":
             return None
-        return _signature_finding(before, after, receiver, changer, caller, path, ref, details)
+        return _signature_finding(
+            semantics, before, after, receiver, changer, caller, path, ref, details
+        )
     if change.kind == "removed":
         verb = "imports" if ref.kind == "import" else "uses"
         message = (
@@ -356,7 +364,25 @@ def _judge(
     return _finding(change.kind, before.qualname, changer, caller, path, ref, message, details)
 
 
+def _still_fits(
+    semantics: PairSemantics, changer: Side, after: Symbol, old: str | None, new: str | None
+) -> bool:
+    """The new return type is a class that derives from the old one (a NamedTuple
+    for a tuple, a subclass): what callers did with the old value still works."""
+    if old is None or new is None:
+        return False
+    wanted = old.split("[", 1)[0].strip().rpartition(".")[2].lower()
+    fits = {wanted} | ({"namedtuple"} if wanted == "tuple" else set())
+    table = changer.tables.get(after.path)
+    written = new.split("[", 1)[0].strip()
+    resolved = resolve_name(written, table) if table is not None else written
+    start = semantics.index.canonical(changer.tree, resolved)
+    ancestors = list(semantics.ancestors(changer, start))[1:]
+    return any(a.rpartition(".")[2].lower() in fits for a in ancestors)
+
+
 def _signature_finding(
+    semantics: PairSemantics,
     before: Symbol,
     after: Symbol,
     receiver: str | None,
@@ -384,7 +410,11 @@ def _signature_finding(
     reason = new.accepts(*args, drop_first=bound)
     short = _short(before)
     fix = _fix(reason, old, new) if reason else ""
-    returns_apart = before.kind != "class" and incompatible(old.returns, new.returns)
+    returns_apart = (
+        before.kind != "class"
+        and incompatible(old.returns, new.returns)
+        and not _still_fits(semantics, changer, after, old.returns, new.returns)
+    )
     if reason is None and ref.result_used and returns_apart:
         # The call still binds, but what it gives back is of another kind now.
         reason = f"it returns {new.returns} now, not {old.returns}"
