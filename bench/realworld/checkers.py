@@ -26,6 +26,8 @@ import gitio
 from projects import TOOLS, Project, go_binary
 
 TIMEOUT = 600.0
+MAX_EXCLUDED = 5
+_DUPLICATE = re.compile(r'Duplicate module named "[^"]+" \(also at "(?P<path>[^"]+)"\)')
 _LINE_IN_MESSAGE = re.compile(r"\bline \d+\b")
 _MYPY = re.compile(
     r"^(?P<path>[^:\n]+?):(?P<line>\d+)(?::\d+)?(?::\d+:\d+)?: (?P<severity>error|warning): "
@@ -48,7 +50,8 @@ class TreeResult:
     errors: list[Error] | None
     seconds: float
     exit_code: int | None = None
-    config: str = "project"  # project | none (the project's config made the checker fail)
+    # mypy: project | none (the project's config made mypy stop); TypeScript: the compiler
+    config: str = "project"
     note: str = ""
 
     def to_json(self) -> dict[str, object]:
@@ -152,9 +155,12 @@ class Checker:
         return proc.stdout.strip() or proc.stderr.strip()
 
     def cached(self, tree: str) -> TreeResult | None:
+        """A kept result; a failed run is tried again (failures are quick, and may be ours)."""
         with self.lock:
             data = self.results.get(f"{self.signature}:{tree}")
-        return TreeResult.from_json(data) if data else None
+        if not data or data.get("status") == "failed":
+            return None
+        return TreeResult.from_json(data)
 
     def _store(self, result: TreeResult) -> None:
         with self.lock:
@@ -213,16 +219,36 @@ class Checker:
             str(self.root / f"mypy-cache-{slot}"),
             *self.project.checker_args,
         ]
-        result = self._mypy_once(command, work, tree)
+        result = self._mypy_excluding(command, work, tree)
         if result.status == "failed":
             # The project's own config can make mypy stop (an unknown plugin, an option
             # this mypy refuses): check the tree without it rather than not at all.
             empty = self.root / "empty-mypy.ini"
             empty.write_text("[mypy]\n")
-            retry = self._mypy_once([*command, "--config-file", str(empty)], work, tree)
+            command = [*command, "--config-file", str(empty)]
+            retry = self._mypy_excluding(command, work, tree)
             retry.config = "none"
-            retry.note = f"project config failed: {result.note}"[:2000]
+            retry.note = f"project config failed: {result.note}; {retry.note}"[:2000]
             return retry
+        return result
+
+    def _mypy_excluding(self, command: list[str], work: Path, tree: str) -> TreeResult:
+        """mypy, leaving out each second module of a name until it stops complaining.
+
+        Two top-level modules of one name (a pull request adding a second
+        `conftest.py` in a folder without `__init__.py`) stop mypy before it checks
+        anything; the other trees lack the file, so leaving it out keeps them comparable.
+        """
+        excluded: list[str] = []
+        for _ in range(MAX_EXCLUDED):
+            result = self._mypy_once([*command, *excluded], work, tree)
+            duplicate = _DUPLICATE.search(result.note) if result.status == "failed" else None
+            if duplicate is None:
+                break
+            excluded += ["--exclude", f"^{re.escape(duplicate['path'])}$"]
+        if excluded:
+            left_out = ", ".join(excluded[1::2])
+            result.note = f"{result.note}; left out {left_out}".lstrip("; ")
         return result
 
     def _mypy_once(self, command: list[str], work: Path, tree: str) -> TreeResult:
@@ -281,15 +307,28 @@ class Checker:
         link = work / "node_modules"
         if not link.exists():
             link.symlink_to(self.deps() / "node_modules")
-        command = ["node", str(self.tsc()), "--noEmit", "--pretty", "false", "-p", config]
+        compiler = self.tsc()
+        result = self._tsc_once(compiler, config, work, tree)
+        classic = self.deps() / "node_modules" / "typescript" / "bin" / "tsc"
+        refused = any(code.startswith("TS5") for _, _, code in result.errors or [])
+        if compiler != classic and (result.status == "failed" or refused):
+            # tsgo drops options older trees use (moduleResolution "node"): tsc then.
+            result = self._tsc_once(classic, config, work, tree)
+            result.note += "; tsgo refused the config"
+        return result
+
+    def _tsc_once(self, compiler: Path, config: str, work: Path, tree: str) -> TreeResult:
+        command = ["node", str(compiler), "--noEmit", "--pretty", "false", "-p", config]
         proc = self._run(command, work)
         if proc is None:
             return TreeResult(tree, "timeout", None, 0.0)
+        name = compiler.name.removesuffix(".js")
         errors = parse_tsc(proc.stdout)
         if proc.returncode == 0 or errors:
-            return TreeResult(tree, "ok", errors, 0.0, proc.returncode, note=f"-p {config}")
+            note = f"{name} -p {config}"
+            return TreeResult(tree, "ok", errors, 0.0, proc.returncode, config=name, note=note)
         detail = (proc.stdout.strip() + "\n" + proc.stderr.strip())[-1500:]
-        return TreeResult(tree, "failed", None, 0.0, proc.returncode, note=detail)
+        return TreeResult(tree, "failed", None, 0.0, proc.returncode, config=name, note=detail)
 
     # -- Go --------------------------------------------------------------------
     def _go(self, work: Path, tree: str, slot: int) -> TreeResult:
@@ -328,6 +367,9 @@ def materialise(repo: Path, tree: str, work: Path, index: Path) -> None:
     if previous:
         try:
             gitio.run(repo, f"--work-tree={work}", "read-tree", "-m", "-u", previous, tree, env=env)
+            # Files both trees share are left alone: make sure nothing changed them.
+            gitio.run(repo, f"--work-tree={work}", "update-index", "-q", "--refresh", env=env)
+            gitio.run(repo, f"--work-tree={work}", "diff-files", "--quiet", env=env)
             held.write_text(tree)
             return
         except gitio.GitError:

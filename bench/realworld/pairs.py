@@ -105,8 +105,6 @@ def typecheck(
     checker: Checker | None, git_dir: Path, left: Side, right: Side, result: Merge
 ) -> dict[str, object]:
     """The checker's verdict on the pair, or why it was not asked."""
-    if checker is None:
-        return {"ran": False, "new_errors": None, "reason": "checker disabled"}
     if result.error is not None:
         return {"ran": False, "new_errors": None, "reason": "merge-tree failed"}
     if result.conflict:
@@ -114,6 +112,8 @@ def typecheck(
     if not result.needs_check:
         reason = "one side changes no source file" if result.bases else "no merge base"
         return {"ran": False, "new_errors": None, "reason": reason}
+    if checker is None:
+        return {"ran": False, "new_errors": None, "reason": "checker disabled"}
     assert result.tree is not None
     runs: dict[str, TreeResult] = {}
     for label, tree in (

@@ -129,8 +129,11 @@ def summary(records: list[dict], results: Path) -> list[dict]:
     print(f"  checker ran (clean merge, source both)  {ran:6d}")
     print(f"  checker could not tell (timeout/failed) {len(unknown):6d}")
     print(f"  clean: git merges, checker calls clean  {len(clean):6d}")
-    for record in unknown:
-        print(f"    unknown: {pair_name(record)}: {record['typecheck'].get('reason')}")
+    reasons = Counter(record["typecheck"].get("reason") for record in unknown)
+    for reason, count in reasons.most_common():
+        print(f"    could not tell, {count} pairs: {reason}")
+    for record in unknown[:10]:
+        print(f"    e.g. {pair_name(record)}: {record['typecheck'].get('reason')}")
     return concurrent
 
 
@@ -173,6 +176,8 @@ def breakage(concurrent: list[dict]) -> None:
         codes = sorted({f["code"] for f in record["findings"] or [] if f["severity"] == "error"})
         mark = "caught" if record in caught else "MISSED"
         print(f"  {mark:6s} {pair_name(record)}  driftcheck errors: {', '.join(codes) or '-'}")
+        if not record["typecheck"].get("same_config", True):
+            print("           (the three trees were not checked with the same config)")
         for path, message, code in record["typecheck"]["new_errors"][:5]:
             print(f"           {path}: {message[:110]} [{code}]")
         more = len(record["typecheck"]["new_errors"]) - 5
@@ -278,11 +283,21 @@ def precision(project: str, concurrent: list[dict], unjudged_out: Path | None) -
         print(f"  judgements whose finding is gone: {len(stale)}")
     if unjudged_out is not None:
         pending = [item for key, item in findings.items() if key not in judged]
-        pending.sort(key=lambda item: (item["window"], item["key"]), reverse=True)
+        # Findings on clean pairs first: there git and the checker say nothing, so the
+        # finding is all a reviewer would get. Then newest window first.
+        pending.sort(key=lambda item: (not item["pair_clean"], invert(item["window"]), item["key"]))
         with open(unjudged_out, "w") as handle:
             for item in pending:
                 handle.write(json.dumps(item, sort_keys=True) + "\n")
-        print(f"  wrote {len(pending)} unjudged findings to {unjudged_out}")
+        on_clean = sum(item["pair_clean"] for item in pending)
+        print(f"  wrote {len(pending)} unjudged findings ({on_clean} on clean pairs, first)")
+        print(f"  to {unjudged_out}")
+
+
+def invert(window: str) -> tuple[int, int]:
+    """Sorts YYYY-MM newest first inside an ascending sort."""
+    year, month = window.split("-")
+    return (-int(year), -int(month))
 
 
 def ratio(counts: Counter[str]) -> str:
