@@ -781,3 +781,37 @@ def test_a_ts_function_moved_and_imported_back_still_serves_its_old_file(tmp_pat
     use = {"src/handler.ts": handler + '\nexport const y = isBinary("abcd")\n'}
     found = scan_findings(tmp_path, {"src/handler.ts": handler}, moved, use, kind="stale-caller")
     assert found == []
+
+
+def test_an_import_dropped_where_the_other_side_adds_a_use(tmp_path: Path) -> None:
+    """Found on chi: the trunk drops `io/ioutil` from a test file (its last use went),
+    a pull request adds a test there that calls ioutil.ReadAll; git merges both."""
+    base = (
+        'package mw\n\nimport (\n\t"io"\n\t"io/ioutil"\n)\n\n'
+        "func ReadOld(r io.Reader) []byte {\n\tb, _ := ioutil.ReadAll(r)\n\treturn b\n}\n"
+        "\nfunc Keep() int {\n\treturn 1\n}\n"
+    )
+    dropped = base.replace('\t"io/ioutil"\n', "").replace("ioutil.ReadAll(r)", "io.ReadAll(r)")
+    added = (
+        base + "\nfunc ReadNew(r io.Reader) []byte {\n\tb, _ := ioutil.ReadAll(r)\n\treturn b\n}\n"
+    )
+    found = scan_findings(
+        tmp_path / "go",
+        {"go.mod": "module example.com/mw\n\ngo 1.22\n", "mw/mw.go": base},
+        {"mw/mw.go": dropped},
+        {"mw/mw.go": added},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["details"]["removed_import"]) for f in found] == [("DC202", "ioutil")]
+    py = (
+        "import os\nimport re\n\n\ndef a(p):\n    return os.path.basename(p)\n\n\n"
+        "def b():\n    return 1\n"
+    )
+    found = scan_findings(
+        tmp_path / "py",
+        {"m.py": py},
+        {"m.py": py.replace("import os\n", "").replace("os.path.basename(p)", "p")},
+        {"m.py": py + "\n\ndef c(p):\n    return os.getcwd() + p\n"},
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["details"]["removed_import"]) for f in found] == [("DC202", "os")]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.implementers import missing_members
+from driftcheck.detectors.lost_imports import lost_imports
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.symbols.changes import GONE, SymbolChange
@@ -58,6 +59,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
                 seen.add(key)
                 yield finding
     yield from missing_members(semantics)
+    yield from lost_imports(context, semantics)
 
 
 @dataclass
