@@ -815,3 +815,21 @@ def test_an_import_dropped_where_the_other_side_adds_a_use(tmp_path: Path) -> No
         kind="stale-caller",
     )
     assert [(f["code"], f["details"]["removed_import"]) for f in found] == [("DC202", "os")]
+
+
+def test_a_return_type_spelt_anew_is_the_same_type(tmp_path: Path) -> None:
+    """Found on pytest: a pull request modernising annotations (`Optional['X']` to
+    `X | None`, `Union[A, B]` to `A | B`) while the other side calls the functions."""
+    base = (
+        "from typing import Optional, Union\n\n\n"
+        "def report(n) -> Optional['Report']:\n    return None\n\n\n"
+        "def code(n) -> Union[int, 'ExitCode']:\n    return 0\n"
+    )
+    modern = base.replace("Optional['Report']", "Report | None").replace(
+        "Union[int, 'ExitCode']", "int | ExitCode"
+    )
+    use = "from rep import code, report\n\n\ndef go():\n    return report(1), code(2)\n"
+    found = scan_findings(
+        tmp_path, {"rep.py": base}, {"rep.py": modern}, {"go.py": use}, kind="stale-caller"
+    )
+    assert found == []
