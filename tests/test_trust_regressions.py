@@ -833,3 +833,17 @@ def test_a_return_type_spelt_anew_is_the_same_type(tmp_path: Path) -> None:
         tmp_path, {"rep.py": base}, {"rep.py": modern}, {"go.py": use}, kind="stale-caller"
     )
     assert found == []
+
+
+def test_a_class_attribute_still_set_on_instances_is_not_removed(tmp_path: Path) -> None:
+    """Found on black: the class-level default `parent = None` goes, `__init__`
+    still sets `self.parent`: reads of `node.parent` keep working."""
+    base = "class Base:\n    parent = None\n\n    def __init__(self, p):\n        self.kids = []\n"
+    moved = base.replace("    parent = None\n\n", "").replace(
+        "self.kids = []", "self.kids = []\n        self.parent = p"
+    )
+    use = "from tree import Base\n\n\ndef up(node: Base):\n    return node.parent\n"
+    found = scan_findings(
+        tmp_path, {"tree.py": base}, {"tree.py": moved}, {"up.py": use}, kind="stale-caller"
+    )
+    assert found == []

@@ -165,16 +165,50 @@ def rate(count: int, pairs: int) -> str:
     return f"{20 * count / pairs:6.2f}" if pairs else "     -"
 
 
+def has_error(record: dict) -> bool:
+    return any(f["severity"] == "error" for f in record["findings"] or [])
+
+
+def through_trunk(record: dict, pairs: dict[tuple[str, frozenset[str]], dict]) -> dict | None:
+    """The pair of the trunk with one of this pair's sides that breaks the same way and
+    was caught: two pull requests whose merge breaks only because one carries the
+    trunk's commits that the other one's new code contradicts. driftcheck reports that
+    once, on the trunk's pair (a side's own work is counted from its fork point)."""
+    errors = {tuple(e) for e in record["typecheck"]["new_errors"]}
+    for side in (record["left"], record["right"]):
+        for other, found in pairs.items():
+            if other[0] != record["window"] or side["name"] not in other[1]:
+                continue
+            if not any(s.get("pr") is None for s in (found["left"], found["right"])):
+                continue  # not a pair with the trunk
+            if found is record or not is_breaking(found) or not has_error(found):
+                continue
+            if errors <= {tuple(e) for e in found["typecheck"]["new_errors"]}:
+                return found
+    return None
+
+
 def breakage(concurrent: list[dict]) -> None:
     breaking = [r for r in concurrent if is_breaking(r)]
-    caught = [r for r in breaking if any(f["severity"] == "error" for f in r["findings"] or [])]
+    caught = [r for r in breaking if has_error(r)]
+    pairs = {
+        (r["window"], frozenset((r["left"]["name"], r["right"]["name"]))): r for r in concurrent
+    }
+    via = {id(r): t for r in breaking if r not in caught and (t := through_trunk(r, pairs))}
     header("breaking pairs (merged tree has checker errors neither side has)")
     recall = f"{len(caught) / len(breaking):.2f}" if breaking else "-"
     print(f"  breaking {len(breaking)}, caught with an error-severity finding {len(caught)}")
     print(f"  recall {recall}")
+    if via:
+        total = len(caught) + len(via)
+        print(
+            f"  caught on the pair itself or, where the break is the trunk's commits against"
+            f" one side, on that side's pair with the trunk: {total} of {len(breaking)}"
+            f" (recall {total / len(breaking):.2f})"
+        )
     for record in breaking:
         codes = sorted({f["code"] for f in record["findings"] or [] if f["severity"] == "error"})
-        mark = "caught" if record in caught else "MISSED"
+        mark = "caught" if record in caught else "TRUNK" if id(record) in via else "MISSED"
         print(f"  {mark:6s} {pair_name(record)}  driftcheck errors: {', '.join(codes) or '-'}")
         if not record["typecheck"].get("same_config", True):
             print("           (the three trees were not checked with the same config)")

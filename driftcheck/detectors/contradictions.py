@@ -213,11 +213,9 @@ class _Judge:
         how = _merge_note(textual)
         severity, what = Severity.WARNING, "compare both edits and keep one"
         if doubled:
-            # Both add the same line in different places: git keeps both copies.
+            # Both declare the same name in different places: git keeps both copies.
             how = f"both add `{doubled[0]}` in different places, so git's merge has it twice"
-            what = "keep one copy"
-            if any(declares(line) for line in doubled):
-                severity = Severity.ERROR  # a second declaration of the same name
+            what, severity = "keep one copy", Severity.ERROR
         return _finding(
             "DC401",
             severity,
@@ -375,7 +373,9 @@ class _Judge:
         return touched
 
     def _doubled(self, lc: SymbolChange, rc: SymbolChange, merged: Symbol) -> list[str]:
-        """Lines both sides add, each once, that git's merge holds twice or more."""
+        """Declarations both sides add, each once, that git's merge holds twice or more
+        (a name declared twice). Other repeated lines (`default=False,` in two calls)
+        are ordinary."""
         result = self.context.merge_result()
         if result is None or not result.tree:
             return []
@@ -389,7 +389,8 @@ class _Judge:
                 Counter(" ".join(x.split()) for x in new),
             )
             added.append({x for x, n in (after - before).items() if n == 1 and not inert(x)})
-        return sorted(x for x in added[0] & added[1] if body[x] >= 2 and len(x) > 8)
+        both = added[0] & added[1]
+        return sorted(x for x in both if body[x] >= 2 and len(x) > 8 and declares(x))
 
     def _flow(self, side: Side, change: SymbolChange) -> EditFlow | None:
         """What `side`'s edit of a Python definition reads, writes and guards."""

@@ -21,6 +21,7 @@ module `removed_module` and `removed_path`.
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
@@ -160,9 +161,17 @@ def _written_still_works(
 
 
 def _still_named(semantics: PairSemantics, changer: Side, qualname: str) -> bool:
-    """The changer binds the old name again: a compatibility alias (`old = new`)."""
-    found = semantics.symbol(changer, qualname)
-    return found is not None and found.kind == "constant"
+    """The changer still binds the old name: a compatibility alias (`old = new`), a
+    class attribute that became a property, a function that became a class; or a
+    class-level attribute it dropped is still set on instances (`self.parent = ...`)."""
+    if semantics.symbol(changer, qualname) is not None:
+        return True
+    owner, _, name = qualname.rpartition(".")
+    klass = semantics.symbol(changer, owner) if owner else None
+    if klass is None or klass.kind != "class":
+        return False
+    text = semantics.index.definition_text(changer.tree, klass, limit=100_000)
+    return re.search(rf"\bself\.{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)", text) is not None
 
 
 def _still_reachable(semantics: PairSemantics, changer: Side, change: SymbolChange) -> bool:
