@@ -847,3 +847,144 @@ def test_a_class_attribute_still_set_on_instances_is_not_removed(tmp_path: Path)
         tmp_path, {"tree.py": base}, {"tree.py": moved}, {"up.py": use}, kind="stale-caller"
     )
     assert found == []
+
+
+# -- 2 (cont.). unrelated lines of one function, in the tree-sitter languages ---------
+
+PAIRS_TS = """\
+export function pairUp(names: string[], values: number[], strictMode: boolean) {
+  if (names.length === 0) {
+    return {}
+  }
+  const result: Record<string, number> = {}
+  names.forEach((name, i) => {
+    result[name] = values[i]
+  })
+  log(Object.keys(result).length)
+  return result
+}
+"""
+
+
+def test_unrelated_ts_edits_in_one_function_do_not_contradict(tmp_path: Path) -> None:
+    """A reworded check on one side, an early return on the other: TypeScript gets
+    the data-flow rule Python has (found on hono: a cookie name's check on the trunk,
+    the value's decoding in a pull request, one function, nothing shared)."""
+    left = {"pairs.ts": PAIRS_TS.replace("if (names.length === 0) {", "if (!names.length) {")}
+    right = {
+        "pairs.ts": PAIRS_TS.replace(
+            "  log(Object", "  if (strictMode) {\n    return result\n  }\n  log(Object"
+        )
+    }
+    found = scan_findings(tmp_path, {"pairs.ts": PAIRS_TS}, left, right, kind="contradicting-edit")
+    assert found == []
+
+
+def test_two_ts_guards_on_the_same_variable_contradict(tmp_path: Path) -> None:
+    """Both sides fix an empty `values` array, in different lines: the merge has both."""
+    left = {
+        "pairs.ts": PAIRS_TS.replace(
+            "if (names.length === 0) {", "if (names.length === 0 || values.length === 0) {"
+        )
+    }
+    right = {
+        "pairs.ts": PAIRS_TS.replace(
+            "  log(Object",
+            "  if (values.length === 0) {\n    throw new Error('no values')\n  }\n  log(Object",
+        )
+    }
+    found = scan_findings(tmp_path, {"pairs.ts": PAIRS_TS}, left, right, kind="contradicting-edit")
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pairs.pairUp")]
+
+
+PAGES_GO = """\
+package pages
+
+func Page(items []string, page int, size int) []string {
+\tstart := page * size
+\tend := start + size
+\tif end > len(items) {
+\t\tend = len(items)
+\t}
+\treturn items[start:end]
+}
+"""
+
+
+def test_go_edits_on_the_same_variable_contradict_and_unrelated_ones_do_not(
+    tmp_path: Path,
+) -> None:
+    """Go: one side changes how `start` is computed, the other a line that reads it:
+    the edits meet. A new line on one side and a changed return on the other that
+    share no variable do not."""
+    files = {"go.mod": "module example.com/pages\n\ngo 1.21\n", "pages.go": PAGES_GO}
+    left = {"pages.go": PAGES_GO.replace("start := page * size", "start := (page - 1) * size")}
+    right = {
+        "pages.go": PAGES_GO.replace(
+            "return items[start:end]", "return append([]string{}, items[start:end]...)"
+        )
+    }
+    found = scan_findings(tmp_path / "a", files, left, right, kind="contradicting-edit")
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "Page")]
+    right = {"pages.go": PAGES_GO.replace("return items[start:end]", "return nil")}
+    left = {
+        "pages.go": PAGES_GO.replace(
+            "\tend := start + size\n", "\tend := start + size\n\t_ = page\n"
+        )
+    }
+    found = scan_findings(tmp_path / "b", files, left, right, kind="contradicting-edit")
+    assert found == []
+
+
+# -- 6 (cont.). inlined helpers in the tree-sitter languages -------------------------
+
+FILL_TS = """\
+export const fillPattern = (length: number) => {
+  const body = new Uint8Array(length)
+  for (let i = 0; i < body.byteLength; i++) {
+    body[i] = i % 256
+  }
+  return body
+}
+"""
+
+DISPATCH_TS = """\
+export function dispatch(routes: Route[], path: string) {
+  console.log(path)
+  const index = new Map(routes)
+  for (let i = 0; i < index.size; i++) {
+    index[i] = i * 2
+  }
+  return index
+}
+"""
+
+
+def test_a_ts_helper_is_not_inlined_in_any_loop_of_its_shape(tmp_path: Path) -> None:
+    """TypeScript node kinds (`statement_block`, `for`) are syntax, not names: folded
+    like names they left only punctuation to compare, so any counting loop held any
+    small helper (found on hono: a test's byte-pattern helper "inlined" in the
+    router's dispatcher)."""
+    base = {"app.ts": "export const x = 1\n"}
+    left = {"fill.ts": FILL_TS}
+    right = {"dispatch.ts": DISPATCH_TS}
+    found = scan_findings(tmp_path, base, left, right, kind="duplicate")
+    assert found == []
+
+
+def test_a_ts_helper_written_inline_is_still_found(tmp_path: Path) -> None:
+    host = (
+        "export function respond(size: number) {\n"
+        "  console.log('respond')\n"
+        "  const body = new Uint8Array(size)\n"
+        "  for (let i = 0; i < body.byteLength; i++) {\n"
+        "    body[i] = i % 256\n"
+        "  }\n"
+        "  return new Response(body)\n"
+        "}\n"
+    )
+    base = {"app.ts": "export const x = 1\n"}
+    found = scan_findings(tmp_path, base, {"fill.ts": FILL_TS}, {"respond.ts": host})
+    assert [(f["code"], f["symbol"]) for f in found if f["kind"] == "duplicate"] == [
+        ("DC301", "respond.respond")
+    ]

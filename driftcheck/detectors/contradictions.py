@@ -46,6 +46,7 @@ from driftcheck.detectors.edit_lines import (
     nested_spans,
 )
 from driftcheck.detectors.semantics import PairSemantics, Side
+from driftcheck.detectors.syntax_flow import syntax_edit_flow
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
 from driftcheck.symbols.changes import GONE, ORDER, SymbolChange
 from driftcheck.symbols.table import Symbol
@@ -393,11 +394,20 @@ class _Judge:
         return sorted(x for x in both if body[x] >= 2 and len(x) > 8 and declares(x))
 
     def _flow(self, side: Side, change: SymbolChange) -> EditFlow | None:
-        """What `side`'s edit of a Python definition reads, writes and guards."""
-        if change.before is None or not change.before.path.endswith(".py"):
+        """What `side`'s edit of a definition reads, writes and guards."""
+        before, after = change.before, change.after
+        if before is None or after is None:
             return None
-        old, new = self._snippets(side, change)
-        return edit_flow(old, new)
+        if before.path.endswith(".py"):
+            return edit_flow(*self._snippets(side, change))
+        index = self.semantics.index
+        return syntax_edit_flow(
+            before.path,
+            index.lines(self.semantics.base_tree, before.path),
+            (before.start_line, before.end_line),
+            index.lines(side.tree, after.path),
+            (after.start_line, after.end_line),
+        )
 
     def _diff(self, side: Side, change: SymbolChange) -> str:
         """What `side` did to the symbol, as a short unified diff against the base."""

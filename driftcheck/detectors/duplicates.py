@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from driftcheck.config import Config
 from driftcheck.detectors.context import PairContext
@@ -31,10 +33,13 @@ from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.symbols.changes import GONE
 from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.similarity import MAX_TOKENS, loose_similarity, size_bound
 from driftcheck.symbols.table import Symbol
 from driftcheck.symbols.tree_index import is_test_path
 
+# Tokens before a callee: its name says what the code does, so it is kept.
+_CALLERS = frozenset({"Call", "call_expression", "new", "method_invocation"})
 # A helper shorter than this (in folded tokens) is too generic to spot inlined.
 _MIN_NEEDLE = 24
 # Lines of each definition quoted in a finding, so it reads without the other tree.
@@ -101,7 +106,7 @@ def _unmirrored(left: list[Symbol], right: list[Symbol]) -> tuple[list[Symbol], 
     )
 
 
-def _operands(tokens: Sequence[str]) -> list[str]:
+def _operands(tokens: Sequence[str], path: str) -> list[str]:
     """Tokens with every simple operand folded into `$`, callees kept.
 
     Inlining a helper substitutes arguments for its parameters: `root` becomes
@@ -110,11 +115,13 @@ def _operands(tokens: Sequence[str]) -> list[str]:
     that is called (`Call sorted`, `Call Attribute .is_dir`) stays, as it says
     what the code does.
     """
+    structure = _structure(path)
     out: list[str] = []
     for i in range(len(tokens) - 1, -1, -1):
         token = tokens[i]
-        called = i > 0 and tokens[i - 1] == "Call"
-        if token.startswith(("$", "c:", "c#")) or (_is_name(token) and not called):
+        called = i > 0 and tokens[i - 1] in _CALLERS
+        is_name = token.isidentifier() and token not in structure
+        if token.startswith(("$", "c:", "c#")) or (is_name and not called):
             out.append("$")
         elif (
             token == "Attribute"
@@ -130,8 +137,41 @@ def _operands(tokens: Sequence[str]) -> list[str]:
     return out
 
 
-def _is_name(token: str) -> bool:
-    return token.isidentifier() and token not in _AST_NODES
+def _calls_alike(needle: list[str], host: list[str], helper: Symbol) -> bool:
+    """Whether the host names what the helper names: the functions it calls, the
+    attributes and keywords it uses. Inlining substitutes arguments, never those; a
+    host that only shares the helper's shape (a counting loop, a guard and a return)
+    shares few of them. One in four may differ (an alias, a sibling method)."""
+    structure = _structure(helper.path)
+    vocabulary = {t for t in needle if t != "$" and _is_vocabulary(t, structure)}
+    missing = vocabulary - set(host)
+    return len(missing) <= len(vocabulary) // 4
+
+
+def _is_vocabulary(token: str, structure: frozenset[str]) -> bool:
+    if token.startswith((".", "kw:")) or token.partition(":")[0].endswith("identifier"):
+        return True
+    return token.isidentifier() and token not in structure
+
+
+def _structure(path: str) -> frozenset[str]:
+    """The words of a body's tokens that are syntax, not names: Python's AST node
+    names, or every node kind of the file's tree-sitter grammar (`statement_block`,
+    `for`), which would otherwise fold into `$` like a name and leave only
+    punctuation to compare."""
+    grammar = getattr(frontend_for(path), "grammar", None)
+    if path.endswith(".py") or grammar is None:
+        return _AST_NODES
+    return _kinds(grammar(path).parser.language)
+
+
+@functools.cache
+def _kinds(language: Any) -> frozenset[str]:
+    return frozenset(
+        kind
+        for i in range(language.node_kind_count)
+        if (kind := language.node_kind_for_id(i)) is not None
+    )
 
 
 def _long_literals(symbol: Symbol) -> Counter[str]:
@@ -262,16 +302,18 @@ def _inlined(
             continue
         if helper.name.startswith("__") or not _does_something(helper.body_tokens):
             continue  # `self.a = a; self.b = b`: every constructor looks like that
-        needle = _operands(helper.body_tokens)
+        needle = _operands(helper.body_tokens, helper.path)
         if len(needle) < max(minimum * 6, _MIN_NEEDLE):
             continue
         for host, before in hosts.values():
             if host.qualname in paired or host.body_size <= helper.body_size:
                 continue
+            if host.qualname == helper.qualname:
+                continue  # one definition both add: a clash (DC403), not an inlined copy
             if host.qualname not in operands:
-                operands[host.qualname] = _operands(host.body_tokens)
+                operands[host.qualname] = _operands(host.body_tokens, host.path)
             score = _containment(needle, operands[host.qualname])
-            if score < threshold:
+            if score < threshold or not _calls_alike(needle, operands[host.qualname], helper):
                 continue
             if before is not None and _contains(needle, before, threshold):
                 continue  # the code was there at the base already: not the editor's doing
@@ -328,7 +370,7 @@ def _containment(needle: list[str], haystack: list[str]) -> float:
 
 
 def _contains(needle: list[str], host: Symbol, threshold: float) -> bool:
-    return _containment(needle, _operands(host.body_tokens)) >= threshold
+    return _containment(needle, _operands(host.body_tokens, host.path)) >= threshold
 
 
 def _matched(needle: list[str], haystack: list[str]) -> float:

@@ -19,7 +19,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 # Methods that change the object they are called on.
-_MUTATORS = frozenset(
+MUTATORS = frozenset(
     {
         "append", "extend", "insert", "pop", "remove", "clear", "update", "add",
         "discard", "setdefault", "sort", "reverse", "popitem", "write",
@@ -134,7 +134,7 @@ def _names(node: ast.AST, flow: EditFlow) -> None:
             if callee is None:
                 continue
             receiver = callee.rpartition(".")[0]
-            if sub.func.attr in _MUTATORS:
+            if sub.func.attr in MUTATORS:
                 flow.writes.add(receiver)  # `items.append(x)` changes `items`
             elif receiver.partition(".")[0] not in _UBIQUITOUS:
                 # An operation on data (`value.decode(...)`); `self.check(...)` and
