@@ -988,3 +988,135 @@ def test_a_ts_helper_written_inline_is_still_found(tmp_path: Path) -> None:
     assert [(f["code"], f["symbol"]) for f in found if f["kind"] == "duplicate"] == [
         ("DC301", "respond.respond")
     ]
+
+
+# -- 9 (cont.). stacked pull requests -------------------------------------------------
+
+
+def test_a_pull_request_stacked_on_another_is_not_its_rival(tmp_path: Path) -> None:
+    """pr/b is built on pr/a: merging them is a fast-forward to b. Counted from their
+    fork points, both "add" parse_row, b's version edited further; that is one line of
+    work, not two definitions where the later silently wins (found on pytest: a
+    stacked pull request reported as DC401/DC403 against the one under it)."""
+    repo = init_repo(tmp_path / "repo", {"app.py": "X = 1\n"})
+    git("checkout", "-q", "-b", "pr/a", cwd=repo)
+    (repo / "rows.py").write_text("def parse_row(line):\n    return line.split(',')\n")
+    commit_all(repo, "a adds parse_row")
+    git("checkout", "-q", "-b", "pr/b", cwd=repo)
+    (repo / "rows.py").write_text(
+        "def parse_row(line):\n    return [x.strip() for x in line.split(',')]\n"
+    )
+    commit_all(repo, "b strips the cells")
+    git("checkout", "-q", "main", cwd=repo)
+    args = ("scan", "--refs", "refs/heads/pr", "--trunk", "main", "--format", "json")
+    findings = run_cli(*args, cwd=repo).json()["findings"]
+    between = [f for f in findings if sorted(f["participants"]) == ["pr/a", "pr/b"]]
+    assert between == []
+
+
+# -- 3 (cont.). a file renamed whole ---------------------------------------------------
+
+WALK = """\
+import os
+
+
+def visit(root):
+    return sorted(os.listdir(root))
+
+
+def absolute(path):
+    return os.path.abspath(path)
+"""
+
+
+def test_an_edit_git_carries_into_a_renamed_file_is_not_lost(tmp_path: Path) -> None:
+    """One side renames paths.py to my_paths.py unchanged, the other edits visit in
+    paths.py: git's rename detection puts the edit in my_paths.py (found on pytest: a
+    pull request renaming pathlib.py; ten "would be lost or orphaned" that were not)."""
+    left = {"paths.py": None, "my_paths.py": WALK}
+    right = {"paths.py": WALK.replace("sorted(os.listdir(root))", "sorted(os.scandir(root))")}
+    found = scan_findings(tmp_path, {"paths.py": WALK}, left, right)
+    assert [f for f in found if f["code"] == "DC402"] == []
+
+
+# -- 2 (cont.). the same hunk on both sides --------------------------------------------
+
+SUMMARY = """\
+from typing import List
+
+
+def summary(reports, verbose):
+    lines: List[str] = []
+
+    for report in reports:
+        lines.append(report.strip())
+
+    if verbose:
+        lines.append("done")
+    return lines
+"""
+
+
+def test_an_edit_the_other_side_also_makes_is_no_contradiction(tmp_path: Path) -> None:
+    """Both sides modernise the same annotation line identically; beyond it, one sorts
+    the reports and the other guards the verbose line. git merges the shared hunk into
+    one copy, and the rest share no variable (found on pytest: a pull request's typing
+    clean-up that the trunk had made too, line for line, reported as "both change ...
+    keep one")."""
+    modern = SUMMARY.replace("lines: List[str] = []", "lines: list[str] = []")
+    left = modern.replace("in reports:", "in sorted(reports):")
+    right = modern.replace("if verbose:", "if verbose and lines:")
+    found = scan_findings(
+        tmp_path,
+        {"summary.py": SUMMARY},
+        {"summary.py": left},
+        {"summary.py": right},
+        kind="contradicting-edit",
+    )
+    assert found == []
+
+
+# -- 5 (cont.). members follow their renamed class --------------------------------------
+
+PARSER = """\
+import argparse
+
+
+class MyOptionParser(argparse.ArgumentParser):
+    def __init__(self, parser, prog=None):
+        self._parser = parser
+        super().__init__(prog=prog, add_help=False)
+
+    def error(self, message):
+        msg = f"{self.prog}: error: {message}"
+        raise UsageError(self.format_usage() + msg)
+
+    def parse_args(self, args=None):
+        return super().parse_args(args)
+"""
+
+
+def test_a_method_of_a_renamed_class_is_renamed_with_it(tmp_path: Path) -> None:
+    """One side renames MyOptionParser to PytestArgumentParser, reworks error() and
+    drops parse_args; the other edits error(). error() was not deleted: it moved with
+    its class (found on pytest: "main deletes MyOptionParser.error ... drop the
+    modification", advice that throws real work away)."""
+    renamed = (
+        PARSER.replace("MyOptionParser", "PytestArgumentParser")
+        .replace(
+            '        msg = f"{self.prog}: error: {message}"\n'
+            "        raise UsageError(self.format_usage() + msg)\n",
+            "        self.print_usage(sys.stderr)\n        self.exit(4, message)\n",
+        )
+        .split("    def parse_args")[0]
+        .rstrip()
+        + "\n"
+    )
+    edited = PARSER.replace("error: {message}", "ERROR: {message}")
+    found = scan_findings(
+        tmp_path, {"argparsing.py": PARSER}, {"argparsing.py": renamed}, {"argparsing.py": edited}
+    )
+    errors = [f for f in found if f["code"] == "DC402"]
+    assert [f["symbol"] for f in errors] == ["argparsing.MyOptionParser.error"]
+    assert "argparsing.PytestArgumentParser.error" in errors[0]["message"]
+    assert "deletes" not in errors[0]["message"]

@@ -52,7 +52,12 @@ def load_or_select(project: Project, args: argparse.Namespace) -> list[windows.W
         arguments = saved.get("arguments", {})
         # Windows go newest first, so a longer selection's first N are the selection of N.
         if arguments.get("max_prs") == args.max_prs and arguments.get("windows", 0) >= args.windows:
-            return [windows.Window.from_json(w) for w in saved["windows"][: args.windows]]
+            kept = [windows.Window.from_json(w) for w in saved["windows"]]
+            if args.reclassify:
+                windows.reclassify(project, kept)
+                saved["windows"] = [w.to_json() for w in kept]
+                path.write_text(json.dumps(saved, indent=1))
+            return kept[: args.windows]
     started = time.perf_counter()
     chosen = windows.select_windows(project, args.windows, args.max_prs, log=log)
     project.cache.mkdir(parents=True, exist_ok=True)
@@ -161,6 +166,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tag", default="", help="name this driftcheck's outputs apart")
     parser.add_argument("--no-check", action="store_true", help="skip the type-checker")
     parser.add_argument("--reselect", action="store_true", help="redo the window selection")
+    parser.add_argument(
+        "--reclassify",
+        action="store_true",
+        help="classify the saved pull requests again (concurrent or not), same windows",
+    )
     parser.add_argument("--only", help="replay only this window (YYYY-MM)")
     parser.add_argument("--scan-timeout", type=float, default=3600.0)
     parser.add_argument("--checker-timeout", type=float, default=checkers.TIMEOUT)

@@ -27,7 +27,6 @@ import gitio
 from projects import Project
 
 MAX_AHEAD = 100
-MAINTENANCE_ACTIVE_DAYS = 183
 _NAMED = re.compile(r"#(\d+)")
 
 
@@ -176,20 +175,36 @@ def classify(
             return
 
 
-def active_branches(
-    logs: dict[str, list[Commit]], start: int, end: int, ancestry: set[str]
+def maintenance_states(
+    logs: dict[str, list[Commit]], end: int, ancestry: set[str]
 ) -> dict[str, Commit]:
-    """Maintenance branches as they were at `end`, when forked off trunk and recently used."""
+    """Maintenance branches as they were at `end`, once forked off trunk. A dormant one
+    counts too: a pull request opened today on 7.4.x, untouched for two years, is
+    still a backport, not concurrent work on trunk."""
     states = {}
     for name, log in logs.items():
         found = state_at(log, end)
+        if found is None or found[1].sha in ancestry:
+            continue
+        states[name] = found[1]
+    return states
+
+
+def reclassify(project: Project, chosen: list[Window]) -> None:
+    """Classify the candidates of saved windows again with today's rules, keeping the
+    windows and their candidates (and so the pairs and the checker's results)."""
+    trunk_log = first_parent_log(project.mirror, project.trunk)
+    logs = maintenance_logs(project)
+    for window in chosen:
+        found = state_at(trunk_log, window.end)
         if found is None:
             continue
-        commit = found[1]
-        if commit.sha in ancestry or commit.time < start - MAINTENANCE_ACTIVE_DAYS * 86400:
-            continue
-        states[name] = commit
-    return states
+        ancestry = set(gitio.lines(project.mirror, "rev-list", window.trunk))
+        named = named_prs(trunk_log, found[0])
+        branches = maintenance_states(logs, window.end, ancestry)
+        for candidate in window.candidates:
+            candidate.concurrent, candidate.reason = True, None
+            classify(project, candidate, window.trunk, ancestry, named, branches)
 
 
 def source_files(project: Project, candidate: Candidate) -> int:
@@ -227,7 +242,7 @@ def build_window(
         return window
     ancestry = set(gitio.lines(project.mirror, "rev-list", trunk.sha))
     named = named_prs(trunk_log, index)
-    branches = active_branches(logs, start, end, ancestry)
+    branches = maintenance_states(logs, end, ancestry)
     seen: dict[str, int] = {}
     for candidate in window.candidates:
         if candidate.head in seen:

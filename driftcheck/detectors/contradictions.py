@@ -44,6 +44,7 @@ from driftcheck.detectors.edit_lines import (
     inert,
     innermost,
     nested_spans,
+    without_shared,
 )
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.detectors.syntax_flow import syntax_edit_flow
@@ -131,6 +132,8 @@ class _Judge:
         result = self.context.merge_result()
         if result is None or not result.tree:
             return False, None
+        if path not in self.semantics.index.blob_ids(result.tree, [path]):
+            return True, None  # the merge has no such file (git moved or deleted it)
         table = self.semantics.index.tables(result.tree, [path]).get(path)
         if table is None or table.parse_error:
             return False, None
@@ -202,7 +205,14 @@ class _Judge:
         if known and merged is not None and (_same(merged, a) or _same(merged, b)):
             return None  # one edit contains the other: the merge is that side's version
         doubled = self._doubled(lc, rc, merged) if known and merged is not None else []
-        mine_flow, their_flow = self._flow(self.left, lc), self._flow(self.right, rc)
+        base, mine = self._snippets(self.left, lc)
+        theirs = self._snippets(self.right, rc)[1]
+        own_mine = without_shared(base, mine, theirs)
+        own_theirs = without_shared(base, theirs, mine)
+        if not doubled and (own_mine is None or own_theirs is None):
+            return None  # one side's edit is made identically by the other (a backport)
+        mine_flow = self._flow(lc, base, own_mine or mine)
+        their_flow = self._flow(rc, base, own_theirs or theirs)
         if (
             not doubled
             and mine_flow is not None
@@ -393,20 +403,20 @@ class _Judge:
         both = added[0] & added[1]
         return sorted(x for x in both if body[x] >= 2 and len(x) > 8 and declares(x))
 
-    def _flow(self, side: Side, change: SymbolChange) -> EditFlow | None:
-        """What `side`'s edit of a definition reads, writes and guards."""
-        before, after = change.before, change.after
-        if before is None or after is None:
+    def _flow(self, change: SymbolChange, old: list[str], new: list[str]) -> EditFlow | None:
+        """What an edit of a definition, from its base lines `old` to `new`, reads,
+        writes and guards."""
+        before = change.before
+        if before is None or not old or not new:
             return None
         if before.path.endswith(".py"):
-            return edit_flow(*self._snippets(side, change))
-        index = self.semantics.index
+            return edit_flow(old, new)
+        # tree-sitter reads whole files: the base file with this version in place
+        lines = self.semantics.index.lines(self.semantics.base_tree, before.path)
+        start, end = before.start_line, before.end_line
+        edited = lines[: start - 1] + new + lines[end:]
         return syntax_edit_flow(
-            before.path,
-            index.lines(self.semantics.base_tree, before.path),
-            (before.start_line, before.end_line),
-            index.lines(side.tree, after.path),
-            (after.start_line, after.end_line),
+            before.path, lines, (start, end), edited, (start, start + len(new) - 1)
         )
 
     def _diff(self, side: Side, change: SymbolChange) -> str:

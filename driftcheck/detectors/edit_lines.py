@@ -5,6 +5,7 @@ holds, and diff headers counted from the file's first line."""
 from __future__ import annotations
 
 import ast
+import difflib
 import re
 import textwrap
 from collections import Counter
@@ -93,3 +94,33 @@ def hunk_header(line: str, shift: tuple[int, int]) -> str:
         return line
     old, new = int(match[1]) + shift[0], int(match[3]) + shift[1]
     return f"@@ -{old}{match[2] or ''} +{new}{match[4] or ''} @@"
+
+
+def without_shared(old: list[str], mine: list[str], theirs: list[str]) -> list[str] | None:
+    """`mine` (an edit of `old`) with the hunks `theirs` makes identically undone:
+    git merges a change both sides make into one copy, so only the rest can clash.
+    None when nothing of `mine` is left (its edit is all in `theirs`)."""
+
+    def hunks(new: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [
+            (i1, i2, tuple(new[j1:j2]))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        ]
+
+    own = hunks(mine)
+    shared = set(own) & set(hunks(theirs))
+    if not shared:
+        return mine
+    kept = [h for h in own if h not in shared]
+    if not kept:
+        return None
+    out: list[str] = []
+    position = 0
+    for start, end, new in kept:
+        out.extend(old[position:start])
+        out.extend(new)
+        position = end
+    out.extend(old[position:])
+    return out

@@ -181,6 +181,10 @@ def _analyse_pair(
         focused = {p: s for p, s in left_changes.items() if p in options.focus or s == "D"}
         meet = paths_can_meet(focused, right_changes)
     left_scope, right_scope = run.scope(left, found), run.scope(right, found)
+    if not left_changes or not right_changes:
+        # One side is the merge base (a pull request stacked on the other): merging is
+        # a fast-forward to the other side, which holds all of this side's work.
+        left_scope = right_scope = None
     if not meet:
         # No merge simulation for this pair; semantic detectors may still look.
         result.skipped_disjoint += 1

@@ -197,6 +197,13 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
     left_over = [s for s in added if s.qualname not in taken]
     edited = _edited_renames(unmatched, left_over)
     taken.update(new.qualname for new in edited.values())
+    followed = _follow_classes(
+        [s for s in unmatched if s.qualname not in edited],
+        [s for s in added if s.qualname not in taken],
+        matches + [(o, edited[o.qualname]) for o in unmatched if o.qualname in edited],
+    )
+    edited.update(followed)
+    taken.update(new.qualname for new in followed.values())
     for old in unmatched:
         if old.qualname in edited:
             matches.append((old, edited[old.qualname]))
@@ -210,6 +217,47 @@ def _match_moves(removed: list[Symbol], added: list[Symbol]) -> list[SymbolChang
             out.append(sig)
     out.extend(_change("added", None, s) for s in added if s.qualname not in taken)
     return out
+
+
+def _follow_classes(
+    removed: list[Symbol], added: list[Symbol], matches: list[tuple[Symbol, Symbol]]
+) -> dict[str, Symbol]:
+    """A removed class whose matched members all went to one added class was renamed
+    or moved to it, and its other members follow it under their own name, or with a
+    leading underscore put on or taken off (`CallSpec2.setmulti` becomes
+    `CallSpec._setmulti`), however much their bodies changed: old qualname -> new."""
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for old, new in matches:
+        if old.parent is not None and new.parent is not None and old.parent != new.parent:
+            votes[old.parent][new.parent] += 1
+    gone = {s.qualname: s for s in removed}
+    fresh = {s.qualname: s for s in added}
+    classes = {
+        old_class: new_class
+        for old_class, counter in votes.items()
+        if len(counter) == 1
+        and (new_class := next(iter(counter))) in fresh
+        and old_class in gone
+        and gone[old_class].kind == fresh[new_class].kind == "class"
+    }
+    found = {old: fresh[new] for old, new in classes.items()}
+    # classes matched already (renamed or moved as a whole) lead their members too
+    classes.update((o.qualname, n.qualname) for o, n in matches if o.kind == n.kind == "class")
+    for sym in removed:
+        new_class = classes.get(sym.parent or "")
+        if new_class is None:
+            continue
+        name = sym.name
+        for candidate in (name, f"_{name}", name[1:] if name.startswith("_") else None):
+            target = fresh.get(f"{new_class}.{candidate}") if candidate else None
+            if (
+                target is not None
+                and target.kind == sym.kind
+                and target.qualname not in {t.qualname for t in found.values()}
+            ):
+                found[sym.qualname] = target
+                break
+    return found
 
 
 def _edited_renames(removed: list[Symbol], added: list[Symbol]) -> dict[str, Symbol]:
