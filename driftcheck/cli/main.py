@@ -15,7 +15,7 @@ import traceback
 import click
 
 from driftcheck import __version__
-from driftcheck.cli import daemon, hooks, install, scan
+from driftcheck.cli import claims, daemon, hooks, install, scan
 from driftcheck.cli.common import debug_option
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import UsageError
@@ -37,6 +37,9 @@ for command in (
     hooks.check,
     install.install,
     daemon.daemon,
+    claims.claim,
+    claims.claims,
+    claims.release,
 ):
     cli.add_command(command)
 
