@@ -11,6 +11,7 @@ Configuration is data only: nothing in it is imported or executed.
     hook-deadline-ms = 1500
     daemon = true                      # agent hooks start a daemon (see daemon/server.py)
     daemon-idle-minutes = 30           # it exits after this long without a request
+    claims = "warn"                    # "strict": an edit to a claimed symbol is an error
 
     [tool.driftcheck.severity]         # by kind or by code
     duplicate = "info"
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import UsageError
-from driftcheck.model import KINDS, Finding, Severity
+from driftcheck.model import KINDS, PRE_EDIT_KINDS, Finding, Severity
 
 _SEVERITIES = {s.value for s in Severity}
 
@@ -46,6 +47,7 @@ class Config:
     hook_deadline_ms: int = 1500
     daemon: bool = True
     daemon_idle_minutes: float = 30.0
+    claims: str = "warn"
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
     source: str | None = None
@@ -95,8 +97,12 @@ def _parse(table: dict[str, Any], source: str) -> Config:
     if fail_on is not None and fail_on not in (*_SEVERITIES, "never"):
         raise bad("fail-on", f"expected error, warning, info or never, got {fail_on!r}")
     disable = table.get("disable", [])
-    if not isinstance(disable, list) or not set(disable) <= set(KINDS):
-        raise bad("disable", f"expected a list of kinds from {', '.join(KINDS)}")
+    kinds = (*KINDS, *PRE_EDIT_KINDS)
+    if not isinstance(disable, list) or not set(disable) <= set(kinds):
+        raise bad("disable", f"expected a list of kinds from {', '.join(kinds)}")
+    claims = table.get("claims", "warn")
+    if claims not in ("warn", "strict"):
+        raise bad("claims", f"expected warn or strict, got {claims!r}")
     ignore = table.get("ignore-paths", [])
     if not isinstance(ignore, list) or not all(isinstance(p, str) for p in ignore):
         raise bad("ignore-paths", "expected a list of glob patterns")
@@ -128,6 +134,7 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         hook_deadline_ms=deadline,
         daemon=bool(table.get("daemon", True)),
         daemon_idle_minutes=idle,
+        claims=claims,
         duplicate_min_statements=min_statements,
         duplicate_similarity=similarity,
         source=source,

@@ -18,6 +18,9 @@ STALE_CALLER = "stale-caller"
 DUPLICATE = "duplicate"
 CONTRADICTING_EDIT = "contradicting-edit"
 KINDS: tuple[str, ...] = (TEXTUAL_CONFLICT, STALE_CALLER, DUPLICATE, CONTRADICTING_EDIT)
+# Found before an edit only (the pre-edit judgement), not by the pair detectors.
+CLAIM_OVERLAP = "claim-overlap"
+PRE_EDIT_KINDS: tuple[str, ...] = (CLAIM_OVERLAP,)
 
 
 class Severity(enum.StrEnum):

@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("integrations", "demo"),
     ("daemon",),
+    ("coordination",),
     ("engine",),
     ("detectors",),
     ("symbols",),

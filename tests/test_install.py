@@ -92,9 +92,31 @@ def test_an_existing_entry_with_another_spelling_counts(repo: Path) -> None:
     (repo / ".claude").mkdir()
     path = repo / ".claude" / "settings.json"
     path.write_text(json.dumps({"hooks": {"PreToolUse": [entry]}}))
-    before = path.read_bytes()
     assert run_cli("install", "claude", cwd=repo).code == 0
-    assert path.read_bytes() == before
+    settings = settings_of(repo)
+    assert settings["hooks"]["PreToolUse"] == [entry]  # kept, not doubled
+    # The digest hooks are added beside it, once.
+    assert run_cli("install", "claude", cwd=repo).code == 0
+    for event in ("SessionStart", "UserPromptSubmit"):
+        (added,) = settings_of(repo)["hooks"][event]
+        assert added["hooks"][0]["command"] == "driftcheck context --hook"
+
+
+def test_install_registers_the_mcp_server_and_keeps_others(repo: Path) -> None:
+    path = repo / ".mcp.json"
+    path.write_text(json.dumps({"mcpServers": {"other": {"command": "x"}}}))
+    assert run_cli("install", "claude", cwd=repo).code == 0
+    servers = json.loads(path.read_text())["mcpServers"]
+    assert servers["other"] == {"command": "x"}
+    assert (
+        servers["driftcheck"]
+        == json.loads((READY / "claude" / "mcp.json").read_text())["mcpServers"]["driftcheck"]
+    )
+    first = path.read_bytes()
+    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert path.read_bytes() == first
+    path.write_text("{broken")
+    one_line_error(run_cli("install", "claude", cwd=repo))
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(repo: Path) -> None:

@@ -108,7 +108,9 @@ def check(
     fail_on: str | None,
 ) -> None:
     """Judge a proposed state of PATH against every other participant."""
-    from driftcheck.engine.judge import judge, open_worktree, relative_to_root
+    from driftcheck.config import load_config
+    from driftcheck.coordination.overlap import judge_edit
+    from driftcheck.engine.judge import open_worktree, relative_to_root
 
     absolute = path if path.is_absolute() else Path.cwd() / path
     try:
@@ -124,7 +126,8 @@ def check(
         relative = relative_to_root(absolute, root)
     except OSError as exc:  # a path the system refuses: too long, unreadable, ...
         raise UsageError(f"cannot use {path}: {exc.strerror or exc}") from exc
-    judgement = judge(root, files={relative: content}, repo=repo)
+    config = load_config(root)
+    judgement = judge_edit(root, files={relative: content}, repo=repo, config=config)
     if judgement.current is None:
         # "No findings" would be a lie: the proposed state was never compared.
         why = "; ".join(judgement.result.warnings) or "worktree not found"

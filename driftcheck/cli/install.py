@@ -26,11 +26,15 @@ def _apply(plans: list, dry_run: bool) -> None:  # type: ignore[type-arg]
 @click.option("--repo", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
 def install_claude(repo: Path, dry_run: bool) -> None:
-    """Add the PreToolUse hook to .claude/settings.json (idempotent)."""
-    from driftcheck.engine.judge import worktree_root
-    from driftcheck.integrations.install import plan_claude
+    """Add the hooks to .claude/settings.json and the MCP server to .mcp.json (idempotent).
 
-    _apply([plan_claude(worktree_root(repo.resolve()))], dry_run)
+    PreToolUse judges edits; SessionStart and UserPromptSubmit give the agent a digest
+    of the other worktrees; `driftcheck mcp` answers its questions."""
+    from driftcheck.engine.judge import worktree_root
+    from driftcheck.integrations.install import plan_claude, plan_mcp
+
+    root = worktree_root(repo.resolve())
+    _apply([plan_claude(root), plan_mcp(root)], dry_run)
 
 
 @install.command("pre-commit")

@@ -15,7 +15,7 @@ import traceback
 import click
 
 from driftcheck import __version__
-from driftcheck.cli import daemon, hooks, install, scan
+from driftcheck.cli import claims, coordinate, daemon, hooks, install, scan
 from driftcheck.cli.common import debug_option
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import UsageError
@@ -37,6 +37,11 @@ for command in (
     hooks.check,
     install.install,
     daemon.daemon,
+    claims.claim,
+    claims.claims,
+    claims.release,
+    coordinate.mcp,
+    coordinate.context,
 ):
     cli.add_command(command)
 

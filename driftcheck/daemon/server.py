@@ -36,9 +36,11 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from driftcheck.coordination import tools
 from driftcheck.daemon import client as daemon_client
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
+from driftcheck.deadline import DeadlineExceeded, deadline
 from driftcheck.engine.judge import judge
 from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
@@ -167,6 +169,8 @@ class Daemon:
             self.stopping = True
         elif op == b"hook":
             _reply(conn, self._hook(header))
+        elif op == b"tool":
+            _reply(conn, self._tool(header))
         elif op == b"status":
             _reply(conn, {"status": json.dumps(self.status()).encode()})
         elif op == b"stop":
@@ -186,14 +190,7 @@ class Daemon:
         cwd = header.get("cwd")
         try:
             self.live.refresh()
-            if self.session is not None and (
-                self.session.worn or _identity(self.repo.cache_dir) != self._cache_identity
-            ):
-                # Worn out, or the cache folder was removed under us (`cache clear`
-                # by another installation): its kept states went with it.
-                self._renew()
-            if self.session is None:
-                self._open_session()
+            self._ready()
             assert self.session is not None
             answer = self.hook(
                 header.get("agent", b"").decode("utf-8", "replace"),
@@ -214,6 +211,49 @@ class Daemon:
             "stdout": (answer.stdout or "").encode(),
             "stderr": "\n".join(answer.stderr).encode(),
         }
+
+    def _tool(self, header: dict[str, bytes]) -> dict[str, bytes]:
+        """A coordination tool (MCP, `driftcheck context`) with the kept session,
+        within the caller's budget: past it the caller runs the tool itself."""
+        self.requests += 1
+        budget = header.get("budget_ms", b"")
+        seconds = min(int(budget), 60_000) / 1000 if budget.isdigit() and int(budget) else 5.0
+        cwd = Path(os.fsdecode(header.get("cwd", b"/")))
+        try:
+            args = json.loads(header.get("args", b"{}") or b"{}")
+            self.live.refresh()
+            self._ready()
+            assert self.session is not None
+            with deadline(seconds):
+                answer = tools.call(
+                    header.get("name", b"").decode("utf-8", "replace"),
+                    args,
+                    cwd=cwd,
+                    session=self.session,
+                )
+            self.session.judged += 1
+        except ValueError:
+            answer = tools.error("bad-input", "arguments are not JSON")
+        except DeadlineExceeded:
+            self._renew()  # a read cut short may have left the session half-way
+            answer = tools.error("deadline", f"no answer within {seconds} s")
+        except Exception as exc:
+            self._renew()
+            answer = tools.error("internal", f"daemon: {exc!r}"[:400])
+        if answer.get("error", {}).get("code") == "internal":
+            self._renew()
+        return {"tool": json.dumps(answer).encode()}
+
+    def _ready(self) -> None:
+        """A session that may be used: renewed when worn out, or when the cache
+        folder was removed under us (`cache clear` by another installation): its
+        kept states went with it."""
+        if self.session is not None and (
+            self.session.worn or _identity(self.repo.cache_dir) != self._cache_identity
+        ):
+            self._renew()
+        if self.session is None:
+            self._open_session()
 
     def _open_session(self) -> None:
         self.session = Session(self.repo, self.live)

@@ -132,7 +132,8 @@ def _judge(
     start_daemon: bool,
 ) -> HookAnswer:
     from driftcheck.config import load_config
-    from driftcheck.engine.judge import judge, open_worktree, relative_to_root
+    from driftcheck.coordination.overlap import judge_edit
+    from driftcheck.engine.judge import open_worktree, relative_to_root
 
     answer = HookAnswer()
     found = session.worktree_of(files[0].path) if session is not None else None
@@ -157,7 +158,7 @@ def _judge(
     # The deadline sits inside the private temp folder: once the clock is stopped,
     # the folder (and whatever a cut-short clean-up left in it) is removed.
     with private_tempdir(), deadline(remaining):
-        judgement = judge(root, files=proposed, repo=repo, config=config, session=session)
+        judgement = judge_edit(root, files=proposed, repo=repo, config=config, session=session)
     if start_daemon and config.daemon:
         start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if judgement.current is None:

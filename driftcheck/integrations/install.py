@@ -22,6 +22,11 @@ from driftcheck.workspace import git
 
 CLAUDE_MATCHER = "Write|Edit|MultiEdit"
 CLAUDE_COMMAND = "driftcheck hook claude"
+# The digest of the other worktrees, as context when a session starts and with
+# every prompt (coordination/digest.py).
+CONTEXT_COMMAND = "driftcheck context --hook"
+CONTEXT_EVENTS = ("SessionStart", "UserPromptSubmit")
+MCP_SERVER = {"command": "driftcheck", "args": ["mcp"]}
 SHIM_MARKER = "# installed by driftcheck"
 CHAINED_SUFFIX = ".before-driftcheck"
 
@@ -63,9 +68,18 @@ class Planned:
         os.replace(tmp, self.path)
 
 
-def _is_ours(command: object) -> bool:
+def _is_ours(command: object, words: str = "hook claude") -> bool:
     text = str(command or "")
-    return "driftcheck" in text and "hook claude" in text
+    return "driftcheck" in text and words in text
+
+
+def _has(entries: list[Any], words: str) -> bool:
+    return any(
+        isinstance(e, dict)
+        and isinstance(e.get("hooks"), list)
+        and any(isinstance(h, dict) and _is_ours(h.get("command"), words) for h in e["hooks"])
+        for e in entries
+    )
 
 
 def plan_claude(root: Path) -> Planned:
@@ -84,26 +98,42 @@ def plan_claude(root: Path) -> Planned:
     hooks = settings.setdefault("hooks", {})
     if not isinstance(hooks, dict):
         raise UsageError(f"{path}: hooks is not an object")
-    entries = hooks.setdefault("PreToolUse", [])
-    if not isinstance(entries, list):
-        raise UsageError(f"{path}: hooks.PreToolUse is not a list")
-    present = any(
-        isinstance(e, dict)
-        and isinstance(e.get("hooks"), list)
-        and any(isinstance(h, dict) and _is_ours(h.get("command")) for h in e["hooks"])
-        for e in entries
-    )
-    if present:
+    added = []
+    wanted = [("PreToolUse", "hook claude", CLAUDE_MATCHER, CLAUDE_COMMAND, 10)]
+    wanted += [(event, "context", None, CONTEXT_COMMAND, 5) for event in CONTEXT_EVENTS]
+    for event, words, matcher, command, timeout in wanted:
+        entries = hooks.setdefault(event, [])
+        if not isinstance(entries, list):
+            raise UsageError(f"{path}: hooks.{event} is not a list")
+        if _has(entries, words):
+            continue
+        entry: dict[str, Any] = {"matcher": matcher} if matcher else {}
+        entry["hooks"] = [{"type": "command", "command": command, "timeout": timeout}]
+        entries.append(entry)
+        added.append(event)
+    if not added:
         assert old is not None
         return Planned(path, old, old, f"{path}: already installed")
-    entries.append(
-        {
-            "matcher": CLAUDE_MATCHER,
-            "hooks": [{"type": "command", "command": CLAUDE_COMMAND, "timeout": 10}],
-        }
-    )
     new = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    return Planned(path, old, new, f"{path}: PreToolUse hook added")
+    return Planned(path, old, new, f"{path}: {', '.join(added)} hook(s) added")
+
+
+def plan_mcp(root: Path) -> Planned:
+    """Register `driftcheck mcp` in the project's `.mcp.json`, keeping other servers."""
+    path = root / ".mcp.json"
+    try:
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        config: Any = json.loads(old) if old and old.strip() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"cannot use {path} ({exc}); fix it first") from exc
+    if not isinstance(config, dict) or not isinstance(config.setdefault("mcpServers", {}), dict):
+        raise UsageError(f"{path}: expected an object with an mcpServers object")
+    if isinstance(config["mcpServers"].get("driftcheck"), dict):
+        assert old is not None
+        return Planned(path, old, old, f"{path}: driftcheck MCP server already registered")
+    config["mcpServers"]["driftcheck"] = dict(MCP_SERVER)
+    new = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
+    return Planned(path, old, new, f"{path}: driftcheck MCP server registered")
 
 
 def hooks_dir(root: Path) -> Path:

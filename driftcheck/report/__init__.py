@@ -50,6 +50,7 @@ CODE_TITLES: dict[str, str] = {
     "DC402": "One side deletes a symbol the other modifies",
     "DC403": "Both sides add the same name with different definitions",
     "DC404": "Both sides set the same constant to different values",
+    "DC601": "The edit changes a symbol another worktree claims or changes",
 }
 
 
