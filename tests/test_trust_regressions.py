@@ -416,8 +416,11 @@ def test_unrelated_edits_in_one_function_do_not_contradict(tmp_path: Path) -> No
     assert found == []
 
 
-def test_two_guards_on_the_same_variable_contradict(tmp_path: Path) -> None:
-    """Both sides fix an empty `values` list, in different lines: the merge has both."""
+def test_two_guards_far_apart_are_a_judgement_call(tmp_path: Path) -> None:
+    """Both sides guard an empty `values`, seven lines apart. Edits linked only by a
+    guard, or far apart, were independent on real code (bench/realworld: of 28
+    clean-merging pairs of edits to one function, 26 judged noise), so this is left
+    to the reviewer, not reported."""
     left = {"pairs.py": PAIRS.replace("    if not names:\n", "    if not names or not values:\n")}
     right = {
         "pairs.py": PAIRS.replace(
@@ -426,7 +429,7 @@ def test_two_guards_on_the_same_variable_contradict(tmp_path: Path) -> None:
         )
     }
     found = scan_findings(tmp_path, {"pairs.py": PAIRS}, left, right, kind="contradicting-edit")
-    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pairs.pair_up")]
+    assert found == []
 
 
 # -- 7 (cont.). implementers ---------------------------------------------------------
@@ -552,9 +555,10 @@ def test_a_go_package_right_under_the_module_root(tmp_path: Path) -> None:
     assert [(f["code"], f["path"]) for f in found] == [("DC201", "report/report.go")]
 
 
-def test_two_fixes_of_the_same_operation_contradict(tmp_path: Path) -> None:
-    """Both fix undecodable bytes, on different lines: one makes the first decode
-    lenient, the other changes the fallback that is now never reached."""
+def test_two_fixes_linked_only_by_a_call_are_not_reported(tmp_path: Path) -> None:
+    """One side makes the first decode lenient, the other changes the fallback: they
+    share an operation (`value.decode`) but no data flows between them. A shared call
+    alone linked independent edits on real code, so it is not a finding."""
     base = (
         "def text_of(value):\n    try:\n        return value.decode('utf-8')\n"
         "    except UnicodeError:\n        pass\n\n    return value.decode('ascii', 'replace')\n"
@@ -562,7 +566,7 @@ def test_two_fixes_of_the_same_operation_contradict(tmp_path: Path) -> None:
     left = {"conv.py": base.replace("decode('utf-8')", "decode('utf-8', 'replace')")}
     right = {"conv.py": base.replace("decode('ascii', 'replace')", "decode('latin-1')")}
     found = scan_findings(tmp_path, {"conv.py": base}, left, right, kind="contradicting-edit")
-    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "conv.text_of")]
+    assert found == []
 
 
 def test_a_copy_with_a_few_small_edits_at_once_is_still_a_duplicate(tmp_path: Path) -> None:
@@ -880,21 +884,31 @@ def test_unrelated_ts_edits_in_one_function_do_not_contradict(tmp_path: Path) ->
     assert found == []
 
 
-def test_two_ts_guards_on_the_same_variable_contradict(tmp_path: Path) -> None:
-    """Both sides fix an empty `values` array, in different lines: the merge has both."""
-    left = {
-        "pairs.ts": PAIRS_TS.replace(
-            "if (names.length === 0) {", "if (names.length === 0 || values.length === 0) {"
-        )
-    }
+PAGINATE_TS = """\
+export function paginate(items: string[], page: number, perPage = 20): string[] {
+  if (perPage <= 0) {
+    throw new Error('perPage must be positive')
+  }
+  const start = page * perPage
+  return items.slice(start, start + perPage)
+}
+"""
+
+
+def test_the_same_ts_off_by_one_fixed_twice_contradicts(tmp_path: Path) -> None:
+    """One side computes the start from page - 1, the other decrements page first:
+    a few lines apart, data flows from one edit into the other, and the merge
+    subtracts one twice."""
+    left = {"pages.ts": PAGINATE_TS.replace("page * perPage", "(page - 1) * perPage")}
     right = {
-        "pairs.ts": PAIRS_TS.replace(
-            "  log(Object",
-            "  if (values.length === 0) {\n    throw new Error('no values')\n  }\n  log(Object",
+        "pages.ts": PAGINATE_TS.replace(
+            "string[] {\n", "string[] {\n  page -= 1 // the slice counts from 0\n"
         )
     }
-    found = scan_findings(tmp_path, {"pairs.ts": PAIRS_TS}, left, right, kind="contradicting-edit")
-    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pairs.pairUp")]
+    found = scan_findings(
+        tmp_path, {"pages.ts": PAGINATE_TS}, left, right, kind="contradicting-edit"
+    )
+    assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "pages.paginate")]
 
 
 PAGES_GO = """\
@@ -919,11 +933,7 @@ def test_go_edits_on_the_same_variable_contradict_and_unrelated_ones_do_not(
     share no variable do not."""
     files = {"go.mod": "module example.com/pages\n\ngo 1.21\n", "pages.go": PAGES_GO}
     left = {"pages.go": PAGES_GO.replace("start := page * size", "start := (page - 1) * size")}
-    right = {
-        "pages.go": PAGES_GO.replace(
-            "return items[start:end]", "return append([]string{}, items[start:end]...)"
-        )
-    }
+    right = {"pages.go": PAGES_GO.replace("if end > len(items)", "if start+size > len(items)")}
     found = scan_findings(tmp_path / "a", files, left, right, kind="contradicting-edit")
     assert [(f["code"], f["symbol"]) for f in found] == [("DC401", "Page")]
     right = {"pages.go": PAGES_GO.replace("return items[start:end]", "return nil")}
@@ -1120,3 +1130,21 @@ def test_a_method_of_a_renamed_class_is_renamed_with_it(tmp_path: Path) -> None:
     assert [f["symbol"] for f in errors] == ["argparsing.MyOptionParser.error"]
     assert "argparsing.PytestArgumentParser.error" in errors[0]["message"]
     assert "deletes" not in errors[0]["message"]
+
+
+def test_an_edit_in_a_renamed_file_that_conflicts_elsewhere_is_not_dropped(
+    tmp_path: Path,
+) -> None:
+    """As above, but both sides also change `absolute` differently, so git's merged
+    my_paths.py holds conflict markers: what happened to visit cannot be read from
+    it, and "git's merge would drop the modification" would be a guess (found on
+    black: a package renamed whole, 14 such claims in a sample of 15)."""
+    renamed = WALK.replace("os.path.abspath(path)", "os.path.realpath(path)")
+    left = {"paths.py": None, "my_paths.py": renamed}
+    right = {
+        "paths.py": WALK.replace("sorted(os.listdir(root))", "sorted(os.scandir(root))").replace(
+            "os.path.abspath(path)", "os.path.normpath(path)"
+        )
+    }
+    found = scan_findings(tmp_path, {"paths.py": WALK}, left, right)
+    assert [f["message"] for f in found if f["code"] == "DC402" and "drop" in f["message"]] == []

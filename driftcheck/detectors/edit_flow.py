@@ -1,14 +1,14 @@
-"""What a Python edit to one function reads, writes and guards, to tell two edits
-that interact from two that only share a function.
+"""What a Python edit to one function reads and writes, to tell two edits that
+change one computation from two that only share a function.
 
 Two sides that change different lines of one function merge cleanly. That is drift
-when the edits meet: one side writes a variable the other side's edit reads or
-writes (the same off-by-one fixed twice, once on `start` and once on `page`), both
-add guards on the same variable, or both change the same operation (two fixes of
-one `value.decode(...)`). It is not drift when they touch unrelated things in the
-same function (`strict=True` on one call, an early return elsewhere). The edited
-statements are read from both versions: a line removed counts with what it read
-and wrote, a line added with what it now reads and writes.
+when data flows between the edits, a few lines apart: one side writes a variable
+the other side's edit reads or writes (the same off-by-one fixed twice, once on
+`start` and once on `page`). It is not when they touch unrelated things in the same
+function (`strict=True` on one call, an early return elsewhere). A shared guard or a
+shared method call was measured too, on real pull requests, and told nothing. The
+edited statements are read from both versions: a line removed counts with what it
+read and wrote, a line added with what it now reads and writes.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ MUTATORS = frozenset(
         "discard", "setdefault", "sort", "reverse", "popitem", "write",
     }
 )  # fmt: skip
-_GUARDS = (ast.If, ast.While, ast.Assert, ast.IfExp)
 # Names that say nothing about data: every method reads them.
 _UBIQUITOUS = frozenset({"self", "cls", "None", "True", "False"})
 
@@ -34,15 +33,11 @@ _UBIQUITOUS = frozenset({"self", "cls", "None", "True", "False"})
 class EditFlow:
     reads: set[str] = field(default_factory=set)
     writes: set[str] = field(default_factory=set)
-    guarded: set[str] = field(default_factory=set)  # read in a condition the edit touches
-    calls: set[str] = field(default_factory=set)  # `value.decode`: methods called on data
 
-    def meets(self, other: EditFlow) -> bool:
-        """Whether two edits interact: data flows between them, both guard the same
-        variable, or both change the same method call on the same data."""
-        if self.writes & (other.reads | other.writes) or other.writes & self.reads:
-            return True
-        return bool(self.guarded & other.guarded or self.calls & other.calls)
+    def exchanges(self, other: EditFlow) -> bool:
+        """Whether data flows between two edits: one writes what the other reads or
+        writes."""
+        return bool(self.writes & (other.reads | other.writes) or other.writes & self.reads)
 
 
 def edit_flow(old: list[str], new: list[str]) -> EditFlow | None:
@@ -62,7 +57,7 @@ def edit_flow(old: list[str], new: list[str]) -> EditFlow | None:
     flow = EditFlow()
     _collect(old_tree, removed, flow)
     _collect(new_tree, added, flow)
-    for names in (flow.reads, flow.writes, flow.guarded):
+    for names in (flow.reads, flow.writes):
         names -= _UBIQUITOUS
     return flow
 
@@ -75,7 +70,7 @@ def _parse(lines: list[str]) -> ast.Module | None:
 
 
 def _collect(tree: ast.Module, lines: set[int], flow: EditFlow) -> None:
-    """Names read, written and guarded by the statements on `lines` (a compound
+    """Names read and written by the statements on `lines` (a compound
     statement counts by its header: an `if` by its condition, not its body)."""
     if not lines or not tree.body:
         return
@@ -90,12 +85,6 @@ def _collect(tree: ast.Module, lines: set[int], flow: EditFlow) -> None:
         parts = _header_parts(node) if header else [node]
         for part in parts:
             _names(part, flow)
-        if isinstance(node, _GUARDS):
-            flow.guarded.update(_loads(node.test))  # type: ignore[attr-defined]
-        if isinstance(node, ast.Raise | ast.Return):
-            guard = _guard_of(tree, node)
-            if guard is not None:  # an early exit: its condition guards
-                flow.guarded.update(_loads(guard))
 
 
 def _header(node: ast.stmt) -> list[int] | None:
@@ -133,13 +122,8 @@ def _names(node: ast.AST, flow: EditFlow) -> None:
             callee = _dotted(sub.func)
             if callee is None:
                 continue
-            receiver = callee.rpartition(".")[0]
             if sub.func.attr in MUTATORS:
-                flow.writes.add(receiver)  # `items.append(x)` changes `items`
-            elif receiver.partition(".")[0] not in _UBIQUITOUS:
-                # An operation on data (`value.decode(...)`); `self.check(...)` and
-                # plain function calls say what is done, not to what.
-                flow.calls.add(callee)
+                flow.writes.add(callee.rpartition(".")[0])  # `items.append(x)` changes `items`
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -161,11 +145,3 @@ def _loads(node: ast.AST) -> set[str]:
         elif isinstance(sub, ast.Attribute) and (dotted := _dotted(sub)) is not None:
             found.add(dotted)
     return found
-
-
-def _guard_of(tree: ast.Module, node: ast.stmt) -> ast.expr | None:
-    """The condition of the `if` whose body holds `node` directly (an early exit)."""
-    for parent in ast.walk(tree):
-        if isinstance(parent, ast.If) and node in parent.body:
-            return parent.test
-    return None

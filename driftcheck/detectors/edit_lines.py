@@ -124,3 +124,15 @@ def without_shared(old: list[str], mine: list[str], theirs: list[str]) -> list[s
         position = end
     out.extend(old[position:])
     return out
+
+
+def hunk_gap(old: list[str], mine: list[str], theirs: list[str]) -> int | None:
+    """Base lines between the nearest hunks of two edits of `old` (0: they touch the
+    same or adjacent lines); None when either changes nothing."""
+
+    def spans(new: list[str]) -> list[tuple[int, int]]:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
+
+    gaps = [max(b1 - a2, a1 - b2, 0) for a1, a2 in spans(mine) for b1, b2 in spans(theirs)]
+    return min(gaps) if gaps else None

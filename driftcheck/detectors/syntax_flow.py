@@ -1,4 +1,4 @@
-"""What an edit to one function reads, writes and guards, for the languages read with
+"""What an edit to one function reads and writes, for the languages read with
 tree-sitter (TypeScript, JavaScript, Go, Java, Rust): the same question edit_flow.py
 answers for Python with `ast`, and the same rules, so two clean-merging edits of one
 function count as drift on the same evidence in every language.
@@ -63,7 +63,6 @@ _READ_TOO = frozenset(
 )
 _STEPS = frozenset({"inc_statement", "dec_statement"})  # Go's `i++`: no field to name
 _CALLS = {"call_expression": "function", "method_invocation": None}
-_EXITS = frozenset({"return_statement", "throw_statement"})
 # Methods on JS collections that change the receiver, beyond Python's names.
 _JS_MUTATORS = frozenset({"push", "unshift", "shift", "splice", "set", "delete", "fill"})
 # Names every function touches: they say nothing about data. `err` is Go's error value,
@@ -102,13 +101,13 @@ def syntax_edit_flow(
         if touched:
             tree = parser.parse("\n".join(lines).encode("utf-8", "replace"))
             _collect(tree.root_node, touched, span, flow)
-    for names in (flow.reads, flow.writes, flow.guarded):
+    for names in (flow.reads, flow.writes):
         names -= _UBIQUITOUS
     return flow
 
 
 def _collect(root: Any, lines: set[int], span: tuple[int, int], flow: EditFlow) -> None:
-    """Names read, written and guarded by the statements of `span` whose own tokens
+    """Names read and written by the statements of `span` whose own tokens
     sit on `lines` (1-based)."""
     for node in _walk(root, span):
         if not _is_statement(node):
@@ -117,11 +116,6 @@ def _collect(root: Any, lines: set[int], span: tuple[int, int], flow: EditFlow) 
         if not any(n.start_point.row + 1 in lines for n in own if _is_token(n)):
             continue
         _names(own, flow)
-        condition = node.child_by_field_name("condition")
-        if condition is not None:
-            flow.guarded.update(_loads(condition))
-        if node.type in _EXITS and (guard := _guard_of(node)) is not None:
-            flow.guarded.update(_loads(guard))  # an early exit: its condition guards
 
 
 def _walk(root: Any, span: tuple[int, int]) -> Iterator[Any]:
@@ -224,8 +218,6 @@ def _call(node: Any, flow: EditFlow) -> None:
         return
     if method in MUTATORS or method in _JS_MUTATORS:
         flow.writes.add(receiver)  # `items.push(x)` changes `items`
-    elif receiver.partition(".")[0] not in _UBIQUITOUS:
-        flow.calls.add(f"{receiver}.{method}")  # an operation on data
 
 
 def _dotted(node: Any) -> str | None:
@@ -250,29 +242,6 @@ def _is_property(node: Any) -> bool:
         return False
     prop = parent.child_by_field_name(_MEMBER_FIELDS[parent.type][1])
     return prop is not None and prop.start_byte == node.start_byte
-
-
-def _loads(node: Any) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        sub = stack.pop()
-        if (sub.type in _NAMES and not _is_property(sub)) or sub.type in _MEMBERS:
-            name = _dotted(sub)
-            if name is not None:
-                found.add(name)
-        stack.extend(sub.children)
-    return found
-
-
-def _guard_of(node: Any) -> Any | None:
-    """The condition of the `if` whose consequence holds `node` directly."""
-    parent = node.parent
-    if parent is not None and parent.type in _BLOCKS:
-        parent = parent.parent
-    if parent is None or parent.type not in {"if_statement", "if_expression"}:
-        return None
-    return parent.child_by_field_name("condition")
 
 
 def _text(node: Any) -> str:
