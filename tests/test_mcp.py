@@ -186,15 +186,26 @@ def test_daemon_absent_answering_and_restarting(three: Three) -> None:
             time.sleep(0.2)
         return count
 
+    async def through_daemon(session: Any) -> Any:
+        """A call the daemon answers. A daemon still warming up on a loaded machine
+        may miss the server's budget once, and the server then answers alone; the
+        next call must reach it."""
+        until = time.monotonic() + 60
+        while True:
+            count = wait_for_daemon()
+            ok, answer = await call(session, "who_is_changing", args)
+            assert ok
+            if requests() == count + 1:
+                return answer
+            assert time.monotonic() < until, "the daemon did not answer"
+
     async def scenario() -> None:
         async with mcp_session(three.b, ON) as b:
             assert requests() is None
             ok, alone = await call(b, "who_is_changing", args)  # no daemon: answered here
             assert ok
-            count = wait_for_daemon()  # ... and one was started for the next calls
-            ok, through = await call(b, "who_is_changing", args)
-            assert ok and through == alone
-            assert requests() == count + 1, "the daemon did not answer"
+            # ... and one was started for the next calls
+            assert await through_daemon(b) == alone
             # The daemon goes away mid-session: the next call is still answered.
             assert (
                 run_cli("daemon", "stop", "--repo", str(three.repo), cwd=three.repo, env=ON).code
@@ -202,9 +213,7 @@ def test_daemon_absent_answering_and_restarting(three: Three) -> None:
             )
             ok, again = await call(b, "who_is_changing", args)
             assert ok and again == alone
-            count = wait_for_daemon()  # restarted by that call
-            ok, restarted = await call(b, "who_is_changing", args)
-            assert ok and restarted == alone and requests() == count + 1
+            assert await through_daemon(b) == alone  # restarted by that call
 
     try:
         run(scenario())

@@ -1148,3 +1148,95 @@ def test_an_edit_in_a_renamed_file_that_conflicts_elsewhere_is_not_dropped(
     }
     found = scan_findings(tmp_path, {"paths.py": WALK}, left, right)
     assert [f["message"] for f in found if f["code"] == "DC402" and "drop" in f["message"]] == []
+
+
+# -- 3 (cont.). a use the remover drops too ---------------------------------------------
+
+MODE = "import enum\n\n\nclass Preview(enum.Enum):\n    old_flag = 1\n    new_flag = 2\n"
+CHECK = """\
+from mode import Preview
+
+
+def check(mode, line):
+    if (
+        line.is_def
+        and line.depth == 0
+        and Preview.old_flag in mode
+    ):
+        return True
+    return False
+"""
+
+
+def test_a_use_the_removing_side_drops_as_well_is_not_stale(tmp_path: Path) -> None:
+    """One side retires Preview.old_flag and the condition that read it; the other
+    renames the function that held the condition, so its uses count as its own.
+    git's merge keeps no use of old_flag: "uses Preview.old_flag, which ... removes"
+    is false (found on black: a preview feature promoted to stable on one side, the
+    method reading it made private on the other)."""
+    base = {"mode.py": MODE, "lines.py": CHECK}
+    left = {
+        "mode.py": MODE.replace("    old_flag = 1\n", ""),
+        "lines.py": CHECK.replace("        and Preview.old_flag in mode\n", ""),
+    }
+    right = {"lines.py": CHECK.replace("def check(", "def _check(")}
+    found = scan_findings(tmp_path, base, left, right, kind="stale-caller")
+    assert found == []
+
+
+# -- 4 (cont.). a method only a test mock defines -------------------------------------
+
+MOCK_TS = """\
+export class MockCache {
+  private store = new Map<string, Response>()
+  async put(key: string, value: Response): Promise<void> {
+    this.store.set(key, value)
+  }
+}
+"""
+
+
+def test_a_library_call_is_not_bound_to_a_test_mock_of_the_same_name(tmp_path: Path) -> None:
+    """`cache.put(...)` on the platform's Cache object is not the test set-up's
+    MockCache.put, the only `put` the repository defines (found on hono: "uses
+    MockCache.put, which main moves ..." for the Cache API adapter)."""
+    base = {".vitest.config/setup-vitest.ts": MOCK_TS, "src/app.ts": "export const x = 1\n"}
+    left = {
+        ".vitest.config/setup-vitest.ts": MOCK_TS.replace("async put(", "async putEntry("),
+    }
+    right = {
+        "src/cache-api.ts": (
+            "export async function store(key: string, res: Response) {\n"
+            "  const cache = await caches.open('app')\n"
+            "  await cache.put(key, res)\n"
+            "}\n"
+        )
+    }
+    found = scan_findings(tmp_path, base, left, right, kind="stale-caller")
+    assert found == []
+
+
+JWT_TS = """\
+export function jwt(options: {
+  secret: string
+  cookie?: string
+  algorithm?: string
+  header?: string
+}) {
+  const token = options.cookie ?? options.header ?? ''
+  return token
+}
+"""
+
+
+def test_the_same_ts_member_added_twice_in_different_places(tmp_path: Path) -> None:
+    """Two pull requests add the same `realm?: string` option to one options type, on
+    different lines: git's merge holds the member twice, which tsc rejects (found on
+    hono: two pull requests adding a `realm` option to jwt())."""
+    left = {"jwt.ts": JWT_TS.replace("  secret: string\n", "  secret: string\n  realm?: string\n")}
+    right = {
+        "jwt.ts": JWT_TS.replace("  header?: string\n", "  header?: string\n  realm?: string\n")
+    }
+    found = scan_findings(tmp_path, {"jwt.ts": JWT_TS}, left, right, kind="contradicting-edit")
+    assert [(f["code"], f["severity"]) for f in found] == [("DC401", "error")]
+    assert "realm?: string" in found[0]["message"]

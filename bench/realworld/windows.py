@@ -4,8 +4,8 @@ For a month M (UTC), the window's trunk is the newest first-parent trunk commit 
 committer date falls before the end of M, and its candidates are the pull requests whose
 head commit's committer date falls in M. A candidate is *concurrent* unless
 - trunk at the window's end already contains it: its head is an ancestor of the trunk
-  commit, or a first-parent trunk commit up to then names it (`#N` in the subject:
-  `(#N)` of a squash merge, `Merge pull request #N`, ...); or
+  commit, or a commit trunk contains by then names it (`#N` in the subject: `(#N)` of
+  a squash merge, `Merge pull request #N`, ...); or
 - it is not based on trunk: it shares no history with trunk, it has more than 100
   commits trunk lacks, or its merge base with a maintenance branch (as that branch was
   at the window's end) is a commit trunk lacks and newer than its merge base with
@@ -140,6 +140,14 @@ def named_prs(log: list[Commit], index: int) -> set[int]:
     return {int(n) for commit in log[index:] for n in _NAMED.findall(commit.subject)}
 
 
+def named_in_history(mirror: Path, trunk: str) -> set[int]:
+    """Pull requests that any commit the trunk contains names, not only its first
+    parents: a squash commit that reached trunk through a merged branch (hono merges
+    `next` into `main`) lands the pull request all the same."""
+    subjects = gitio.lines(mirror, "log", "--format=%s", trunk)
+    return {int(n) for subject in subjects for n in _NAMED.findall(subject)}
+
+
 def classify(
     project: Project,
     candidate: Candidate,
@@ -200,7 +208,7 @@ def reclassify(project: Project, chosen: list[Window]) -> None:
         if found is None:
             continue
         ancestry = set(gitio.lines(project.mirror, "rev-list", window.trunk))
-        named = named_prs(trunk_log, found[0])
+        named = named_prs(trunk_log, found[0]) | named_in_history(project.mirror, window.trunk)
         branches = maintenance_states(logs, window.end, ancestry)
         for candidate in window.candidates:
             candidate.concurrent, candidate.reason = True, None
@@ -241,7 +249,7 @@ def build_window(
     if not window.candidates:
         return window
     ancestry = set(gitio.lines(project.mirror, "rev-list", trunk.sha))
-    named = named_prs(trunk_log, index)
+    named = named_prs(trunk_log, index) | named_in_history(project.mirror, trunk.sha)
     branches = maintenance_states(logs, end, ancestry)
     seen: dict[str, int] = {}
     for candidate in window.candidates:

@@ -37,10 +37,23 @@ def innermost(spans: list[tuple[int, int]], line: float) -> tuple[int, int]:
     return min(inside, key=lambda s: s[1] - s[0]) if inside else (0, 0)
 
 
+# Declarations in the tree-sitter languages: `const x`, `function f`, `type T`, an
+# optional member `realm?: string`, Go's `x := ...`. Twice in one scope, each is a
+# compile error ("Duplicate identifier", "no new variables").
+_DECLARATION = re.compile(
+    r"^(export\s+)?(const|let|var|function|class|interface|type|enum|func)\s+[\w$]"
+    r"|^[\w$]+\?\s*:"
+    r"|^[\w$]+(\s*,\s*[\w$]+)*\s*:="
+)
+
+
 def declares(line: str) -> bool:
-    """A line that declares a name: an annotated assignment, a def or class, an import."""
+    """A line that declares a name: an annotated assignment, a def or class, an import,
+    or a declaration of the tree-sitter languages."""
     text = line.strip()
     if text.startswith(("def ", "async def ", "class ", "import ", "from ")):
+        return True
+    if _DECLARATION.match(text):
         return True
     head = text.split("=", 1)[0]
     return ":" in head and "=" in text and not head.rstrip().endswith(("(", "["))

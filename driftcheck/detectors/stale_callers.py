@@ -34,6 +34,7 @@ from driftcheck.symbols.changes import GONE, SymbolChange
 from driftcheck.symbols.graph import resolve_name
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import ModuleSymbols, Reference, Signature, Symbol
+from driftcheck.symbols.tree_index import is_test_path
 from driftcheck.symbols.types import incompatible
 
 CODES = {"signature": "DC201", "removed": "DC202", "renamed": "DC203", "moved": "DC204"}
@@ -56,11 +57,24 @@ def detect(context: PairContext) -> Iterator[Finding]:
     for changer, caller in semantics.directions():
         for finding in _stale_calls(semantics, changer, caller):
             key = (caller.name, finding.path or "", finding.line or 0, finding.symbol or "")
-            if key not in seen:
+            if key not in seen and _use_survives(context, semantics, finding):
                 seen.add(key)
                 yield finding
     yield from missing_members(semantics)
     yield from lost_imports(context, semantics)
+
+
+def _use_survives(context: PairContext, semantics: PairSemantics, finding: Finding) -> bool:
+    """Whether git's merge still names what the finding says is used: when the side
+    that removes a symbol also drops its use, the merged file has no use left."""
+    result = context.merge_result() if context.paths_meet else None
+    if result is None or not result.tree or not finding.path or not finding.symbol:
+        return True
+    lines = semantics.index.lines(result.tree, finding.path)
+    if not lines:
+        return True  # git took the file away or it is unreadable: no evidence either way
+    name = finding.symbol.rpartition(".")[2]
+    return re.search(rf"\b{re.escape(name)}\b", "\n".join(lines)) is not None
 
 
 @dataclass
@@ -310,12 +324,17 @@ def _canonical(
 
 
 def _base_methods_named(semantics: PairSemantics, name: str, path: str) -> list[Symbol]:
-    """Base methods `name` in `path`'s language: a TS call never means a Python method."""
+    """Base methods `name` in `path`'s language: a TS call never means a Python method;
+    and code outside the tests never calls a method only test code defines (a mock's
+    `put`: the real receiver is a library's object)."""
     language = frontend_for(path)
+    in_tests = is_test_path(path)
     return [
         s
         for s in semantics.graph.definitions_named(participant="base", name=name)
-        if s.kind == "method" and frontend_for(s.path) is language
+        if s.kind == "method"
+        and frontend_for(s.path) is language
+        and (in_tests or not is_test_path(s.path))
     ]
 
 

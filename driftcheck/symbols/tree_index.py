@@ -10,6 +10,7 @@ blob id, and is cheap to load for thousands of files.
 from __future__ import annotations
 
 import os
+import re
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -25,17 +26,24 @@ PARALLEL_MIN_FILES = 48
 _TEST_FOLDERS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs"})
 
 
+# A test runner's own set-up (`.vitest.config/setup-vitest.ts`, `jest.setup.js`,
+# `setupTests.ts`, `__mocks__/`): test code, whatever the folder is called.
+_RUNNER = re.compile(r"(?<![a-z])(vitest|jest)(?![a-z])|setuptests|__mocks__")
+
+
 def is_test_path(path: str) -> bool:
     """Test code by the usual layouts: a folder named tests (test, testing,
     __tests__, spec), which covers Java's src/test; or a test file's name:
     test_x.py, x_test.py, conftest.py, x_test.go, x.test.ts, x.spec.js, XTest.java."""
     *folders, name = path.split("/")
-    if _TEST_FOLDERS.intersection(f.lower() for f in folders):
+    lowered = [f.lower() for f in folders]
+    if _TEST_FOLDERS.intersection(lowered) or any(_RUNNER.search(f) for f in lowered):
         return True
     stem = name.rsplit(".", 1)[0]
     low = stem.lower()
     return (
-        low.startswith("test_")
+        _RUNNER.search(low) is not None
+        or low.startswith("test_")
         or low.endswith(("_test", "_tests", ".test", ".spec"))
         or low == "conftest"
         or (name.endswith(".java") and stem.endswith(("Test", "Tests")))
