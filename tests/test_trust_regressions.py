@@ -1240,3 +1240,42 @@ def test_the_same_ts_member_added_twice_in_different_places(tmp_path: Path) -> N
     found = scan_findings(tmp_path, {"jwt.ts": JWT_TS}, left, right, kind="contradicting-edit")
     assert [(f["code"], f["severity"]) for f in found] == [("DC401", "error")]
     assert "realm?: string" in found[0]["message"]
+
+
+# -- 5 (cont.). a package renamed whole ---------------------------------------------
+
+NODES = "def is_leaf(node):\n    return not node.children\n\n\ndef depth(node):\n    return node.depth\n"
+LINEGEN = """\
+from pkg.nodes import is_leaf
+
+
+def visit(node):
+    if is_leaf(node):
+        return [node]
+    return []
+"""
+
+
+def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
+    """One side renames the package pkg to newpkg, rewriting its imports; the other
+    adds a use of is_leaf in pkg/linegen.py. git carries that edit into
+    newpkg/linegen.py, which imports newpkg.nodes: nothing is stale there. A new file
+    that imports pkg.nodes is (found on black: a pull request renaming the whole
+    package; hundreds of "moves to ..." for uses that moved with it)."""
+    base = {"pkg/__init__.py": "", "pkg/nodes.py": NODES, "pkg/linegen.py": LINEGEN}
+    left = {
+        "pkg/__init__.py": None,
+        "pkg/nodes.py": None,
+        "pkg/linegen.py": None,
+        "newpkg/__init__.py": "",
+        "newpkg/nodes.py": NODES,
+        "newpkg/linegen.py": LINEGEN.replace("from pkg.nodes", "from newpkg.nodes"),
+    }
+    right = {
+        "pkg/linegen.py": LINEGEN.replace(
+            "    return []\n", "    return [n for n in node.children if is_leaf(n)]\n"
+        ),
+        "tool.py": "from pkg.nodes import is_leaf\n\n\ndef leaves(nodes):\n    return [n for n in nodes if is_leaf(n)]\n",
+    }
+    found = scan_findings(tmp_path, base, left, right, kind="stale-caller")
+    assert [(f["code"], f["path"]) for f in found] == [("DC204", "tool.py")]

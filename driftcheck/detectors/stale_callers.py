@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.implementers import missing_members
 from driftcheck.detectors.lost_imports import lost_imports
+from driftcheck.detectors.merged_uses import use_survives
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.symbols.changes import GONE, SymbolChange
@@ -57,24 +58,11 @@ def detect(context: PairContext) -> Iterator[Finding]:
     for changer, caller in semantics.directions():
         for finding in _stale_calls(semantics, changer, caller):
             key = (caller.name, finding.path or "", finding.line or 0, finding.symbol or "")
-            if key not in seen and _use_survives(context, semantics, finding):
+            if key not in seen and use_survives(context, semantics, finding):
                 seen.add(key)
                 yield finding
     yield from missing_members(semantics)
     yield from lost_imports(context, semantics)
-
-
-def _use_survives(context: PairContext, semantics: PairSemantics, finding: Finding) -> bool:
-    """Whether git's merge still names what the finding says is used: when the side
-    that removes a symbol also drops its use, the merged file has no use left."""
-    result = context.merge_result() if context.paths_meet else None
-    if result is None or not result.tree or not finding.path or not finding.symbol:
-        return True
-    lines = semantics.index.lines(result.tree, finding.path)
-    if not lines:
-        return True  # git took the file away or it is unreadable: no evidence either way
-    name = finding.symbol.rpartition(".")[2]
-    return re.search(rf"\b{re.escape(name)}\b", "\n".join(lines)) is not None
 
 
 @dataclass
