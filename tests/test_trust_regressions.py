@@ -1262,16 +1262,19 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
     newpkg/linegen.py, which imports newpkg.nodes: nothing is stale there. A new file
     that imports pkg.nodes is (found on black: a pull request renaming the whole
     package; hundreds of "moves to ..." for uses that moved with it)."""
-    base = {"pkg/__init__.py": "", "pkg/nodes.py": NODES, "pkg/linegen.py": LINEGEN}
+    init = '"""Trees of nodes: what they hold and how to walk them."""\n'
+    base = {"pkg/__init__.py": init, "pkg/nodes.py": NODES, "pkg/linegen.py": LINEGEN}
     left = {
         "pkg/__init__.py": None,
         "pkg/nodes.py": None,
         "pkg/linegen.py": None,
-        "newpkg/__init__.py": "",
+        "newpkg/__init__.py": init,
         "newpkg/nodes.py": NODES,
         "newpkg/linegen.py": LINEGEN.replace("from pkg.nodes", "from newpkg.nodes"),
+        "newpkg/sub/__init__.py": "",
     }
     right = {
+        "pkg/__init__.py": init + 'from .nodes import depth\n\n__all__ = ["depth"]\n',
         "pkg/linegen.py": LINEGEN.replace(
             "    return []\n", "    return [n for n in node.children if is_leaf(n)]\n"
         ),

@@ -6,6 +6,7 @@ moved with a package renamed whole, is not stale.
 from __future__ import annotations
 
 import re
+from collections import Counter, defaultdict
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.semantics import PairSemantics
@@ -38,14 +39,29 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
 
 
 def renamed_file(context: PairContext, finding: Finding) -> str | None:
-    """Where the changer renamed the caller's file to: the one file of that name it
-    adds, where it deletes the old path."""
+    """Where the changer renamed the caller's file to, where it deletes the old path:
+    the one file of that name it adds, or, for a name many folders hold
+    (`__init__.py`), the file of that name in the folder its other files of the old
+    folder went to."""
     changer = finding.details.get("changed_by")
     left = context.pair.left.name == changer
     changes = context.left_changes if left else context.right_changes
     path = finding.path or ""
     if changes.get(path) != "D":
         return None
-    name = path.rpartition("/")[2]
-    added = [p for p, status in changes.items() if status == "A" and p.rpartition("/")[2] == name]
-    return added[0] if len(added) == 1 else None
+    added: dict[str, list[str]] = defaultdict(list)
+    for other, status in changes.items():
+        if status == "A":
+            added[other.rpartition("/")[2]].append(other)
+    folder, _, name = path.rpartition("/")
+    if len(added[name]) == 1:
+        return added[name][0]
+    moves: Counter[str] = Counter()  # where the old folder's uniquely named files went
+    for other, status in changes.items():
+        old_folder, _, other_name = other.rpartition("/")
+        if status == "D" and old_folder == folder and len(added[other_name]) == 1:
+            moves[added[other_name][0].rpartition("/")[0]] += 1
+    if len(moves) != 1:
+        return None
+    target = f"{next(iter(moves))}/{name}"
+    return target if target in added[name] else None
