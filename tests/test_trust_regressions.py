@@ -1259,11 +1259,20 @@ def visit(node):
 def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
     """One side renames the package pkg to newpkg, rewriting its imports; the other
     adds a use of is_leaf in pkg/linegen.py. git carries that edit into
-    newpkg/linegen.py, which imports newpkg.nodes: nothing is stale there. A new file
-    that imports pkg.nodes is (found on black: a pull request renaming the whole
-    package; hundreds of "moves to ..." for uses that moved with it)."""
+    newpkg/linegen.py, which imports newpkg.nodes: nothing is stale there, nor in
+    walker.py, whose import the renaming side rewrote. A new file that imports
+    pkg.nodes is stale (found on black: a pull request renaming the whole package;
+    hundreds of "moves to ..." for uses that moved with it)."""
     init = '"""Trees of nodes: what they hold and how to walk them."""\n'
-    base = {"pkg/__init__.py": init, "pkg/nodes.py": NODES, "pkg/linegen.py": LINEGEN}
+    walker = (
+        "from pkg.nodes import depth\n\n\ndef deepest(nodes):\n    return max(nodes, key=depth)\n"
+    )
+    base = {
+        "pkg/__init__.py": init,
+        "pkg/nodes.py": NODES,
+        "pkg/linegen.py": LINEGEN,
+        "walker.py": walker,
+    }
     left = {
         "pkg/__init__.py": None,
         "pkg/nodes.py": None,
@@ -1272,9 +1281,11 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
         "newpkg/nodes.py": NODES,
         "newpkg/linegen.py": LINEGEN.replace("from pkg.nodes", "from newpkg.nodes"),
         "newpkg/sub/__init__.py": "",
+        "walker.py": walker.replace("from pkg.nodes", "from newpkg.nodes"),
     }
     right = {
         "pkg/__init__.py": init + 'from .nodes import depth\n\n__all__ = ["depth"]\n',
+        "walker.py": walker + "\n\ndef shallowest(nodes):\n    return min(nodes, key=depth)\n",
         "pkg/linegen.py": LINEGEN.replace(
             "    return []\n", "    return [n for n in node.children if is_leaf(n)]\n"
         ),

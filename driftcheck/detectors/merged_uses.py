@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.semantics import PairSemantics
@@ -16,26 +17,56 @@ from driftcheck.symbols.languages import frontend_for
 
 def use_survives(context: PairContext, semantics: PairSemantics, finding: Finding) -> bool:
     """Whether git's merge still names what the finding says is used: when the side
-    that removes a symbol also drops its use, the merged file has no use left."""
+    that removes a symbol also drops its use, the merged file has no use left; when
+    it renames the symbol's module with its users' imports (a package renamed whole),
+    a use is stale only where it still names the old module."""
     result = context.merge_result() if context.paths_meet else None
     if result is None or not result.tree or not finding.path or not finding.symbol:
         return True
-    lines = semantics.index.lines(result.tree, finding.path)
-    if lines:
-        name = finding.symbol.rpartition(".")[2]
-        return re.search(rf"\b{re.escape(name)}\b", "\n".join(lines)) is not None
-    moved = renamed_file(context, finding)
-    definition = finding.details.get("definition") or {}
+    path: str | None = finding.path
+    lines = semantics.index.lines(result.tree, path)
+    moved_along = not lines
+    if moved_along:
+        # git carries the caller's edit into the file the changer renamed it to
+        path = renamed_file(context, finding)
+        lines = semantics.index.lines(result.tree, path) if path else []
+        if not lines:
+            return True  # git took the file away or it is unreadable: no evidence
+    text = "\n".join(lines)
+    module = _moved_module(context, finding)
+    if module is not None:
+        # a relative import in a file that moved with the package still resolves
+        return _names_module(text, module, relative=not moved_along)
+    name = finding.symbol.rpartition(".")[2]
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def _names_module(text: str, module: str, *, relative: bool) -> bool:
+    """Whether a file's text names `module`: by its dotted name or, when `relative`,
+    by a relative Python import (`from .nodes import`) or in a quoted import path
+    (`'./nodes'`, Go's `"example.com/app/nodes"`)."""
+    if re.search(rf"(?<![\w.]){re.escape(module)}\b", text):
+        return True
+    last = re.escape(re.split(r"[./]", module)[-1])
+    by_dots = rf"from\s+\.+(\w+\.)*{last}\b"
+    quoted = rf"['\"][^'\"\n]*\b{last}(\.\w+)?['\"]"
+    return relative and (re.search(by_dots, text) or re.search(quoted, text)) is not None
+
+
+def _moved_module(context: PairContext, finding: Finding) -> str | None:
+    """The old module of the symbol, where the changer deleted its file (renamed or
+    moved it away); None otherwise."""
+    definition = finding.details.get("definition")
     old_path = definition.get("path") if isinstance(definition, dict) else None
     frontend = frontend_for(old_path) if isinstance(old_path, str) else None
-    if moved is None or frontend is None:
-        return True  # git took the file away or it is unreadable: no evidence either way
-    # The changer renamed the caller's file along with the symbol's module (a package
-    # renamed whole): git carries the caller's edit into the renamed file, whose imports
-    # the changer rewrote. The use is stale only where it still names the old module.
-    module = frontend.module_name(old_path)
-    text = "\n".join(semantics.index.lines(result.tree, moved))
-    return re.search(rf"(?<![\w.]){re.escape(module)}\b", text) is not None
+    if frontend is None or _changes_of_changer(context, finding).get(old_path or "") != "D":
+        return None
+    return frontend.module_name(old_path or "")
+
+
+def _changes_of_changer(context: PairContext, finding: Finding) -> Mapping[str, str]:
+    left = context.pair.left.name == finding.details.get("changed_by")
+    return context.left_changes if left else context.right_changes
 
 
 def renamed_file(context: PairContext, finding: Finding) -> str | None:
@@ -43,9 +74,7 @@ def renamed_file(context: PairContext, finding: Finding) -> str | None:
     the one file of that name it adds, or, for a name many folders hold
     (`__init__.py`), the file of that name in the folder its other files of the old
     folder went to."""
-    changer = finding.details.get("changed_by")
-    left = context.pair.left.name == changer
-    changes = context.left_changes if left else context.right_changes
+    changes = _changes_of_changer(context, finding)
     path = finding.path or ""
     if changes.get(path) != "D":
         return None
