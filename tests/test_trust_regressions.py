@@ -1293,3 +1293,42 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
     }
     found = scan_findings(tmp_path, base, left, right, kind="stale-caller")
     assert [(f["code"], f["path"]) for f in found] == [("DC204", "tool.py")]
+
+
+def test_an_attribute_read_on_an_instance_of_a_renamed_class_is_not_stale(
+    tmp_path: Path,
+) -> None:
+    """One side renames CallSpec2 to CallSpec; the other adds `callspec._idlist`
+    reads on instances. The attribute kept its name, so nothing is stale (found on
+    pytest: "uses CallSpec2._idlist, which ... moves to CallSpec._idlist")."""
+    spec = "class CallSpec2:\n    def __init__(self):\n        self._idlist = []\n\n    def id(self):\n        return '-'.join(self._idlist)\n"
+    use = "from spec import CallSpec2\n\n\ndef ids(specs: list[CallSpec2]):\n    return [s._idlist for s in specs]\n"
+    base = {"spec.py": spec, "app.py": "X = 1\n"}
+    found = scan_findings(
+        tmp_path,
+        base,
+        {"spec.py": spec.replace("CallSpec2", "CallSpec")},
+        {
+            "app.py": "from spec import CallSpec2\n\n\ndef first(s: CallSpec2):\n    return s.id()\n",
+            "use.py": use,
+        },
+        kind="stale-caller",
+    )
+    assert [(f["code"], f["path"], f["details"]["lines"]) for f in found] == [
+        ("DC203", "app.py", [1, 4]),
+        ("DC203", "use.py", [1, 4]),
+    ]
+
+
+def test_a_file_deleted_whole_is_left_to_gits_modify_delete_conflict(tmp_path: Path) -> None:
+    """One side deletes a script, the other edits its main(): git reports the
+    modify/delete conflict on the file; a DC402 per function would only repeat it
+    (found on black: "deletes ...check_version_in_basics_example.main")."""
+    script = "import sys\n\n\ndef main():\n    print(sys.argv)\n    return 0\n"
+    found = scan_findings(
+        tmp_path,
+        {"check.py": script, "app.py": "X = 1\n"},
+        {"check.py": None},
+        {"check.py": script.replace("return 0", "return 1")},
+    )
+    assert [f["code"] for f in found] == ["DC103"]  # textual: modify/delete

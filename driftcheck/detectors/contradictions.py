@@ -269,6 +269,12 @@ class _Judge:
             return None
         on_left = editor is self.left
         textual = self.conflicts(after if on_left else None, None if on_left else after)
+        if (
+            textual
+            and gone.kind == "removed"
+            and not self.semantics.index.lines(remover.tree, after.path)
+        ):
+            return None  # the file is deleted: git's modify/delete conflict says it all
         outcome = "git reports a conflict there" if textual else self._lost_in_merge(gone, after)
         if outcome is None:
             return None

@@ -58,6 +58,7 @@ def _moved_module(context: PairContext, finding: Finding) -> str | None:
     moved it away); None otherwise."""
     definition = finding.details.get("definition")
     old_path = definition.get("path") if isinstance(definition, dict) else None
+    old_path = old_path or finding.details.get("removed_path")  # a module deleted
     frontend = frontend_for(old_path) if isinstance(old_path, str) else None
     if frontend is None or _changes_of_changer(context, finding).get(old_path or "") != "D":
         return None

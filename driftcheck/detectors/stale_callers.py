@@ -121,6 +121,8 @@ def _first_finding(
             continue  # the old name still works: re-exported, or kept as an alias
         if change.kind in GONE and _still_reachable(semantics, changer, change):
             continue  # the class still answers the call: inherited, generated or object's
+        if receiver == "instance" and _followed_its_class(change, contract):
+            continue  # `obj.member` never names the class that was renamed
         finding = _judge(semantics, change, receiver, changer, caller, path, ref)
         if finding is not None:
             return finding
@@ -174,6 +176,16 @@ def _still_named(semantics: PairSemantics, changer: Side, qualname: str) -> bool
         return False
     text = semantics.index.definition_text(changer.tree, klass, limit=100_000)
     return re.search(rf"\bself\.{re.escape(name)}\s*(?::[^=\n]*)?=(?!=)", text) is not None
+
+
+def _followed_its_class(change: SymbolChange, contract: dict[str, SymbolChange]) -> bool:
+    """A member that moved only because its class was renamed or moved, keeping its
+    own name: instances still have it."""
+    before, after = change.before, change.after
+    if before is None or after is None or before.parent is None or before.name != after.name:
+        return False
+    parent = contract.get(before.parent)
+    return parent is not None and parent.kind in GONE and parent.new_qualname == after.parent
 
 
 def _still_reachable(semantics: PairSemantics, changer: Side, change: SymbolChange) -> bool:
