@@ -1260,7 +1260,8 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
     """One side renames the package pkg to newpkg, rewriting its imports; the other
     adds a use of is_leaf in pkg/linegen.py. git carries that edit into
     newpkg/linegen.py, which imports newpkg.nodes: nothing is stale there, nor in
-    walker.py, whose import the renaming side rewrote. A new file that imports
+    walker.py, whose import the renaming side rewrote, nor in nodes.py itself, which
+    moved as one file. A new file that imports
     pkg.nodes is stale (found on black: a pull request renaming the whole package;
     hundreds of "moves to ..." for uses that moved with it)."""
     init = '"""Trees of nodes: what they hold and how to walk them."""\n'
@@ -1286,6 +1287,8 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
     right = {
         "pkg/__init__.py": init + 'from .nodes import depth\n\n__all__ = ["depth"]\n',
         "walker.py": walker + "\n\ndef shallowest(nodes):\n    return min(nodes, key=depth)\n",
+        "pkg/nodes.py": NODES
+        + "\n\ndef leaves(nodes):\n    return [n for n in nodes if is_leaf(n)]\n",
         "pkg/linegen.py": LINEGEN.replace(
             "    return []\n", "    return [n for n in node.children if is_leaf(n)]\n"
         ),

@@ -29,6 +29,8 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
     if moved_along:
         # git carries the caller's edit into the file the changer renamed it to
         path = renamed_file(context, finding)
+        if path is not None and _moved_into(finding, path):
+            return False  # a use in the symbol's own module, which moved as one file
         lines = semantics.index.lines(result.tree, path) if path else []
         if not lines:
             return True  # git took the file away or it is unreadable: no evidence
@@ -39,6 +41,19 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
         return _names_module(text, module, relative=not moved_along)
     name = finding.symbol.rpartition(".")[2]
     return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def _moved_into(finding: Finding, renamed: str) -> bool:
+    """The use sits in the file that defined the symbol, and the symbol went where
+    that file went: the module was renamed whole, its own uses with it."""
+    definition = finding.details.get("definition")
+    location = finding.details.get("new_location")
+    return (
+        isinstance(definition, dict)
+        and isinstance(location, dict)
+        and definition.get("path") == finding.path
+        and location.get("path") == renamed
+    )
 
 
 def _names_module(text: str, module: str, *, relative: bool) -> bool:
