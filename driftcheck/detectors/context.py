@@ -119,6 +119,12 @@ class PairContext:
             facts.merge_known = True
         return facts.merge
 
+    def merged_tree(self) -> str | None:
+        """The tree of git's merge of the two states; None when no merge was made
+        (the changes cannot meet, or a side has no commit)."""
+        result = self.merge_result()
+        return result.tree if result is not None and result.tree else None
+
     def semantics(self) -> PairSemantics | None:
         """The pair's semantic facts, computed once; None when no parsable file changed."""
         facts = self.facts

@@ -37,15 +37,17 @@ from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.edit_flow import EditFlow, edit_flow
 from driftcheck.detectors.edit_lines import (
     additive,
+    applied,
     composed,
     declares,
     entries,
     hunk_gap,
     hunk_header,
+    hunks,
     inert,
     innermost,
     nested_spans,
-    without_shared,
+    own_hunks,
 )
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.detectors.syntax_flow import syntax_edit_flow
@@ -123,27 +125,23 @@ class _Judge:
 
     def merged_text(self, path: str) -> str | None:
         """`path` as git's merge has it; None when there is no merged tree (or no file)."""
-        result = self.context.merge_result()
-        if result is None or not result.tree:
-            return None
-        lines = self.semantics.index.lines(result.tree, path)
+        tree = self.context.merged_tree()
+        lines = self.semantics.index.lines(tree, path) if tree else []
         return "\n".join(lines) if lines else None
 
     def merged_has(self, path: str) -> bool:
-        result = self.context.merge_result()
-        if result is None or not result.tree:
-            return True
-        return path in self.semantics.index.blob_ids(result.tree, [path])
+        tree = self.context.merged_tree()
+        return tree is None or path in self.semantics.index.blob_ids(tree, [path])
 
     def merged_symbol(self, path: str, qualname: str) -> tuple[bool, Symbol | None]:
         """(known, what git's merge defines as `qualname` in `path`); known is False
         when there is no merged tree or the merged file does not parse."""
-        result = self.context.merge_result()
-        if result is None or not result.tree:
+        tree = self.context.merged_tree()
+        if tree is None:
             return False, None
         if not self.merged_has(path):
             return True, None  # the merge has no such file (git moved or deleted it)
-        table = self.semantics.index.tables(result.tree, [path]).get(path)
+        table = self.semantics.index.tables(tree, [path]).get(path)
         if table is None or table.parse_error:
             return False, None
         return True, table.get(qualname)
@@ -214,27 +212,7 @@ class _Judge:
         if known and merged is not None and (_same(merged, a) or _same(merged, b)):
             return None  # one edit contains the other: the merge is that side's version
         doubled = self._doubled(lc, rc, merged) if known and merged is not None else []
-        base, mine = self._snippets(self.left, lc)
-        theirs = self._snippets(self.right, rc)[1]
-        own_mine = without_shared(base, mine, theirs)
-        own_theirs = without_shared(base, theirs, mine)
-        if not doubled and (own_mine is None or own_theirs is None):
-            return None  # one side's edit is made identically by the other (a backport)
-        mine_flow = self._flow(lc, base, own_mine or mine)
-        their_flow = self._flow(rc, base, own_theirs or theirs)
-        gap = hunk_gap(base, own_mine or mine, own_theirs or theirs)
-        if not doubled and not (
-            mine_flow is not None
-            and their_flow is not None
-            and mine_flow.exchanges(their_flow)
-            and gap is not None
-            and gap <= _NEAR
-        ):
-            # Two clean-merging edits of one function are drift only when they change
-            # one computation: data flows between them, a few lines apart (the same
-            # off-by-one fixed twice). Edits farther apart, or linked only by a shared
-            # guard or call, were independent changes on real code (bench/realworld:
-            # 2 of 28 judged worth a look).
+        if not doubled and not self._one_computation(lc, rc):
             return None
         left, right = self.left.name, self.right.name
         how = _merge_note(textual)
@@ -272,7 +250,7 @@ class _Judge:
         if (
             textual
             and gone.kind == "removed"
-            and not self.semantics.index.lines(remover.tree, after.path)
+            and after.path not in self.semantics.index.blob_ids(remover.tree, [after.path])
         ):
             return None  # the file is deleted: git's modify/delete conflict says it all
         outcome = "git reports a conflict there" if textual else self._lost_in_merge(gone, after)
@@ -411,14 +389,30 @@ class _Judge:
             touched.update(innermost(spans, float(line)) for line in positions)
         return touched
 
+    def _one_computation(self, lc: SymbolChange, rc: SymbolChange) -> bool:
+        """Whether two clean-merging edits of one function change one computation:
+        data flows between them, a few lines apart (the same off-by-one fixed twice).
+        Hunks both make identically are set aside first (a backport). Edits farther
+        apart, or linked only by a shared guard or call, were independent changes on
+        real code (bench/realworld: 2 of 28 judged worth a look)."""
+        base, mine = self._snippets(self.left, lc)
+        theirs = self._snippets(self.right, rc)[1]
+        own_mine, own_theirs = own_hunks(hunks(base, mine), hunks(base, theirs))
+        gap = hunk_gap(own_mine, own_theirs)  # None: one edit is all in the other
+        if gap is None or gap > _NEAR:
+            return False
+        mine_flow = self._flow(lc, base, applied(base, own_mine))
+        their_flow = self._flow(rc, base, applied(base, own_theirs))
+        return mine_flow is not None and their_flow is not None and mine_flow.exchanges(their_flow)
+
     def _doubled(self, lc: SymbolChange, rc: SymbolChange, merged: Symbol) -> list[str]:
         """Declarations both sides add, each once, that git's merge holds twice or more
         (a name declared twice). Other repeated lines (`default=False,` in two calls)
         are ordinary."""
-        result = self.context.merge_result()
-        if result is None or not result.tree:
+        tree = self.context.merged_tree()
+        if tree is None:
             return []
-        lines = self.semantics.index.lines(result.tree, merged.path)
+        lines = self.semantics.index.lines(tree, merged.path)
         body = Counter(" ".join(x.split()) for x in lines[merged.start_line - 1 : merged.end_line])
         added = []
         for side, change in ((self.left, lc), (self.right, rc)):

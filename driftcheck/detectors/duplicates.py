@@ -137,21 +137,26 @@ def _operands(tokens: Sequence[str], path: str) -> list[str]:
     return out
 
 
-def _calls_alike(needle: list[str], host: list[str], helper: Symbol) -> bool:
-    """Whether the host names what the helper names: the functions it calls, the
-    attributes and keywords it uses. Inlining substitutes arguments, never those; a
-    host that only shares the helper's shape (a counting loop, a guard and a return)
-    shares few of them. One in four may differ (an alias, a sibling method)."""
-    structure = _structure(helper.path)
-    vocabulary = {t for t in needle if t != "$" and _is_vocabulary(t, structure)}
+def _vocabulary(needle: list[str], path: str) -> set[str]:
+    """What a helper's folded tokens name: the functions it calls, the attributes and
+    keywords it uses."""
+    structure = _structure(path)
+    return {
+        t
+        for t in needle
+        if t.startswith((".", "kw:"))
+        or t.partition(":")[0].endswith("identifier")
+        or (t.isidentifier() and t not in structure)
+    }
+
+
+def _calls_alike(vocabulary: set[str], host: list[str]) -> bool:
+    """Whether the host names what the helper names. Inlining substitutes arguments,
+    never those; a host that only shares the helper's shape (a counting loop, a guard
+    and a return) shares few of them. One in four may differ (an alias, a sibling
+    method)."""
     missing = vocabulary - set(host)
     return len(missing) <= len(vocabulary) // 4
-
-
-def _is_vocabulary(token: str, structure: frozenset[str]) -> bool:
-    if token.startswith((".", "kw:")) or token.partition(":")[0].endswith("identifier"):
-        return True
-    return token.isidentifier() and token not in structure
 
 
 def _structure(path: str) -> frozenset[str]:
@@ -199,8 +204,7 @@ def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -
         score = loose_similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
     # Straight assignments are no duplicate: every constructor looks like every other.
-    alike = _does_something(a.body_tokens) and _does_something(b.body_tokens)
-    if score >= threshold and alike:
+    if score >= threshold and _does_something(a.body_tokens) and _does_something(b.body_tokens):
         what = "the same code as" if score == 1.0 else "near-identical code to"
         message = (
             f"{left} adds {a.qualname} ({a.path}:{a.start_line}), {what} {right}'s new "
@@ -305,6 +309,7 @@ def _inlined(
         needle = _operands(helper.body_tokens, helper.path)
         if len(needle) < max(minimum * 6, _MIN_NEEDLE):
             continue
+        vocabulary = _vocabulary(needle, helper.path)
         for host, before in hosts.values():
             if host.qualname in paired or host.body_size <= helper.body_size:
                 continue
@@ -313,7 +318,7 @@ def _inlined(
             if host.qualname not in operands:
                 operands[host.qualname] = _operands(host.body_tokens, host.path)
             score = _containment(needle, operands[host.qualname])
-            if score < threshold or not _calls_alike(needle, operands[host.qualname], helper):
+            if score < threshold or not _calls_alike(vocabulary, operands[host.qualname]):
                 continue
             if before is not None and _contains(needle, before, threshold):
                 continue  # the code was there at the base already: not the editor's doing

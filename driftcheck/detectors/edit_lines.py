@@ -109,29 +109,31 @@ def hunk_header(line: str, shift: tuple[int, int]) -> str:
     return f"@@ -{old}{match[2] or ''} +{new}{match[4] or ''} @@"
 
 
-def without_shared(old: list[str], mine: list[str], theirs: list[str]) -> list[str] | None:
-    """`mine` (an edit of `old`) with the hunks `theirs` makes identically undone:
-    git merges a change both sides make into one copy, so only the rest can clash.
-    None when nothing of `mine` is left (its edit is all in `theirs`)."""
+Hunk = tuple[int, int, tuple[str, ...]]  # base lines [start, end) and what replaces them
 
-    def hunks(new: list[str]) -> list[tuple[int, int, tuple[str, ...]]]:
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-        return [
-            (i1, i2, tuple(new[j1:j2]))
-            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-            if tag != "equal"
-        ]
 
-    own = hunks(mine)
-    shared = set(own) & set(hunks(theirs))
-    if not shared:
-        return mine
-    kept = [h for h in own if h not in shared]
-    if not kept:
-        return None
+def hunks(old: list[str], new: list[str]) -> list[Hunk]:
+    """The edit from `old` to `new`, as the base lines each hunk replaces."""
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return [
+        (i1, i2, tuple(new[j1:j2]))
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
+
+
+def own_hunks(mine: list[Hunk], theirs: list[Hunk]) -> tuple[list[Hunk], list[Hunk]]:
+    """Both edits without the hunks they make identically: git merges a change both
+    sides make into one copy, so only the rest can clash."""
+    shared = set(mine) & set(theirs)
+    return [h for h in mine if h not in shared], [h for h in theirs if h not in shared]
+
+
+def applied(old: list[str], edit: list[Hunk]) -> list[str]:
+    """`old` with the hunks of `edit` made."""
     out: list[str] = []
     position = 0
-    for start, end, new in kept:
+    for start, end, new in edit:
         out.extend(old[position:start])
         out.extend(new)
         position = end
@@ -139,13 +141,8 @@ def without_shared(old: list[str], mine: list[str], theirs: list[str]) -> list[s
     return out
 
 
-def hunk_gap(old: list[str], mine: list[str], theirs: list[str]) -> int | None:
-    """Base lines between the nearest hunks of two edits of `old` (0: they touch the
-    same or adjacent lines); None when either changes nothing."""
-
-    def spans(new: list[str]) -> list[tuple[int, int]]:
-        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-        return [(i1, i2) for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"]
-
-    gaps = [max(b1 - a2, a1 - b2, 0) for a1, a2 in spans(mine) for b1, b2 in spans(theirs)]
+def hunk_gap(mine: list[Hunk], theirs: list[Hunk]) -> int | None:
+    """Base lines between the nearest hunks of two edits (0: they touch the same or
+    adjacent lines); None when either changes nothing."""
+    gaps = [max(b1 - a2, a1 - b2, 0) for a1, a2, _ in mine for b1, b2, _ in theirs]
     return min(gaps) if gaps else None

@@ -91,10 +91,10 @@ def _defines(table: ModuleSymbols, name: str) -> bool:
 def _merged_table(
     context: PairContext, semantics: PairSemantics, path: str
 ) -> ModuleSymbols | None:
-    result = context.merge_result()
-    if result is None or not result.tree:
+    tree = context.merged_tree()
+    if tree is None:
         return None
-    table = semantics.index.tables(result.tree, [path]).get(path)
+    table = semantics.index.tables(tree, [path]).get(path)
     return table if table is not None and table.parse_error is None else None
 
 

@@ -20,18 +20,18 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
     that removes a symbol also drops its use, the merged file has no use left; when
     it renames the symbol's module with its users' imports (a package renamed whole),
     a use is stale only where it still names the old module."""
-    result = context.merge_result() if context.paths_meet else None
-    if result is None or not result.tree or not finding.path or not finding.symbol:
+    tree = context.merged_tree()
+    if tree is None or not finding.path or not finding.symbol:
         return True
     path: str | None = finding.path
-    lines = semantics.index.lines(result.tree, path)
+    lines = semantics.index.lines(tree, path)
     moved_along = not lines
     if moved_along:
         # git carries the caller's edit into the file the changer renamed it to
-        path = renamed_file(context, finding)
+        path = _renamed_file(context, finding)
         if path is not None and _moved_into(finding, path):
             return False  # a use in the symbol's own module, which moved as one file
-        lines = semantics.index.lines(result.tree, path) if path else []
+        lines = semantics.index.lines(tree, path) if path else []
         if not lines:
             return True  # git took the file away or it is unreadable: no evidence
     text = "\n".join(lines)
@@ -62,10 +62,12 @@ def _names_module(text: str, module: str, *, relative: bool) -> bool:
     (`'./nodes'`, Go's `"example.com/app/nodes"`)."""
     if re.search(rf"(?<![\w.]){re.escape(module)}\b", text):
         return True
+    if not relative:
+        return False
     last = re.escape(re.split(r"[./]", module)[-1])
     by_dots = rf"from\s+\.+(\w+\.)*{last}\b"
     quoted = rf"['\"][^'\"\n]*\b{last}(\.\w+)?['\"]"
-    return relative and (re.search(by_dots, text) or re.search(quoted, text)) is not None
+    return bool(re.search(by_dots, text) or re.search(quoted, text))
 
 
 def _moved_module(context: PairContext, finding: Finding) -> str | None:
@@ -85,7 +87,7 @@ def _changes_of_changer(context: PairContext, finding: Finding) -> Mapping[str, 
     return context.left_changes if left else context.right_changes
 
 
-def renamed_file(context: PairContext, finding: Finding) -> str | None:
+def _renamed_file(context: PairContext, finding: Finding) -> str | None:
     """Where the changer renamed the caller's file to, where it deletes the old path:
     the one file of that name it adds, or, for a name many folders hold
     (`__init__.py`), the file of that name in the folder its other files of the old

@@ -241,6 +241,7 @@ def _follow_classes(
         and gone[old_class].kind == fresh[new_class].kind == "class"
     }
     found = {old: fresh[new] for old, new in classes.items()}
+    taken = set(classes.values())
     # classes matched already (renamed or moved as a whole) lead their members too
     classes.update((o.qualname, n.qualname) for o, n in matches if o.kind == n.kind == "class")
     for sym in removed:
@@ -250,12 +251,9 @@ def _follow_classes(
         name = sym.name
         for candidate in (name, f"_{name}", name[1:] if name.startswith("_") else None):
             target = fresh.get(f"{new_class}.{candidate}") if candidate else None
-            if (
-                target is not None
-                and target.kind == sym.kind
-                and target.qualname not in {t.qualname for t in found.values()}
-            ):
+            if target is not None and target.kind == sym.kind and target.qualname not in taken:
                 found[sym.qualname] = target
+                taken.add(target.qualname)
                 break
     return found
 
