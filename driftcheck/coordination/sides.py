@@ -54,7 +54,11 @@ def side_work(view: View, others: Iterable[Participant] | None = None) -> list[S
         view.session.index.learn(other.tree, {p: c[2] for p, c in changed.items()})
         uncommitted: frozenset[str] = frozenset()
         if other.dirty and other.head:
-            head_tree = git.tree_of(other.head, cwd=cwd)
+            # A commit's tree never changes: ask git once, not on every hook.
+            head_tree = cache.get("commit-trees", other.head)
+            if head_tree is None:
+                head_tree = git.tree_of(other.head, cwd=cwd)
+                cache.put("commit-trees", other.head, head_tree)
             own = tree_changes(head_tree, other.tree, cwd=cwd, env=env, cache=cache)
             uncommitted = frozenset(own)
         files = {p: c[0] for p, c in changed.items()}
