@@ -21,6 +21,8 @@ from driftcheck.daemon import client
 # daemon serves hooks too, one request at a time.
 DAEMON_BUDGET_MS = 5000
 _GRACE_S = 0.5
+# How long a daemon that stopped answering may take to exit before the next starts.
+_LEAVING_S = 0.5
 
 
 class ToolCaller:
@@ -78,7 +80,13 @@ class ToolCaller:
 
     def _start_daemon(self) -> None:
         if self._started is not None and self._started.poll() is None:
-            return  # the one started last is still warming up (or serving)
+            # Nobody answered, yet the one started last runs: it is warming up, or
+            # leaving (stopped, its socket gone). A leaving one is gone in a moment;
+            # start the next then, not one call later.
+            try:
+                self._started.wait(timeout=_LEAVING_S)
+            except subprocess.TimeoutExpired:
+                return  # still warming up
         try:
             from driftcheck.config import load_config
             from driftcheck.engine.judge import open_worktree
