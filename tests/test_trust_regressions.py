@@ -1335,3 +1335,28 @@ def test_a_file_deleted_whole_is_left_to_gits_modify_delete_conflict(tmp_path: P
         {"check.py": script.replace("return 0", "return 1")},
     )
     assert [f["code"] for f in found] == ["DC103"]  # textual: modify/delete
+
+
+def test_a_field_named_in_a_call_to_a_renamed_class_is_reported_once(tmp_path: Path) -> None:
+    """One side renames the dataclass CallSpec2 to CallSpec; the other edits its
+    setmulti, which builds `CallSpec2(_idlist=...)`. The field kept its name: what
+    is stale is at most the class name, never `CallSpec2._idlist` (found on
+    pytest: "uses CallSpec2._idlist, which ... moves to CallSpec._idlist")."""
+    spec = (
+        "import dataclasses\n\n\n@dataclasses.dataclass(frozen=True)\nclass CallSpec2:\n"
+        "    params: dict = dataclasses.field(default_factory=dict)\n"
+        "    _idlist: list = dataclasses.field(default_factory=list)\n\n"
+        "    def setmulti(self, id):\n"
+        "        return CallSpec2(params=self.params, _idlist=[*self._idlist, id])\n"
+    )
+    edited = spec.replace(
+        "[*self._idlist, id]", "self._idlist if id is None else [*self._idlist, id]"
+    )
+    found = scan_findings(
+        tmp_path,
+        {"spec.py": spec, "app.py": "X = 1\n"},
+        {"spec.py": spec.replace("CallSpec2", "CallSpec")},
+        {"spec.py": edited},
+        kind="stale-caller",
+    )
+    assert [f["symbol"] for f in found if f["symbol"].endswith("_idlist")] == []

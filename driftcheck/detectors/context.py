@@ -50,6 +50,8 @@ class PairFacts:
     merge_known: bool = False
     semantics: PairSemantics | None = None
     semantics_known: bool = False
+    # participant name -> its file renames (old path -> new path), by git's detection
+    renames: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +126,22 @@ class PairContext:
         (the changes cannot meet, or a side has no commit)."""
         result = self.merge_result()
         return result.tree if result is not None and result.tree else None
+
+    def file_renames(self, name: str) -> Mapping[str, str]:
+        """old path -> new path for the files participant `name` renames, paired by
+        git's own rename detection against its scope's base; asked of git only where
+        the side both deletes and adds files."""
+        known = self.facts.renames.get(name)
+        if known is None:
+            known = {}
+            for side, scope in zip((self.pair.left, self.pair.right), self.scopes(), strict=True):
+                statuses = set(scope.changes.values())
+                if side.name == name and {"A", "D"} <= statuses and side.tree:
+                    known = git.renames(
+                        scope.base_tree, side.tree, cwd=self.cwd, env=self.scratch.env
+                    )
+            self.facts.renames[name] = known
+        return known
 
     def semantics(self) -> PairSemantics | None:
         """The pair's semantic facts, computed once; None when no parsable file changed."""

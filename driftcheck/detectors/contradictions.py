@@ -49,6 +49,7 @@ from driftcheck.detectors.edit_lines import (
     nested_spans,
     own_hunks,
 )
+from driftcheck.detectors.mechanical import follows_renames, rename_words
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.detectors.syntax_flow import syntax_edit_flow
 from driftcheck.model import CONTRADICTING_EDIT, Finding, Severity
@@ -102,6 +103,7 @@ class _Judge:
         self.context = context
         self.semantics = semantics
         self.left, self.right = semantics.left, semantics.right
+        self._words: dict[str, dict[str, str]] = {}
 
     # -- what git says ------------------------------------------------------------
 
@@ -202,6 +204,8 @@ class _Judge:
             return None  # the same behaviour, written differently
         if a.kind == "class" and b.kind == "class":
             return None  # member-level changes are judged on the members themselves
+        if self._mechanical(self.left, lc) or self._mechanical(self.right, rc):
+            return None  # one edit only follows its side's renames: nothing to choose
         mine, theirs = self._touched(self.left, lc), self._touched(self.right, rc)
         if mine is not None and theirs is not None and not mine & theirs:
             return None  # different nested functions of one outer function
@@ -243,8 +247,8 @@ class _Judge:
         self, gone: SymbolChange, edit: SymbolChange, remover: Side, editor: Side
     ) -> Finding | None:
         before, after = gone.before, edit.after
-        if before is None or after is None:
-            return None
+        if before is None or after is None or self._mechanical(editor, edit):
+            return None  # an edit that only follows the editor's own renames loses nothing
         on_left = editor is self.left
         textual = self.conflicts(after if on_left else None, None if on_left else after)
         if (
@@ -369,6 +373,16 @@ class _Judge:
             old[before.start_line - 1 : before.end_line],
             new[after.start_line - 1 : after.end_line],
         )
+
+    def _mechanical(self, side: Side, change: SymbolChange) -> bool:
+        """Whether `side`'s edit of the symbol only applies its own renames (of files
+        and symbols) to it."""
+        words = self._words.get(side.name)
+        if words is None:
+            renamed = [(c.qualname, c.new_qualname) for c in side.changes if c.new_qualname]
+            words = rename_words(self.context.file_renames(side.name), renamed)
+            self._words[side.name] = words
+        return bool(words) and follows_renames(*self._snippets(side, change), words)
 
     def _touched(self, side: Side, change: SymbolChange) -> set[tuple[int, int]] | None:
         """Which nested definitions of a Python symbol `side`'s edit falls in, as spans

@@ -1,10 +1,14 @@
 """Whether a stale use survives git's merge: the caller's file as git merges it still
 names what the finding says is used. A use the removing side drops too, or one that
-moved with a package renamed whole, is not stale.
+moved with a package renamed whole, is not stale; one that stands only inside a
+conflict block is the textual conflict's to settle (bench/realworld: black's package
+rename, where every such use restated git's conflict on the import block).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -13,6 +17,7 @@ from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.semantics import PairSemantics
 from driftcheck.model import Finding
 from driftcheck.symbols.languages import frontend_for
+from driftcheck.workspace.merge import in_conflicts, outside_conflicts
 
 
 def use_survives(context: PairContext, semantics: PairSemantics, finding: Finding) -> bool:
@@ -34,18 +39,57 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
         lines = semantics.index.lines(tree, path) if path else []
         if not lines:
             return True  # git took the file away or it is unreadable: no evidence
-    text = "\n".join(lines)
-    module = _moved_module(context, finding)
-    if module is not None:
-        # a relative import in a file that moved with the package still resolves
-        return _names_module(text, module, relative=not moved_along)
+    if not _a_use_merges_cleanly(context, semantics, finding, lines):
+        return False  # git rewrote every use line, or left each inside a conflict block
+    text = "\n".join(outside_conflicts(lines))
     name = finding.symbol.rpartition(".")[2]
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+    bare = re.search(rf"\b{re.escape(name)}\b", text) is not None
+    module = _moved_module(context, finding)
+    if module is None:
+        return bare
+    if bare and _new_name(finding) not in (None, name):
+        return True  # the symbol itself was renamed: its old name is stale anywhere
+    # a relative import in a file that moved with the package still resolves
+    return _names_module(text, module, relative=not moved_along) or _qualified(text, module, name)
+
+
+def _a_use_merges_cleanly(
+    context: PairContext, semantics: PairSemantics, finding: Finding, merged: list[str]
+) -> bool:
+    """Whether one of the finding's use lines reaches git's merged file unchanged and
+    outside every conflict block (unknown: True)."""
+    caller = finding.details.get("caller")
+    side = next((p for p in (context.pair.left, context.pair.right) if p.name == caller), None)
+    uses = finding.details.get("lines") or [finding.line]
+    mine = semantics.index.lines(side.tree, finding.path or "") if side is not None else []
+    if not mine or not all(isinstance(n, int) for n in uses):
+        return True
+    wanted = {n - 1 for n in uses}
+    conflicted = in_conflicts(merged)
+    matcher = difflib.SequenceMatcher(None, mine, merged)
+    for start, merged_start, size in matcher.get_matching_blocks():
+        for n in wanted:
+            if start <= n < start + size and not conflicted[merged_start + n - start]:
+                return True
+    return False
+
+
+def _new_name(finding: Finding) -> str | None:
+    new = finding.details.get("new_qualname")
+    return new.rpartition(".")[2] if isinstance(new, str) else None
+
+
+def _qualified(text: str, module: str, name: str) -> bool:
+    """Whether `text` reaches `name` through the old module's top package
+    (`black.NothingChanged` for `black.report.NothingChanged`, re-exported)."""
+    top = re.escape(re.split(r"[./]", module)[0])
+    return re.search(rf"(?<![\w.]){top}(\.\w+)*\.{re.escape(name)}\b", text) is not None
 
 
 def _moved_into(finding: Finding, renamed: str) -> bool:
     """The use sits in the file that defined the symbol, and the symbol went where
-    that file went: the module was renamed whole, its own uses with it."""
+    that file went under its own name: the module was renamed whole, its own uses
+    with it."""
     definition = finding.details.get("definition")
     location = finding.details.get("new_location")
     return (
@@ -53,6 +97,7 @@ def _moved_into(finding: Finding, renamed: str) -> bool:
         and isinstance(location, dict)
         and definition.get("path") == finding.path
         and location.get("path") == renamed
+        and _new_name(finding) in (None, (finding.symbol or "").rpartition(".")[2])
     )
 
 
@@ -60,7 +105,16 @@ def _names_module(text: str, module: str, *, relative: bool) -> bool:
     """Whether a file's text names `module`: by its dotted name or, when `relative`,
     by a relative Python import (`from .nodes import`) or in a quoted import path
     (`'./nodes'`, Go's `"example.com/app/nodes"`)."""
-    if re.search(rf"(?<![\w.]){re.escape(module)}\b", text):
+    named = re.escape(module)
+    patterns = [rf"(?<![\w.]){named}\b"]
+    if "/" not in module:
+        # as code names a module: `black.nodes.x` or `import black`, not "black" in a comment
+        patterns = [
+            rf"(?<![\w.]){named}\.\w",
+            rf"\bimport\s+(?:[\w.]+\s*,\s*)*{named}\b",
+            rf"\bfrom\s+{named}\s+import\b",
+        ]
+    if any(re.search(pattern, text) for pattern in patterns):
         return True
     if not relative:
         return False
@@ -96,6 +150,10 @@ def _renamed_file(context: PairContext, finding: Finding) -> str | None:
     path = finding.path or ""
     if changes.get(path) != "D":
         return None
+    changer = finding.details.get("changed_by")
+    renamed = context.file_renames(changer).get(path) if isinstance(changer, str) else None
+    if renamed is not None:
+        return renamed
     added: dict[str, list[str]] = defaultdict(list)
     for other, status in changes.items():
         if status == "A":
@@ -112,3 +170,24 @@ def _renamed_file(context: PairContext, finding: Finding) -> str | None:
         return None
     target = f"{next(iter(moves))}/{name}"
     return target if target in added[name] else None
+
+
+def say_renamed_module(context: PairContext, finding: Finding) -> Finding:
+    """A module "deleted" that git's rename detection pairs with a new file was
+    renamed (a package renamed whole): say where it went, and what to use instead."""
+    deleted, changer = finding.details.get("removed_path"), finding.details.get("changed_by")
+    if not isinstance(deleted, str) or not isinstance(changer, str):
+        return finding
+    new_path = context.file_renames(changer).get(deleted)
+    frontend = frontend_for(new_path) if new_path else None
+    old_module = finding.details.get("removed_module")
+    if new_path is None or frontend is None or not isinstance(old_module, str):
+        return finding
+    new_module = frontend.module_name(new_path)
+    head, _, _ = finding.message.partition(f", but {changer} deletes ")
+    message = (
+        f"{head}, but {changer} renames {deleted} to {new_path} (module {old_module} "
+        f"becomes {new_module}); use {new_module} instead"
+    )
+    details = {**finding.details, "new_path": new_path, "new_module": new_module}
+    return dataclasses.replace(finding, message=message, details=details)

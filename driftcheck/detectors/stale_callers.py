@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from driftcheck.detectors.context import PairContext
 from driftcheck.detectors.implementers import missing_members
 from driftcheck.detectors.lost_imports import lost_imports
-from driftcheck.detectors.merged_uses import use_survives
+from driftcheck.detectors.merged_uses import say_renamed_module, use_survives
 from driftcheck.detectors.semantics import PairSemantics, Side
 from driftcheck.model import STALE_CALLER, Finding, Severity
 from driftcheck.symbols.changes import GONE, SymbolChange
@@ -60,7 +60,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
             key = (caller.name, finding.path or "", finding.line or 0, finding.symbol or "")
             if key not in seen and use_survives(context, semantics, finding):
                 seen.add(key)
-                yield finding
+                yield say_renamed_module(context, finding)
     yield from missing_members(semantics)
     yield from lost_imports(context, semantics)
 
@@ -121,8 +121,10 @@ def _first_finding(
             continue  # the old name still works: re-exported, or kept as an alias
         if change.kind in GONE and _still_reachable(semantics, changer, change):
             continue  # the class still answers the call: inherited, generated or object's
-        if receiver == "instance" and _followed_its_class(change, contract):
-            continue  # `obj.member` never names the class that was renamed
+        if _followed_its_class(change, contract):
+            # `obj.member` never names the renamed class, and `Old.member` or
+            # `Old(member=...)` is stale through `Old`, which is reported itself
+            continue
         finding = _judge(semantics, change, receiver, changer, caller, path, ref)
         if finding is not None:
             return finding

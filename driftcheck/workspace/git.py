@@ -324,6 +324,26 @@ def changes(
     return result
 
 
+def renames(
+    old_tree: str, new_tree: str, *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """old path -> new path for the files git's rename detection pairs between two
+    trees (the same detection its merge uses)."""
+    if old_tree == new_tree:
+        return {}
+    out = run_git(
+        ["diff-tree", "-r", "-z", "-M", "--diff-filter=R", "--name-status", old_tree, new_tree],
+        cwd=cwd,
+        env=env,
+    ).stdout
+    parts = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0")]
+    result: dict[str, str] = {}
+    for i in range(0, len(parts) - 2, 3):
+        if parts[i].startswith("R"):
+            result[parts[i + 1]] = parts[i + 2]
+    return result
+
+
 class Scratch:
     """A private object directory and index files in a temp dir.
 

@@ -192,6 +192,31 @@ def locate_hunks(
 
 
 _Block = tuple[list[bytes], tuple[list[bytes], list[bytes]]]
+# A conflict block in a merged file, as `simulate` labels it (by the sides' commits).
+_OPENS = re.compile(r"^<{7} [0-9a-f]{40}")
+_CLOSES = re.compile(r"^>{7} [0-9a-f]{40}")
+
+
+def outside_conflicts(lines: list[str]) -> list[str]:
+    """A merged file's lines that git merged cleanly: its conflict blocks left out,
+    since what stands in them is the textual conflict's to settle."""
+    return [line for line, inside in zip(lines, in_conflicts(lines), strict=True) if not inside]
+
+
+def in_conflicts(lines: list[str]) -> list[bool]:
+    """For each line of a merged file, whether it belongs to a conflict block."""
+    mask: list[bool] = []
+    inside = False
+    for line in lines:
+        if not inside and _OPENS.match(line):
+            inside = True
+            mask.append(True)
+        elif inside and _CLOSES.match(line):
+            inside = False
+            mask.append(True)
+        else:
+            mask.append(inside)
+    return mask
 
 
 def _conflict_blocks(
