@@ -121,6 +121,23 @@ def test_a_use_whose_import_only_git_conflicts_on_is_not_stale(tmp_path: Path) -
     assert "DC101" in {f["code"] for f in found}  # git's own conflict stays reported
 
 
+def test_a_bare_use_is_judged_by_its_import_not_by_other_lines(tmp_path: Path) -> None:
+    """As above, and the trunk also adds a clean line that spells `pkg.Mode`
+    out: that line is stale, and reported; the bare Mode uses stay unreported
+    although the file still names the old package elsewhere (found on black: bare uses
+    reported because some other clean line named the old package)."""
+    lines = LINES.replace("import Mode\n", "import Mode, Preview\n") + (
+        "\n\ndef hugs(mode: Mode):\n    return Preview.hug in mode.line_length\n"
+        "\n\ndef default_mode():\n    import pkg\n\n    return pkg.Mode(line_length=1)\n"
+    )
+    found = scenario(tmp_path, {"pkg/lines.py": lines})
+    numbered = lines.splitlines()
+    hugs = numbered.index("def hugs(mode: Mode):") + 1
+    default = numbered.index("def default_mode():") + 1
+    stale = [n for f in found if f["kind"] == "stale-caller" for n in f["details"]["lines"]]
+    assert stale and all(n > default for n in stale), (stale, hugs, default)
+
+
 def test_a_clean_line_still_naming_the_old_package_is_stale(tmp_path: Path) -> None:
     """The trunk adds a test far from any conflict that calls `pkg.Mode(...)` and one
     that uses PkgRunner, which the renamer renamed with its file. git merges both

@@ -39,7 +39,8 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
         lines = semantics.index.lines(tree, path) if path else []
         if not lines:
             return True  # git took the file away or it is unreadable: no evidence
-    if not _a_use_merges_cleanly(context, semantics, finding, lines):
+    clean = _clean_uses(context, semantics, finding, lines)
+    if clean is not None and not clean:
         return False  # git rewrote every use line, or left each inside a conflict block
     text = "\n".join(outside_conflicts(lines))
     name = finding.symbol.rpartition(".")[2]
@@ -49,29 +50,69 @@ def use_survives(context: PairContext, semantics: PairSemantics, finding: Findin
         return bare
     if bare and _new_name(finding) not in (None, name):
         return True  # the symbol itself was renamed: its old name is stale anywhere
-    # a relative import in a file that moved with the package still resolves
-    return _names_module(text, module, relative=not moved_along) or _qualified(text, module, name)
+    if clean is None or "/" in module:
+        # a relative import in a file that moved with the package still resolves
+        named = _names_module(text, module, relative=not moved_along)
+        return named or _qualified(text, module, name)
+    if any(
+        _names_module(line, module, relative=False) or _qualified(line, module, name)
+        for line in clean
+    ):
+        return True  # `black.nodes.x` or `black.Mode(...)` on a line git merged cleanly
+    # A bare use is stale where a clean import still binds it from the old module.
+    return _bound_from(text, module, name, _gone_modules(context, finding), moved_along)
 
 
-def _a_use_merges_cleanly(
+def _clean_uses(
     context: PairContext, semantics: PairSemantics, finding: Finding, merged: list[str]
-) -> bool:
-    """Whether one of the finding's use lines reaches git's merged file unchanged and
-    outside every conflict block (unknown: True)."""
+) -> list[str] | None:
+    """The finding's use lines that reach git's merged file unchanged and outside
+    every conflict block (None: unknown)."""
     caller = finding.details.get("caller")
     side = next((p for p in (context.pair.left, context.pair.right) if p.name == caller), None)
     uses = finding.details.get("lines") or [finding.line]
     mine = semantics.index.lines(side.tree, finding.path or "") if side is not None else []
     if not mine or not all(isinstance(n, int) for n in uses):
-        return True
+        return None
     wanted = {n - 1 for n in uses}
     conflicted = in_conflicts(merged)
     matcher = difflib.SequenceMatcher(None, mine, merged)
+    clean = []
     for start, merged_start, size in matcher.get_matching_blocks():
         for n in wanted:
             if start <= n < start + size and not conflicted[merged_start + n - start]:
+                clean.append(merged[merged_start + n - start])
+    return clean
+
+
+_FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+
+
+def _bound_from(text: str, module: str, name: str, gone: set[str], moved_along: bool) -> bool:
+    """Whether a `from ... import` in `text` binds `name` from `module`, or from a
+    package above it that is gone too (`from black import Mode`); a relative import
+    of it counts only in a file that did not move with the package."""
+    last = module.rpartition(".")[2]
+    for found in _FROM_IMPORT.finditer(text):
+        source, names = found.group(1), found.group(2)
+        if not re.search(rf"\b{re.escape(name)}\b", names):
+            continue
+        if source.startswith("."):
+            if not moved_along and source.rstrip(".").rpartition(".")[2] == last:
                 return True
+        elif source == module or (module.startswith(source + ".") and source in gone):
+            return True
     return False
+
+
+def _gone_modules(context: PairContext, finding: Finding) -> set[str]:
+    """The modules whose files the changer deletes (or renames away)."""
+    gone = set()
+    for path, status in _changes_of_changer(context, finding).items():
+        frontend = frontend_for(path) if status == "D" else None
+        if frontend is not None:
+            gone.add(frontend.module_name(path))
+    return gone
 
 
 def _new_name(finding: Finding) -> str | None:

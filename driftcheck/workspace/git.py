@@ -304,11 +304,7 @@ def changes(
     without rename pairing. A blob is None where that side has no regular file."""
     if old_tree == new_tree:
         return {}
-    out = run_git(
-        ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--abbrev=40", old_tree, new_tree],
-        cwd=cwd,
-        env=env,
-    ).stdout
+    out = _diff_tree(["--no-renames", "--raw", "--abbrev=40"], old_tree, new_tree, cwd, env)
     parts = out.split(b"\0")
     result: dict[str, Change] = {}
     for meta, path in zip(parts[0::2], parts[1::2], strict=False):
@@ -331,17 +327,19 @@ def renames(
     trees (the same detection its merge uses)."""
     if old_tree == new_tree:
         return {}
-    out = run_git(
-        ["diff-tree", "-r", "-z", "-M", "--diff-filter=R", "--name-status", old_tree, new_tree],
-        cwd=cwd,
-        env=env,
-    ).stdout
+    out = _diff_tree(["-M", "--diff-filter=R", "--name-status"], old_tree, new_tree, cwd, env)
     parts = [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0")]
     result: dict[str, str] = {}
     for i in range(0, len(parts) - 2, 3):
         if parts[i].startswith("R"):
             result[parts[i + 1]] = parts[i + 2]
     return result
+
+
+def _diff_tree(
+    options: list[str], old: str, new: str, cwd: str | Path, env: Mapping[str, str] | None
+) -> bytes:
+    return run_git(["diff-tree", "-r", "-z", *options, old, new], cwd=cwd, env=env).stdout
 
 
 class Scratch:
