@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from driftcheck.errors import UsageError
-from driftcheck.model import KINDS, PRE_EDIT_KINDS, Finding, Severity
+from driftcheck.model import KINDS, PRE_EDIT_KINDS, VERIFY_KINDS, Finding, Severity
 
 _SEVERITIES = {s.value for s in Severity}
 
@@ -50,6 +50,9 @@ class Config:
     claims: str = "warn"
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
+    # `scan --verify` checkers run on every pair's merge (presets or argv commands)
+    verify: tuple[str, ...] = ()
+    verify_pattern: str | None = None
     source: str | None = None
 
     def apply(self, finding: Finding) -> Finding | None:
@@ -97,7 +100,7 @@ def _parse(table: dict[str, Any], source: str) -> Config:
     if fail_on is not None and fail_on not in (*_SEVERITIES, "never"):
         raise bad("fail-on", f"expected error, warning, info or never, got {fail_on!r}")
     disable = table.get("disable", [])
-    kinds = (*KINDS, *PRE_EDIT_KINDS)
+    kinds = (*KINDS, *PRE_EDIT_KINDS, *VERIFY_KINDS)
     if not isinstance(disable, list) or not set(disable) <= set(kinds):
         raise bad("disable", f"expected a list of kinds from {', '.join(kinds)}")
     claims = table.get("claims", "warn")
@@ -123,8 +126,18 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         raise bad("daemon-idle-minutes", "expected a positive number")
     if not 0.0 < similarity <= 1.0:
         raise bad("duplicate.similarity", "expected a number in (0, 1]")
+    verify = table.get("verify", [])
+    if isinstance(verify, str):
+        verify = [verify]
+    if not isinstance(verify, list) or not all(isinstance(v, str) and v.strip() for v in verify):
+        raise bad("verify", "expected a list of checkers (mypy, tsc, go vet, or a command)")
+    pattern = table.get("verify-pattern")
+    if pattern is not None and not isinstance(pattern, str):
+        raise bad("verify-pattern", "expected a regular expression")
     trunk = table.get("trunk")
     return Config(
+        verify=tuple(verify),
+        verify_pattern=pattern,
         trunk=trunk if isinstance(trunk, str) else None,
         fail_on=fail_on,
         disable=frozenset(disable),

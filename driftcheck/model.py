@@ -19,6 +19,9 @@ DUPLICATE = "duplicate"
 CONTRADICTING_EDIT = "contradicting-edit"
 KINDS: tuple[str, ...] = (TEXTUAL_CONFLICT, STALE_CALLER, DUPLICATE, CONTRADICTING_EDIT)
 # Found before an edit only (the pre-edit judgement), not by the pair detectors.
+# `scan --verify` only: the project's checker fails on git's merge of a pair.
+MERGE_BREAK = "merge-break"
+VERIFY_KINDS: tuple[str, ...] = (MERGE_BREAK,)
 CLAIM_OVERLAP = "claim-overlap"
 PRE_EDIT_KINDS: tuple[str, ...] = (CLAIM_OVERLAP,)
 

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("daemon",),
     ("coordination",),
     ("engine",),
-    ("detectors",),
+    ("detectors", "verify"),
     ("symbols",),
     ("workspace",),
     ("store", "report"),

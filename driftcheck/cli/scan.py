@@ -26,6 +26,19 @@ from driftcheck.model import ScanResult
     multiple=True,
     help="Report only findings that involve this participant (e.g. the PR under test).",
 )
+@click.option(
+    "--verify",
+    "verify",
+    multiple=True,
+    metavar="CHECKER",
+    help="Also run a checker (mypy, tsc, 'go vet ./...' or a command) on both sides "
+    "of each pair and on git's merge; errors only the merge has are findings.",
+)
+@click.option(
+    "--verify-pattern",
+    metavar="REGEX",
+    help="How a --verify command's error lines look (groups path, line, message).",
+)
 @report_options
 @debug_option
 def scan(
@@ -36,6 +49,8 @@ def scan(
     no_cache: bool,
     only: str | None,
     focus: tuple[str, ...],
+    verify: tuple[str, ...],
+    verify_pattern: str | None,
     fmt: str,
     color: str,
     output: str | None,
@@ -52,6 +67,8 @@ def scan(
         committed_only=committed_only,
         use_cache=not no_cache,
         only=parse_kinds(only),
+        verify=verify,
+        verify_pattern=verify_pattern,
     )
     progress = Progress()
     try:

@@ -24,6 +24,9 @@ class ScanOptions:
     config: Config | None = None
     # Pre-write judgement: only these files of the left (current) side are analysed.
     focus: frozenset[str] | None = None
+    # `--verify`: checkers run on both sides of each pair and on git's merge
+    verify: tuple[str, ...] = ()
+    verify_pattern: str | None = None
 
 
 def parse_kinds(value: str | None) -> frozenset[str]:

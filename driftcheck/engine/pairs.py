@@ -11,7 +11,7 @@ import gc
 import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
@@ -24,6 +24,9 @@ from driftcheck.store.pair_cache import distinct, pair_key
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.workspace import git
+
+if TYPE_CHECKING:
+    from driftcheck.verify.merges import VerifyOutcome
 
 Sides = tuple[Participant, Participant]
 
@@ -48,6 +51,7 @@ class PairAnalysis:
     without_base: list[list[str]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     changed_by: dict[str, set[str]] = field(default_factory=dict)
+    verified: VerifyOutcome | None = None  # `--verify`'s findings and statistics
 
 
 @dataclass

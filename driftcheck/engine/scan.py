@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from driftcheck.config import Config, load_config
 from driftcheck.engine.options import Progress, ScanOptions
@@ -17,6 +17,9 @@ from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import git
 from driftcheck.workspace.participants import Discovery, discover
+
+if TYPE_CHECKING:
+    from driftcheck.verify.merges import VerifyOutcome
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
@@ -36,7 +39,27 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         pairs = list(itertools.combinations(found.participants, 2))
         with AnalysisSession.open(repo, scratch, use_cache=options.use_cache) as session:
             analysis = analyse_pairs(session, pairs, options, progress, trunk_of(found))
+            verify = options.verify or config.verify
+            if verify:
+                analysis.verified = _verify(session, pairs, verify, options, config)
+                analysis.findings += analysis.verified.findings
     return build_result(repo, found, analysis, config, started)
+
+
+def _verify(
+    session: AnalysisSession,
+    pairs: list[tuple[Participant, Participant]],
+    specs: Iterable[str],
+    options: ScanOptions,
+    config: Config,
+) -> VerifyOutcome:
+    from driftcheck.verify.checkers import checker_for
+    from driftcheck.verify.merges import verify_pairs
+
+    pattern = options.verify_pattern or config.verify_pattern
+    checkers = [checker_for(spec, pattern) for spec in dict.fromkeys(specs)]
+    index, cache = session.index, session.cache
+    return verify_pairs(session.repo, session.scratch, cache, index, pairs, checkers)
 
 
 def trunk_of(found: Discovery) -> Participant | None:
@@ -66,6 +89,8 @@ def build_result(
         "skipped_participants": found.skipped,
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
+    if analysis.verified is not None:
+        stats["verify"] = analysis.verified.stats
     if findings is None:
         findings = configured(analysis.findings, config)
     return ScanResult(

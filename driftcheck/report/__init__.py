@@ -50,6 +50,8 @@ CODE_TITLES: dict[str, str] = {
     "DC402": "One side deletes a symbol the other modifies",
     "DC403": "Both sides add the same name with different definitions",
     "DC404": "Both sides set the same constant to different values",
+    "DC501": "The project's checker fails on the merge, on neither side",
+    "DC502": "The merge could not be verified",
     "DC601": "The edit changes a symbol another worktree claims or changes",
 }
 
