@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("integrations", "demo"),
     ("daemon",),
-    ("coordination",),
+    ("coordination", "plan"),
     ("engine",),
     ("detectors",),
     ("symbols",),

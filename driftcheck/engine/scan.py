@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,27 @@ from driftcheck.workspace.participants import Discovery, discover
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
+    with scanning(options, progress) as scanned:
+        return scanned.result
+
+
+@dataclass
+class Scanned:
+    """A finished scan with its session still open: a use case built on the scan
+    (the merge plan) reads the same participants, cache and symbol index."""
+
+    repo: git.RepoInfo
+    options: ScanOptions
+    found: Discovery
+    session: AnalysisSession
+    result: ScanResult
+    trunk: Participant | None
+
+
+@contextmanager
+def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator[Scanned]:
+    """Scan, then hold the scratch space and the analysis session open until the
+    caller is done with them."""
     started = time.monotonic()
     repo = git.open_repo(options.repo)
     config = options.config or load_config(repo.toplevel)
@@ -35,8 +57,10 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         )
         pairs = list(itertools.combinations(found.participants, 2))
         with AnalysisSession.open(repo, scratch, use_cache=options.use_cache) as session:
-            analysis = analyse_pairs(session, pairs, options, progress, trunk_of(found))
-    return build_result(repo, found, analysis, config, started)
+            trunk = trunk_of(found)
+            analysis = analyse_pairs(session, pairs, options, progress, trunk)
+            result = build_result(repo, found, analysis, config, started)
+            yield Scanned(repo, options, found, session, result, trunk)
 
 
 def trunk_of(found: Discovery) -> Participant | None:

@@ -1,0 +1,55 @@
+"""`driftcheck plan`: what to merge, in what order, and what to reconcile first."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from driftcheck.cli.common import (
+    PLAN_FORMATS,
+    Progress,
+    debug_option,
+    emit_plan,
+    formats_and_output,
+)
+
+
+@click.command()
+@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
+@click.option("--trunk", help="The trunk ref [default: config, else the main worktree's branch].")
+@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include (PRs).")
+@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
+@formats_and_output(PLAN_FORMATS)
+@debug_option
+def plan(
+    repo: str,
+    trunk: str | None,
+    refs: tuple[str, ...],
+    committed_only: bool,
+    no_cache: bool,
+    fmt: str,
+    color: str,
+    output: str | None,
+    fail_on: str | None,
+) -> None:
+    """Plan the merges: inventory, dependencies, clusters and an order."""
+    from driftcheck.engine.options import ScanOptions
+    from driftcheck.plan.build import plan as run_plan
+
+    options = ScanOptions(
+        repo=repo,
+        trunk=trunk,
+        ref_patterns=refs,
+        committed_only=committed_only,
+        use_cache=not no_cache,
+    )
+    progress = Progress()
+    try:
+        found = run_plan(options, progress=progress)
+    finally:
+        progress.clear()
+    for warning in found.scan.warnings:
+        click.echo(f"driftcheck: warning: {warning}", err=True)
+    sys.exit(emit_plan(found, fmt, output, color, fail_on))
