@@ -8,12 +8,17 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from driftcheck.errors import UsageError
 from driftcheck.model import ExitCode, Plan, ScanResult, fails
+
+if TYPE_CHECKING:
+    from driftcheck.engine.options import ScanOptions
+
+T = TypeVar("T")
 
 FORMATS = ("text", "json", "markdown", "sarif", "html")
 PLAN_FORMATS = ("text", "json", "markdown", "html")
@@ -43,6 +48,36 @@ class Progress:
         if self.shown:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
+
+
+def scan_options(
+    repo: str,
+    trunk: str | None,
+    refs: tuple[str, ...],
+    committed_only: bool,
+    no_cache: bool,
+    only: str | None = None,
+) -> ScanOptions:
+    """The participants' flags `scan` and `plan` share, as the engine's options."""
+    from driftcheck.engine.options import ScanOptions, parse_kinds
+
+    return ScanOptions(
+        repo=repo,
+        trunk=trunk,
+        ref_patterns=refs,
+        committed_only=committed_only,
+        use_cache=not no_cache,
+        only=parse_kinds(only),
+    )
+
+
+def with_progress(work: Callable[[Progress], T]) -> T:
+    """`work` with a progress ticker that is cleared whatever happens."""
+    progress = Progress()
+    try:
+        return work(progress)
+    finally:
+        progress.clear()
 
 
 def use_color(choice: str, output: str | None) -> bool:

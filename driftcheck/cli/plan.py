@@ -8,10 +8,11 @@ import click
 
 from driftcheck.cli.common import (
     PLAN_FORMATS,
-    Progress,
     debug_option,
     emit_plan,
     formats_and_output,
+    scan_options,
+    with_progress,
 )
 
 
@@ -35,21 +36,10 @@ def plan(
     fail_on: str | None,
 ) -> None:
     """Plan the merges: inventory, dependencies, clusters and an order."""
-    from driftcheck.engine.options import ScanOptions
     from driftcheck.plan.build import plan as run_plan
 
-    options = ScanOptions(
-        repo=repo,
-        trunk=trunk,
-        ref_patterns=refs,
-        committed_only=committed_only,
-        use_cache=not no_cache,
-    )
-    progress = Progress()
-    try:
-        found = run_plan(options, progress=progress)
-    finally:
-        progress.clear()
+    options = scan_options(repo, trunk, refs, committed_only, no_cache)
+    found = with_progress(lambda progress: run_plan(options, progress=progress))
     for warning in found.scan.warnings:
         click.echo(f"driftcheck: warning: {warning}", err=True)
     sys.exit(emit_plan(found, fmt, output, color, fail_on))

@@ -8,7 +8,13 @@ import sys
 
 import click
 
-from driftcheck.cli.common import Progress, debug_option, emit, report_options
+from driftcheck.cli.common import (
+    debug_option,
+    emit,
+    report_options,
+    scan_options,
+    with_progress,
+)
 from driftcheck.errors import UsageError
 from driftcheck.model import ScanResult
 
@@ -42,22 +48,10 @@ def scan(
     fail_on: str | None,
 ) -> None:
     """Compare every worktree (and selected refs) with every other one."""
-    from driftcheck.engine.options import ScanOptions, parse_kinds
     from driftcheck.engine.scan import scan as run_scan
 
-    options = ScanOptions(
-        repo=repo,
-        trunk=trunk,
-        ref_patterns=refs,
-        committed_only=committed_only,
-        use_cache=not no_cache,
-        only=parse_kinds(only),
-    )
-    progress = Progress()
-    try:
-        result = run_scan(options, progress=progress)
-    finally:
-        progress.clear()
+    options = scan_options(repo, trunk, refs, committed_only, no_cache, only)
+    result = with_progress(lambda progress: run_scan(options, progress=progress))
     if focus:
         result = focus_on(result, focus)
     for warning in result.warnings:

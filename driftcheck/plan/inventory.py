@@ -21,7 +21,7 @@ from typing import TypeVar
 from driftcheck.engine.pairs import MergeBase, merge_bases, tree_changes
 from driftcheck.engine.scan import Scanned
 from driftcheck.model import InventoryRow, Participant
-from driftcheck.workspace import git, history
+from driftcheck.workspace import history
 
 # The trunk moved on this much since a participant forked: its base is stale.
 STALE_BEHIND_COMMITS = 50
@@ -53,6 +53,7 @@ class _Facts:
     behind: int | None = None
     on_trunk_line: bool = True
     staged: dict[str, str | None] = field(default_factory=dict)
+    head_tree: str | None = None  # HEAD's tree, for a dirty worktree
 
 
 def take_inventory(scanned: Scanned) -> Inventory:
@@ -69,13 +70,16 @@ def take_inventory(scanned: Scanned) -> Inventory:
                 inventory.forks[side.name] = found
     facts = _parallel(lambda p: _git_facts(p, trunk, cwd), participants)
     links = _pull_requests(participants, trunk, cwd)
-    trunk_tree = git.tree_of(trunk.head, cwd=cwd) if trunk and trunk.head else None
+    heads = [p.head for p in participants if p.head and (p.dirty or p is trunk)]
+    head_trees = history.trees_of(heads, cwd=cwd)
+    trunk_tree = head_trees.get(trunk.head) if trunk and trunk.head else None
     times = history.commit_times(
         [f.commit for f in inventory.forks.values()]
         + ([trunk.head] if trunk and trunk.head else []),
         cwd=cwd,
     )
     for participant, fact in zip(participants, facts, strict=True):
+        fact.head_tree = head_trees.get(participant.head or "")
         inventory.rows.append(_row(scanned, inventory, participant, fact, links, trunk_tree, times))
     inventory.rows += _missing(scanned, {r.name for r in inventory.rows})
     return inventory
@@ -147,32 +151,30 @@ def _row(
                     (fact.behind or 0) > 0 and days >= STALE_AFTER_DAYS
                 ):
                     status.append("stale-base")
-    if fact.ahead:
-        status.append("ahead")
-    if fact.behind:
-        status.append("behind")
     if participant.dirty:
-        staged, unstaged, untracked = _work_kinds(scanned, participant, fact.staged)
-        status.append("uncommitted")
-        status += [w for w, n in (("staged", staged), ("unstaged", unstaged)) if n]
-        if untracked:
-            status.append("untracked")
-    if empty:
-        status.append("empty")
-    if merged:
-        status.append("merged")
-    if (empty or merged) and participant is not trunk:
-        status.append("safe-to-delete")
+        staged, unstaged, untracked = _work_kinds(scanned, participant, fact)
     pr = links.get(name)
     worktree = next((w for w, ref in links.items() if ref == name), None)
-    if pr is not None:
-        status.append("has-pr")
-        if participant.dirty:
-            status.append("uncommitted-not-in-pr")
-    if participant.detached:
-        status.append("detached")
-    if participant.locked:
-        status.append("locked")
+    # The inventory's words, in the order they are documented.
+    status += [
+        word
+        for word, present in (
+            ("ahead", fact.ahead),
+            ("behind", fact.behind),
+            ("uncommitted", participant.dirty),
+            ("staged", staged),
+            ("unstaged", unstaged),
+            ("untracked", untracked),
+            ("empty", empty),
+            ("merged", merged),
+            ("safe-to-delete", (empty or merged) and participant is not trunk),
+            ("has-pr", pr),
+            ("uncommitted-not-in-pr", pr and participant.dirty),
+            ("detached", participant.detached),
+            ("locked", participant.locked),
+        )
+        if present
+    ]
     return InventoryRow(
         name=name,
         kind=participant.kind,
@@ -192,17 +194,15 @@ def _row(
     )
 
 
-def _work_kinds(
-    scanned: Scanned, participant: Participant, staged: dict[str, str | None]
-) -> tuple[int, int, int]:
+def _work_kinds(scanned: Scanned, participant: Participant, fact: _Facts) -> tuple[int, int, int]:
     """(staged, unstaged, untracked) path counts of a dirty worktree: its state
     against HEAD, split by what its own index stages."""
-    if not participant.head:
+    staged = fact.staged
+    if fact.head_tree is None:
         return len(staged), 0, 0
     cwd, session = str(scanned.repo.common_dir), scanned.session
-    head_tree = git.tree_of(participant.head, cwd=cwd)
     state = tree_changes(
-        head_tree, participant.tree, cwd=cwd, env=session.scratch.env, cache=session.cache
+        fact.head_tree, participant.tree, cwd=cwd, env=session.scratch.env, cache=session.cache
     )
     untracked = sum(1 for path, c in state.items() if c[0] == "A" and path not in staged)
     unstaged = sum(1 for path, c in state.items() if c[0] != "A" and path not in staged)

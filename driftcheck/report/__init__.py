@@ -79,24 +79,21 @@ def render(result: ScanResult, fmt: str, *, color: bool) -> str:
     The returned string has no trailing newline; the caller decides how to write it.
     Only the text format uses `color`; the others are always plain.
     """
-    try:
-        module_name = _REPORTERS[fmt]
-    except KeyError:
-        choices = ", ".join(FORMATS)
-        raise ValueError(f"unknown report format {fmt!r} (choose one of {choices})") from None
-    module = importlib.import_module(module_name)
-    return module.render(result, color=color)
+    return _reporter(_REPORTERS, fmt).render(result, color=color)
 
 
 def render_plan(plan: Plan, fmt: str, *, color: bool) -> str:
     """Render a merge plan in format `fmt` ("text", "json", "markdown" or "html")."""
+    return _reporter(_PLAN_REPORTERS, fmt).render_plan(plan, color=color)
+
+
+def _reporter(modules: dict[str, str], fmt: str) -> Any:
+    """The module rendering `fmt`, imported on first use."""
     try:
-        module_name = _PLAN_REPORTERS[fmt]
+        return importlib.import_module(modules[fmt])
     except KeyError:
-        choices = ", ".join(PLAN_FORMATS)
-        raise ValueError(f"unknown plan format {fmt!r} (choose one of {choices})") from None
-    module = importlib.import_module(module_name)
-    return module.render_plan(plan, color=color)
+        choices = ", ".join(modules)
+        raise ValueError(f"unknown report format {fmt!r} (choose one of {choices})") from None
 
 
 # --- shared facts -----------------------------------------------------------------

@@ -38,6 +38,15 @@ def commit_times(commits: Iterable[str], *, cwd: str | Path) -> dict[str, int]:
     return {commit: int(seconds) for commit, seconds in found}
 
 
+def trees_of(commits: Iterable[str], *, cwd: str | Path) -> dict[str, str]:
+    """Commit -> its tree, for many commits in one call."""
+    wanted = sorted(set(commits))
+    if not wanted:
+        return {}
+    out = git.git_out(["rev-parse", *(f"{c}^{{tree}}" for c in wanted)], cwd=cwd)
+    return dict(zip(wanted, out.splitlines(), strict=True))
+
+
 def upstreams(*, cwd: str | Path) -> dict[str, str]:
     """Branch ref -> the ref it tracks (`refs/heads/feat` -> `refs/remotes/origin/feat`)."""
     out = git.git_out(["for-each-ref", "--format=%(refname)%00%(upstream)", "refs/heads"], cwd=cwd)
