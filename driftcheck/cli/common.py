@@ -50,6 +50,38 @@ class Progress:
             sys.stderr.flush()
 
 
+def participant_options(trunk_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--repo, --trunk, --refs, --committed-only and --no-cache: who takes part."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                click.option(
+                    "--repo",
+                    default=".",
+                    show_default=True,
+                    help="Any folder inside the repository.",
+                ),
+                click.option("--trunk", help=trunk_help),
+                click.option(
+                    "--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include."
+                ),
+                click.option(
+                    "--committed-only",
+                    is_flag=True,
+                    help="Use each worktree's HEAD, not its files.",
+                ),
+                click.option(
+                    "--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache."
+                ),
+            ]
+        ):
+            func = option(func)
+        return func
+
+    return decorate
+
+
 def scan_options(
     repo: str,
     trunk: str | None,

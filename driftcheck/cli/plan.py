@@ -11,17 +11,14 @@ from driftcheck.cli.common import (
     debug_option,
     emit_plan,
     formats_and_output,
+    participant_options,
     scan_options,
     with_progress,
 )
 
 
 @click.command()
-@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
-@click.option("--trunk", help="The trunk ref [default: config, else the main worktree's branch].")
-@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include (PRs).")
-@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
+@participant_options("The trunk ref [default: config, else the main worktree's branch].")
 @formats_and_output(PLAN_FORMATS)
 @debug_option
 def plan(

@@ -11,6 +11,7 @@ import click
 from driftcheck.cli.common import (
     debug_option,
     emit,
+    participant_options,
     report_options,
     scan_options,
     with_progress,
@@ -20,11 +21,7 @@ from driftcheck.model import ScanResult
 
 
 @click.command()
-@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
-@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
-@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
-@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
+@participant_options("The trunk ref (e.g. origin/main); joins when not checked out.")
 @click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
 @click.option(
     "--focus",
@@ -94,7 +91,6 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option("--repo", default=".", show_default=True)
 def cache_info(repo: str) -> None:
     """Where the cache lives, how big it is and what it holds."""
     import json
@@ -108,7 +104,6 @@ def cache_info(repo: str) -> None:
 
 
 @cache.command("clear")
-@click.option("--repo", default=".", show_default=True)
 def cache_clear(repo: str) -> None:
     """Delete the cache; the next run rebuilds what it needs."""
     import shutil
