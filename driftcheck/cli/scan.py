@@ -91,6 +91,7 @@ def cache() -> None:
 
 
 @cache.command("info")
+@click.option("--repo", default=".", show_default=True)
 def cache_info(repo: str) -> None:
     """Where the cache lives, how big it is and what it holds."""
     import json
@@ -104,6 +105,7 @@ def cache_info(repo: str) -> None:
 
 
 @cache.command("clear")
+@click.option("--repo", default=".", show_default=True)
 def cache_clear(repo: str) -> None:
     """Delete the cache; the next run rebuilds what it needs."""
     import shutil
