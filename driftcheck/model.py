@@ -173,3 +173,145 @@ class ScanResult:
             "stats": self.stats,
             "warnings": list(self.warnings),
         }
+
+
+# --- the merge plan (`driftcheck plan`) -------------------------------------------
+
+PLAN_SCHEMA = "driftcheck/plan/v1"
+DEPENDS_ON = "depends-on"
+CONFLICTS = "conflicts"
+DUPLICATES = "duplicates"
+EDGE_KINDS: tuple[str, ...] = (DEPENDS_ON, CONFLICTS, DUPLICATES)
+
+
+@dataclass(frozen=True)
+class InventoryRow:
+    """One participant as an integrator sees it: where it stands against the trunk.
+
+    `ahead`/`behind` count commits against the trunk (None: no trunk, or no common
+    history); `status` holds the words of the inventory (documented in
+    docs/json-schema.md), most telling first."""
+
+    name: str
+    kind: Literal["worktree", "ref"]
+    status: tuple[str, ...]
+    ahead: int | None
+    behind: int | None
+    dirty: bool
+    empty: bool
+    merged: bool
+    path: str | None = None
+    branch: str | None = None
+    staged: int = 0
+    unstaged: int = 0
+    untracked: int = 0
+    pr: str | None = None  # the ref taking part that is this worktree's pull request
+    worktree: str | None = None  # for a pull request's ref: its worktree
+
+    @property
+    def safe_to_delete(self) -> bool:
+        return (self.empty or self.merged) and "trunk" not in self.status
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "status": list(self.status),
+            "ahead": self.ahead,
+            "behind": self.behind,
+            "dirty": self.dirty,
+            "empty": self.empty,
+            "merged": self.merged,
+            "safe_to_delete": self.safe_to_delete,
+            "path": self.path,
+            "branch": self.branch,
+            "staged": self.staged,
+            "unstaged": self.unstaged,
+            "untracked": self.untracked,
+            "pr": self.pr,
+            "worktree": self.worktree,
+        }
+
+
+@dataclass(frozen=True)
+class PlanEdge:
+    """`source` depends on `target`, or the two conflict or duplicate each other
+    (then `source` comes first in scan order)."""
+
+    source: str
+    target: str
+    kind: str  # one of EDGE_KINDS
+    findings: tuple[str, ...] = ()  # finding codes
+    symbols: tuple[str, ...] = ()  # for depends-on: what source uses of target's
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "from": self.source,
+            "to": self.target,
+            "kind": self.kind,
+            "findings": list(self.findings),
+            "symbols": list(self.symbols),
+        }
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    number: int
+    merge: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"step": self.number, "merge": list(self.merge), "reasons": list(self.reasons)}
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    """Participants that cannot be placed in the order until a person decides."""
+
+    participants: tuple[str, ...]
+    decision: str
+    findings: tuple[Finding, ...] = ()
+    waits_for: tuple[str, ...] = ()  # placed or held participants the decision names
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "participants": list(self.participants),
+            "decision": self.decision,
+            "findings": [f.to_json() for f in self.findings],
+            "waits_for": list(self.waits_for),
+        }
+
+
+@dataclass
+class Plan:
+    """What to merge, in what order, and what to reconcile first; reporters render it."""
+
+    scan: ScanResult
+    trunk: str | None  # the trunk's participant name
+    participants: list[InventoryRow]
+    edges: list[PlanEdge]
+    clusters: list[list[str]]
+    steps: list[PlanStep]
+    reconcile_first: list[Reconcile]
+    cycles: list[list[str]]
+    stats: dict[str, Any]
+
+    def row(self, name: str) -> InventoryRow | None:
+        return next((r for r in self.participants if r.name == name), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": PLAN_SCHEMA,
+            "repo": self.scan.repo,
+            "trunk": self.trunk,
+            "trunk_ref": self.scan.trunk,
+            "participants": [r.to_json() for r in self.participants],
+            "edges": [e.to_json() for e in self.edges],
+            "clusters": [list(c) for c in self.clusters],
+            "steps": [s.to_json() for s in self.steps],
+            "reconcile_first": [r.to_json() for r in self.reconcile_first],
+            "cycles": [list(c) for c in self.cycles],
+            "findings": [f.to_json() for f in sorted(self.scan.findings, key=Finding.sort_key)],
+            "stats": self.stats,
+            "warnings": list(self.scan.warnings),
+        }

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import driftcheck
+from driftcheck.plan.graph import strongly_connected as _strongly_connected
 
 PACKAGE = Path(driftcheck.__file__).resolve().parent
 ROOT = PACKAGE.parent
@@ -22,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("cli",),
     ("integrations", "demo"),
     ("daemon",),
-    ("coordination",),
+    ("coordination", "plan"),
     ("engine",),
     ("detectors", "verify"),
     ("symbols",),
@@ -130,51 +131,3 @@ def test_the_checks_see_what_they_look_for() -> None:
     assert violations(across) == ["driftcheck.store.cache imports driftcheck.report.text"]
     circle = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
     assert [c for c in _strongly_connected(circle) if len(c) > 1] == [{"a", "b", "c"}]
-
-
-def _strongly_connected(graph: dict[str, set[str]]) -> list[set[str]]:
-    """Tarjan's algorithm, iteratively (the graph is small, but recursion is not needed)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[set[str]] = []
-    counter = 0
-    for start in graph:
-        if start in index:
-            continue
-        work = [(start, iter(sorted(graph[start])))]
-        index[start] = low[start] = counter
-        counter += 1
-        stack.append(start)
-        on_stack.add(start)
-        while work:
-            node, children = work[-1]
-            advanced = False
-            for child in children:
-                if child not in index:
-                    index[child] = low[child] = counter
-                    counter += 1
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(sorted(graph.get(child, ())))))
-                    advanced = True
-                    break
-                if child in on_stack:
-                    low[node] = min(low[node], index[child])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                found.append(component)
-    return found

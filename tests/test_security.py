@@ -46,7 +46,7 @@ DYNAMIC_IMPORTS = {
     ("detectors/__init__.py", "load"),
     ("symbols/languages/__init__.py", "get_frontend"),
     ("symbols/languages/treesitter/frontend.py", "_load"),
-    ("report/__init__.py", "render"),
+    ("report/__init__.py", "_reporter"),  # render and render_plan: fixed module tables
 }
 # Reviewed: the cache's own values, in .git/driftcheck (see store/cache.py's docstring), and
 # results a forked worker of this very process sends back through a private pipe.

@@ -8,14 +8,20 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from driftcheck.errors import UsageError
-from driftcheck.model import ExitCode, ScanResult, fails
+from driftcheck.model import ExitCode, Plan, ScanResult, fails
 
-FORMATS = ("text", "json", "markdown", "sarif")
+if TYPE_CHECKING:
+    from driftcheck.engine.options import ScanOptions
+
+T = TypeVar("T")
+
+FORMATS = ("text", "json", "markdown", "sarif", "html")
+PLAN_FORMATS = ("text", "json", "markdown", "html")
 
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -44,6 +50,68 @@ class Progress:
             sys.stderr.flush()
 
 
+def participant_options(trunk_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--repo, --trunk, --refs, --committed-only and --no-cache: who takes part."""
+
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        for option in reversed(
+            [
+                click.option(
+                    "--repo",
+                    default=".",
+                    show_default=True,
+                    help="Any folder inside the repository.",
+                ),
+                click.option("--trunk", help=trunk_help),
+                click.option(
+                    "--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include."
+                ),
+                click.option(
+                    "--committed-only",
+                    is_flag=True,
+                    help="Use each worktree's HEAD, not its files.",
+                ),
+                click.option(
+                    "--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache."
+                ),
+            ]
+        ):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def scan_options(
+    repo: str,
+    trunk: str | None,
+    refs: tuple[str, ...],
+    committed_only: bool,
+    no_cache: bool,
+    only: str | None = None,
+) -> ScanOptions:
+    """The participants' flags `scan` and `plan` share, as the engine's options."""
+    from driftcheck.engine.options import ScanOptions, parse_kinds
+
+    return ScanOptions(
+        repo=repo,
+        trunk=trunk,
+        ref_patterns=refs,
+        committed_only=committed_only,
+        use_cache=not no_cache,
+        only=parse_kinds(only),
+    )
+
+
+def with_progress(work: Callable[[Progress], T]) -> T:
+    """`work` with a progress ticker that is cleared whatever happens."""
+    progress = Progress()
+    try:
+        return work(progress)
+    finally:
+        progress.clear()
+
+
 def use_color(choice: str, output: str | None) -> bool:
     if choice != "auto":
         return choice == "always"
@@ -55,7 +123,29 @@ def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: 
 
     fail_on = fail_on or result.fail_on or "error"
     colored = use_color(color, output)
-    text = render(result, fmt, color=colored)
+    write(render(result, fmt, color=colored), output, colored)
+    failing = any(fails(f.severity, fail_on) for f in result.findings)
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
+
+
+def emit_plan(plan: Plan, fmt: str, output: str | None, color: str, fail_on: str | None) -> int:
+    """Write the plan; exit 1 when anything must be reconciled first or a finding
+    reaches `fail_on`, never with `--fail-on never`."""
+    from driftcheck.report import render_plan
+
+    fail_on = fail_on or plan.scan.fail_on or "error"
+    colored = use_color(color, output)
+    write(render_plan(plan, fmt, color=colored), output, colored)
+    if fail_on == "never":
+        return ExitCode.CLEAN
+    failing = bool(plan.reconcile_first) or any(
+        fails(f.severity, fail_on) for f in plan.scan.findings
+    )
+    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
+
+
+def write(text: str, output: str | None, colored: bool) -> None:
+    """The report to `output`, or to stdout."""
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
@@ -64,11 +154,20 @@ def emit(result: ScanResult, fmt: str, output: str | None, color: str, fail_on: 
     else:
         # click strips ANSI codes off a pipe unless told otherwise (--color always).
         click.echo(text, nl=not text.endswith("\n"), color=colored or None)
-    failing = any(fails(f.severity, fail_on) for f in result.findings)
-    return ExitCode.FINDINGS if failing else ExitCode.CLEAN
 
 
 def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return formats_and_output(FORMATS)(func)
+
+
+def formats_and_output(
+    formats: tuple[str, ...],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """--format (one of `formats`), --output, --color and --fail-on."""
+    return lambda func: _with_report_options(func, formats)
+
+
+def _with_report_options(func: Callable[..., Any], formats: tuple[str, ...]) -> Callable[..., Any]:
     func = click.option(
         "--fail-on",
         type=click.Choice(FAIL_ON),
@@ -83,7 +182,7 @@ def report_options(func: Callable[..., Any]) -> Callable[..., Any]:
         show_default=True,
     )(func)
     func = click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+        "--format", "fmt", type=click.Choice(formats), default="text", show_default=True
     )(func)
     return func
 

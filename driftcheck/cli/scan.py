@@ -8,17 +8,20 @@ import sys
 
 import click
 
-from driftcheck.cli.common import Progress, debug_option, emit, report_options
+from driftcheck.cli.common import (
+    debug_option,
+    emit,
+    participant_options,
+    report_options,
+    scan_options,
+    with_progress,
+)
 from driftcheck.errors import UsageError
 from driftcheck.model import ScanResult
 
 
 @click.command()
-@click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
-@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
-@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
-@click.option("--committed-only", is_flag=True, help="Use each worktree's HEAD, not its files.")
-@click.option("--no-cache", is_flag=True, help="Neither read nor write driftcheck's cache.")
+@participant_options("The trunk ref (e.g. origin/main); joins when not checked out.")
 @click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
 @click.option(
     "--focus",
@@ -57,24 +60,11 @@ def scan(
     fail_on: str | None,
 ) -> None:
     """Compare every worktree (and selected refs) with every other one."""
-    from driftcheck.engine.options import ScanOptions, parse_kinds
     from driftcheck.engine.scan import scan as run_scan
 
-    options = ScanOptions(
-        repo=repo,
-        trunk=trunk,
-        ref_patterns=refs,
-        committed_only=committed_only,
-        use_cache=not no_cache,
-        only=parse_kinds(only),
-        verify=verify,
-        verify_pattern=verify_pattern,
-    )
-    progress = Progress()
-    try:
-        result = run_scan(options, progress=progress)
-    finally:
-        progress.clear()
+    options = scan_options(repo, trunk, refs, committed_only, no_cache, only)
+    options = dataclasses.replace(options, verify=verify, verify_pattern=verify_pattern)
+    result = with_progress(lambda progress: run_scan(options, progress=progress))
     if focus:
         result = focus_on(result, focus)
     for warning in result.warnings:

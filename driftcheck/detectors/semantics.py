@@ -295,10 +295,21 @@ def _side_facts(
     cache = inputs.side_facts
     key = (side_base, participant.tree, frozenset(paths.items()))
     if key not in cache:
-        tables = inputs.index.tables(participant.tree, [p for p, s in paths.items() if s != "D"])
-        before = {p: base_tables[p] for p in paths if p in base_tables}
-        cache[key] = (classify_changes(before, tables), _new_references(before, tables))
+        cache[key] = own_facts(inputs.index, participant.tree, paths, base_tables)
     return cache[key]
+
+
+def own_facts(
+    index: SymbolIndex,
+    tree: str,
+    paths: Mapping[str, str],
+    base_tables: Mapping[str, ModuleSymbols],
+) -> SideFacts:
+    """What `tree` changes in `paths` (A/M/D/T against the base `base_tables` come
+    from): its symbol changes and the references it adds or edits."""
+    tables = index.tables(tree, [p for p, s in paths.items() if s != "D"])
+    before = {p: base_tables[p] for p in paths if p in base_tables}
+    return classify_changes(before, tables), _new_references(before, tables)
 
 
 def _reference_key(ref: Reference) -> tuple[object, ...]:

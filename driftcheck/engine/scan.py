@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,27 @@ if TYPE_CHECKING:
 
 
 def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
+    with scanning(options, progress) as scanned:
+        return scanned.result
+
+
+@dataclass
+class Scanned:
+    """A finished scan with its session still open: a use case built on the scan
+    (the merge plan) reads the same participants, cache and symbol index."""
+
+    repo: git.RepoInfo
+    options: ScanOptions
+    found: Discovery
+    session: AnalysisSession
+    result: ScanResult
+    trunk: Participant | None
+
+
+@contextmanager
+def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator[Scanned]:
+    """Scan, then hold the scratch space and the analysis session open until the
+    caller is done with them."""
     started = time.monotonic()
     repo = git.open_repo(options.repo)
     config = options.config or load_config(repo.toplevel)
@@ -38,12 +60,14 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
         )
         pairs = list(itertools.combinations(found.participants, 2))
         with AnalysisSession.open(repo, scratch, use_cache=options.use_cache) as session:
-            analysis = analyse_pairs(session, pairs, options, progress, trunk_of(found))
+            trunk = trunk_of(found)
+            analysis = analyse_pairs(session, pairs, options, progress, trunk)
             verify = options.verify or config.verify
             if verify:
                 analysis.verified = _verify(session, pairs, verify, options, config)
                 analysis.findings += analysis.verified.findings
-    return build_result(repo, found, analysis, config, started)
+            result = build_result(repo, found, analysis, config, started)
+            yield Scanned(repo, options, found, session, result, trunk)
 
 
 def _verify(

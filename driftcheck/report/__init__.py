@@ -1,4 +1,5 @@
-"""Reporters: turn a `ScanResult` into text, JSON, Markdown or SARIF.
+"""Reporters: turn a `ScanResult` into text, JSON, Markdown, SARIF or an HTML page,
+and a `Plan` into text, JSON, Markdown or the same HTML page.
 
 A reporter never analyses; it only orders, counts and formats what the detectors
 found. `render()` is the one entry point; each format lives in its own module and
@@ -16,7 +17,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from driftcheck.model import Finding, ScanResult, Severity
+from driftcheck.model import (
+    CONFLICTS,
+    DUPLICATE,
+    DUPLICATES,
+    Finding,
+    Plan,
+    PlanEdge,
+    ScanResult,
+    Severity,
+)
 
 # Format name -> module; each module exposes `render(result, *, color) -> str`.
 _REPORTERS: dict[str, str] = {
@@ -24,8 +34,17 @@ _REPORTERS: dict[str, str] = {
     "json": "driftcheck.report.json_report",
     "markdown": "driftcheck.report.markdown",
     "sarif": "driftcheck.report.sarif",
+    "html": "driftcheck.report.html",
 }
 FORMATS: tuple[str, ...] = tuple(_REPORTERS)
+# Format name -> module exposing `render_plan(plan, *, color) -> str`.
+_PLAN_REPORTERS: dict[str, str] = {
+    "text": "driftcheck.report.plan_text",
+    "json": "driftcheck.report.json_report",
+    "markdown": "driftcheck.report.plan_markdown",
+    "html": "driftcheck.report.html",
+}
+PLAN_FORMATS: tuple[str, ...] = tuple(_PLAN_REPORTERS)
 
 # One line per finding code; the same table is documented in docs/json-schema.md.
 CODE_TITLES: dict[str, str] = {
@@ -62,13 +81,21 @@ def render(result: ScanResult, fmt: str, *, color: bool) -> str:
     The returned string has no trailing newline; the caller decides how to write it.
     Only the text format uses `color`; the others are always plain.
     """
+    return _reporter(_REPORTERS, fmt).render(result, color=color)
+
+
+def render_plan(plan: Plan, fmt: str, *, color: bool) -> str:
+    """Render a merge plan in format `fmt` ("text", "json", "markdown" or "html")."""
+    return _reporter(_PLAN_REPORTERS, fmt).render_plan(plan, color=color)
+
+
+def _reporter(modules: dict[str, str], fmt: str) -> Any:
+    """The module rendering `fmt`, imported on first use."""
     try:
-        module_name = _REPORTERS[fmt]
+        return importlib.import_module(modules[fmt])
     except KeyError:
-        choices = ", ".join(FORMATS)
+        choices = ", ".join(modules)
         raise ValueError(f"unknown report format {fmt!r} (choose one of {choices})") from None
-    module = importlib.import_module(module_name)
-    return module.render(result, color=color)
 
 
 # --- shared facts -----------------------------------------------------------------
@@ -204,3 +231,48 @@ def line_range(span: Sequence[int] | None) -> str:
 def pairs_without_merge_base(result: ScanResult) -> list[tuple[str, ...]]:
     pairs = result.stats.get("pairs_without_merge_base") or []
     return [tuple(str(name) for name in pair) for pair in pairs]
+
+
+def finding_edges(result: ScanResult) -> list[PlanEdge]:
+    """One edge per pair of participants with findings between them, and per kind:
+    `duplicates` for duplicate findings, `conflicts` for every other kind. The pair
+    is named in scan order; `findings` holds the codes, each once, sorted."""
+    position = {p.name: i for i, p in enumerate(result.participants)}
+    codes: dict[tuple[str, str, str], set[str]] = {}
+    for finding in result.findings:
+        names = involved(result, finding)
+        kind = DUPLICATES if finding.kind == DUPLICATE else CONFLICTS
+        for n, left in enumerate(names):
+            for right in names[n + 1 :]:
+                codes.setdefault((left, right, kind), set()).add(finding.code)
+    ordered = sorted(
+        codes.items(),
+        key=lambda item: (position.get(item[0][0], 0), position.get(item[0][1], 0), item[0][2]),
+    )
+    return [
+        PlanEdge(source=left, target=right, kind=kind, findings=tuple(sorted(found)))
+        for (left, right, kind), found in ordered
+    ]
+
+
+def clusters(names: Sequence[str], edges: Iterable[PlanEdge]) -> list[list[str]]:
+    """Connected groups of two or more participants (edges joining them), members
+    in the order of `names`, groups by their first member."""
+    position = {name: i for i, name in enumerate(names)}
+    parent = {name: name for name in names}
+
+    def root(name: str) -> str:
+        while parent[name] != name:
+            parent[name] = parent[parent[name]]
+            name = parent[name]
+        return name
+
+    for edge in edges:
+        if edge.source in parent and edge.target in parent:
+            a, b = sorted((root(edge.source), root(edge.target)), key=position.__getitem__)
+            parent[b] = a
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(root(name), []).append(name)
+    found = [members for members in groups.values() if len(members) > 1]
+    return sorted(found, key=lambda members: position[members[0]])

@@ -1,4 +1,5 @@
-"""The v1 JSON document (schema: driftcheck/schema/driftcheck-v1.schema.json).
+"""The v1 JSON document (schema: driftcheck/schema/driftcheck-v1.schema.json), and
+the plan's (driftcheck/schema/driftcheck-plan-v1.schema.json).
 
 Byte-for-byte deterministic for the same scan: findings are sorted with
 `Finding.sort_key` rather than left in detector order, and keys keep the order the
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Set
 from pathlib import PurePath
 from typing import Any
 
-from driftcheck.model import ScanResult
+from driftcheck.model import Plan, ScanResult
 from driftcheck.report import ordered_findings
 
 
@@ -21,6 +22,11 @@ def render(result: ScanResult, *, color: bool = False) -> str:
     document = result.to_json()
     document["findings"] = [finding.to_json() for finding in ordered_findings(result)]
     return dumps(document)
+
+
+def render_plan(plan: Plan, *, color: bool = False) -> str:
+    """The driftcheck/plan/v1 document (schema: driftcheck-plan-v1.schema.json)."""
+    return dumps(plan.to_json())
 
 
 def dumps(document: Mapping[str, Any]) -> str:

@@ -57,7 +57,7 @@ _TEXTUAL_KEYS = frozenset(
 )
 
 
-class _Painter:
+class Painter:
     """Wraps text in ANSI codes only when colour was asked for."""
 
     def __init__(self, color: bool) -> None:
@@ -71,7 +71,7 @@ class _Painter:
 
 
 def render(result: ScanResult, *, color: bool = False) -> str:
-    paint = _Painter(color)
+    paint = Painter(color)
     facts = " · ".join([headline(result), *run_facts(result)])
     sections: list[list[str]] = [[f"{paint('driftcheck:', 'bold')} {facts}"]]
     if len(result.participants) >= 2:
@@ -94,7 +94,7 @@ def _shorten(name: str, width: int) -> str:
     return name[: (keep + 1) // 2] + "…" + name[len(name) - keep // 2 :]
 
 
-def _matrix(result: ScanResult, paint: _Painter) -> list[str]:
+def _matrix(result: ScanResult, paint: Painter) -> list[str]:
     names = [p.name for p in result.participants]
     cells = pair_matrix(result)
     numbered = max(len(n) for n in names) > _SHORT_NAME
@@ -125,7 +125,7 @@ def _matrix(result: ScanResult, paint: _Painter) -> list[str]:
 
 
 def _group(
-    result: ScanResult, names: tuple[str, ...], findings: list[Finding], paint: _Painter
+    result: ScanResult, names: tuple[str, ...], findings: list[Finding], paint: Painter
 ) -> list[str]:
     title = " ↔ ".join(names) if len(names) > 1 else f"{names[0]} only"
     lines = [paint(title, "bold")]
@@ -140,7 +140,7 @@ def _location(finding: Finding) -> str:
     return f"{finding.path}:{finding.line}" if finding.line else finding.path
 
 
-def _finding(result: ScanResult, finding: Finding, paint: _Painter) -> list[str]:
+def _finding(result: ScanResult, finding: Finding, paint: Painter) -> list[str]:
     name = finding.severity.value
     severity = paint(name, _SEVERITY_STYLE[finding.severity], "bold")
     head = [f"  {severity}{' ' * (_SEVERITY_WIDTH - len(name))}  {finding.code} {finding.kind}"]
@@ -272,7 +272,7 @@ def _text_lines(label: str, text: str, pad: str) -> list[str]:
 # --- warnings ---------------------------------------------------------------------
 
 
-def _trailer(result: ScanResult, paint: _Painter) -> list[list[str]]:
+def _trailer(result: ScanResult, paint: Painter) -> list[list[str]]:
     # Skipped worktrees arrive as warnings too, so stats["skipped_participants"]
     # is not printed again here.
     sections = []

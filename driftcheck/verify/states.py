@@ -74,7 +74,7 @@ class StateChecker:
         self._write_tree(state, copy)
         _link_dependencies(worktree, copy)
         try:
-            argv = self.checker.argv(worktree, copy, checker_cache)
+            argv = [*self.checker.argv(worktree, copy, checker_cache)]  # never a shell string
             proc = subprocess.run(
                 argv,
                 cwd=copy,
