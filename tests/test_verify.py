@@ -78,6 +78,24 @@ def test_a_merge_that_breaks_type_checking_is_reported(tmp_path: Path) -> None:
     assert stats["pairs_verified"] >= 1 and stats["checker_runs"] >= 3
 
 
+def test_a_module_name_two_files_share_does_not_stop_mypy(tmp_path: Path) -> None:
+    """Two `conftest.py` outside packages make mypy stop before checking anything;
+    the preset leaves the second out, as a project's own `exclude` would."""
+    repo = init_repo(
+        tmp_path / "repo",
+        {
+            "lib.py": LIB,
+            "mypy.ini": MYPY_INI,
+            "tests/one/conftest.py": "X = 1\n",
+            "tests/two/conftest.py": "Y = 2\n",
+        },
+    )
+    write(add_worktree(repo, "a"), {"lib.py": NEW_PARAMETER})
+    write(add_worktree(repo, "b"), {"report.py": NEW_CALLER})
+    _code, report = verify(repo)
+    assert [f["code"] for f in merge_breaks(report)] == ["DC501"]
+
+
 def test_each_state_is_checked_once_and_remembered_by_tree(tmp_path: Path) -> None:
     repo = two_agents(tmp_path, {"lib.py": NEW_PARAMETER}, {"report.py": NEW_CALLER})
     first = verify(repo)[1]["stats"]["verify"]["mypy"]

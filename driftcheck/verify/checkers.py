@@ -28,6 +28,7 @@ _GO_PATTERN = (
     r"^(?:vet: )?(?:\./)?(?P<path>[^:\s]+\.go):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?P<message>.+)$"
 )
 # mypy: `a.py:3: error: ... [code]`; notes belong to the error before them
+_DUPLICATE = re.compile(r"^(?:\./)?([^:\n]+): error: Duplicate module named", re.M)
 _MYPY_PATTERN = (
     r"^(?P<path>[^:\s][^:]*\.pyi?):(?P<line>\d+)(?::(?P<col>\d+))?: error: (?P<message>.+)$"
 )
@@ -64,6 +65,15 @@ class Checker:
         if self.preset == "go vet":
             return [_require("go"), "vet", "./..."]
         return shlex.split(self.name)
+
+    def retry_arguments(self, output: str) -> list[str]:
+        """What to add to a run that stopped before checking: mypy stops at a module
+        name two files share (two `conftest.py` outside packages); leaving the second
+        one out lets it check the rest, as a project's CI does with `exclude`."""
+        if self.preset != "mypy":
+            return []
+        found = _DUPLICATE.search(output)
+        return ["--exclude", f"^{re.escape(found.group(1))}$"] if found else []
 
     def parse(self, output: str) -> list[CheckError]:
         pattern = re.compile(self.pattern)

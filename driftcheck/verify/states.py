@@ -26,6 +26,7 @@ DEPENDENCY_FOLDERS = (".venv", "node_modules")
 NAMESPACE = "verify"
 _TIMEOUT_S = 900
 _BATCH = 2000  # blobs read per git call
+_RETRIES = 6  # runs of one state, each leaving out one more duplicate module
 
 
 @dataclass(frozen=True)
@@ -73,18 +74,25 @@ class StateChecker:
         checker_cache.mkdir(parents=True, exist_ok=True)
         self._write_tree(state, copy)
         _link_dependencies(worktree, copy)
-        try:
-            argv = [*self.checker.argv(worktree, copy, checker_cache)]  # never a shell string
-            proc = subprocess.run(
-                argv,
-                cwd=copy,
-                capture_output=True,
-                timeout=_TIMEOUT_S,
-                check=False,
-                env={**os.environ, "NO_COLOR": "1"},
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return StateResult((), f"{self.checker.name} did not run: {exc}")
+        argv = [*self.checker.argv(worktree, copy, checker_cache)]  # never a shell string
+        for _attempt in range(_RETRIES):
+            try:
+                proc = subprocess.run(
+                    argv,
+                    cwd=copy,
+                    capture_output=True,
+                    timeout=_TIMEOUT_S,
+                    check=False,
+                    env={**os.environ, "NO_COLOR": "1"},
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return StateResult((), f"{self.checker.name} did not run: {exc}")
+            said = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+            more = self.checker.retry_arguments(said)
+            if proc.returncode in self.checker.ok_codes or not more or more[-1] in argv:
+                break
+            cut = len(argv) - (argv[-1] == ".")  # options go before the files to check
+            argv = [*argv[:cut], *more, *argv[cut:]]
         output = (proc.stdout + b"\n" + proc.stderr).decode("utf-8", "replace")
         errors = tuple(self.checker.parse(output))
         if proc.returncode not in self.checker.ok_codes or (proc.returncode and not errors):
