@@ -1,6 +1,7 @@
 """`[tool.driftcheck]` in pyproject.toml, or `.driftcheck.toml` (which wins).
 
-Configuration is data only: nothing in it is imported or executed.
+Configuration is data only: nothing in it is imported or executed. Every key, its
+default, and which worktree's file applies: docs/configuration.md.
 
     [tool.driftcheck]
     trunk = "main"                     # default for --trunk
@@ -34,6 +35,11 @@ from driftcheck.errors import UsageError
 from driftcheck.model import KINDS, PRE_EDIT_KINDS, VERIFY_KINDS, Finding, Severity
 
 _SEVERITIES = {s.value for s in Severity}
+# Files `driftcheck install` writes into each worktree, and driftcheck's own config:
+# two worktrees whose settings differ are not drift anyone needs to hear about.
+OWN_FILES = frozenset(
+    {".claude/settings.json", ".claude/settings.local.json", ".mcp.json", ".driftcheck.toml"}
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Config:
     claims: str = "warn"
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
+    ignore_ids: frozenset[str] = frozenset()  # finding ids (JSON `id`) to drop
     # `scan --verify` checkers run on every pair's merge (presets or argv commands)
     verify: tuple[str, ...] = ()
     verify_pattern: str | None = None
@@ -57,7 +64,7 @@ class Config:
 
     def apply(self, finding: Finding) -> Finding | None:
         """The finding as configured, or None when configuration silences it."""
-        if finding.kind in self.disable:
+        if finding.kind in self.disable or finding.id in self.ignore_ids:
             return None
         if finding.path and self.path_ignored(finding.path):
             return None
@@ -67,22 +74,59 @@ class Config:
         return finding
 
     def path_ignored(self, path: str) -> bool:
+        if path in OWN_FILES:
+            return True  # driftcheck's own settings, which `install` writes per worktree
         return any(fnmatch.fnmatchcase(path, pattern) for pattern in self.ignore_paths)
 
 
 def load_config(folder: Path | None) -> Config:
-    """Read configuration from the worktree root `folder`; defaults when absent."""
+    """The configuration for a run from the worktree root `folder`: the main
+    worktree's when it has one, so every worktree and hook of a repository judges by
+    the same rules whichever folder it runs from; else `folder`'s own; else defaults."""
     if folder is None:
         return Config()
-    dedicated = folder / ".driftcheck.toml"
+    main = main_worktree(folder)
+    for root in dict.fromkeys((main, folder)):
+        found = _config_in(root)
+        if found is not None:
+            return found
+    return Config()
+
+
+def main_worktree(folder: Path) -> Path:
+    """The repository's main worktree, read from `folder/.git` without running git
+    (hooks read configuration on every edit); `folder` itself when it is the main
+    worktree or the layout is not the usual one (a bare repository's worktrees)."""
+    dot_git = folder / ".git"
+    try:
+        text = dot_git.read_text(encoding="utf-8").strip() if dot_git.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return folder
+    if not text.startswith("gitdir:"):
+        return folder
+    gitdir = (folder / text.removeprefix("gitdir:").strip()).resolve()
+    common = gitdir.parent.parent  # <common dir>/worktrees/<name>
+    if gitdir.parent.name == "worktrees" and common.name == ".git" and common.is_dir():
+        return common.parent
+    return folder
+
+
+def _config_in(root: Path) -> Config | None:
+    dedicated = root / ".driftcheck.toml"
     if dedicated.is_file():
-        return _parse(_read(dedicated), str(dedicated))
-    pyproject = folder / "pyproject.toml"
+        table = _read(dedicated)
+        if "tool" in table:
+            raise UsageError(
+                f"{dedicated}: a [tool...] table here is not read; put the keys of "
+                "[tool.driftcheck] at the top level of .driftcheck.toml"
+            )
+        return _parse(table, str(dedicated))
+    pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         table = _read(pyproject).get("tool", {}).get("driftcheck")
         if isinstance(table, dict):
             return _parse(table, str(pyproject))
-    return Config()
+    return None
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -92,9 +136,35 @@ def _read(path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read configuration {path}: {exc}") from exc
 
 
+# Every key and table [tool.driftcheck] knows (docs/configuration.md describes each).
+KEYS = frozenset(
+    {
+        "trunk", "fail-on", "disable", "ignore-paths", "ignore-ids", "strict",
+        "hook-deadline-ms", "daemon", "daemon-idle-minutes", "claims", "severity",
+        "duplicate", "verify", "verify-pattern",
+    }
+)  # fmt: skip
+_DUPLICATE_KEYS = frozenset({"min-statements", "similarity"})
+
+
 def _parse(table: dict[str, Any], source: str) -> Config:
     def bad(key: str, why: str) -> UsageError:
         return UsageError(f"{source}: [tool.driftcheck] {key}: {why}")
+
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise bad(unknown[0], f"unknown key (known: {', '.join(sorted(KEYS))})")
+    duplicate_table = table.get("duplicate") or {}
+    if not isinstance(duplicate_table, dict):
+        raise bad("duplicate", "expected a table")
+    unknown = sorted(set(duplicate_table) - _DUPLICATE_KEYS)
+    if unknown:
+        raise bad(f"duplicate.{unknown[0]}", "unknown key (known: min-statements, similarity)")
+    if not isinstance(table.get("severity") or {}, dict):
+        raise bad("severity", "expected a table of kind or code = severity")
+    ids = table.get("ignore-ids", [])
+    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+        raise bad("ignore-ids", "expected a list of finding ids")
 
     fail_on = table.get("fail-on")
     if fail_on is not None and fail_on not in (*_SEVERITIES, "never"):
@@ -136,6 +206,7 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         raise bad("verify-pattern", "expected a regular expression")
     trunk = table.get("trunk")
     return Config(
+        ignore_ids=frozenset(ids),
         verify=tuple(verify),
         verify_pattern=pattern,
         trunk=trunk if isinstance(trunk, str) else None,

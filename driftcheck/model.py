@@ -7,6 +7,7 @@ Everything here is data: no git calls, no parsing, no printing.
 from __future__ import annotations
 
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -110,6 +111,7 @@ class Finding:
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "kind": self.kind,
             "code": self.code,
             "severity": self.severity.value,
@@ -120,6 +122,32 @@ class Finding:
             "message": self.message,
             "details": dict(self.details),
         }
+
+    def fingerprint(self, occurrence: int = 1) -> str:
+        """Hash of what identifies the drift, not where it currently sits.
+
+        Line numbers and messages are left out on purpose: they change as agents keep
+        editing, and the same conflict should stay the same finding (the SARIF
+        fingerprint, and the JSON `id`'s source)."""
+        parts = [
+            self.kind,
+            self.code,
+            self.path or "",
+            self.symbol or "",
+            *sorted(set(self.participants)),
+        ]
+        # NUL cannot occur in paths or names, so joined parts cannot collide.
+        digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+        if occurrence > 1:
+            # Hashing the digest again keeps these apart from every plain recipe's input.
+            digest = hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()
+        return digest
+
+    @property
+    def id(self) -> str:
+        """A short stable id: the same while the drift stays the same (JSON `id`,
+        `--baseline`, `ignore-ids`)."""
+        return "dc-" + self.fingerprint()[:16]
 
     def sort_key(self) -> tuple[Any, ...]:
         return (

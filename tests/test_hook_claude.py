@@ -164,8 +164,20 @@ def test_stale_call_is_caught_before_the_write(shop: Shop, tool: str, mode: str)
     assert "DC204" in context and "stale-caller" in context
     # What to adapt to: the new home of the method and its signature there.
     assert "orders/pricing.py" in context and "PricingEngine.calculate_total" in context
+    # addressed to the agent about to write: what it can do
+    assert "What you can do: use " in context and "calculate_total instead of" in context
     assert (shop.agent / "orders/report.py").read_bytes() == on_disk
     assert snapshot_repo(shop.repo) == before
+
+
+def test_only_pre_tool_use_events_are_answered(shop: Shop) -> None:
+    """A hook wired to another event (PostToolUse) by mistake gets no PreToolUse
+    answer for an edit that has already happened."""
+    name, tool_input = stale_edits(shop)["Write"]
+    data = json.loads(payload(name, tool_input, shop.agent))
+    data["hook_event_name"] = "PostToolUse"
+    result = hook(json.dumps(data), shop.agent)
+    assert (result.code, result.stdout) == (0, "")
 
 
 def test_no_strict_overrides_config(shop: Shop) -> None:

@@ -9,6 +9,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from helpers import git, init_repo, run_cli, snapshot_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 READY = ROOT / "hooks"
+# PATH as an agent set up per the README has it: this install's `driftcheck` on it.
+ON_PATH = {"PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])}
 
 
 @pytest.fixture
@@ -45,8 +48,30 @@ def one_line_error(result: Any) -> None:
 # --- install claude -----------------------------------------------------------------
 
 
+def test_a_driftcheck_not_on_path_is_pinned_with_a_warning(repo: Path, tmp_path: Path) -> None:
+    """Installed from a venv the agent's PATH does not have: the bare command would
+    fail under Claude Code unnoticed, so the hooks and the MCP server run this
+    interpreter by its full path, and install says why that path is machine-local."""
+    bare_path = {"PATH": "/usr/bin:/bin"}
+    result = run_cli("install", "claude", cwd=repo, env=bare_path)
+    assert result.code == 0, result.stderr
+    assert "warning: `driftcheck` on PATH is not this install" in result.stderr
+    hooks = settings_of(repo)["hooks"]
+    command = hooks["PreToolUse"][0]["hooks"][0]["command"]
+    assert command.startswith(sys.executable) and command.endswith("-m driftcheck hook claude")
+    server = json.loads((repo / ".mcp.json").read_text())["mcpServers"]["driftcheck"]
+    assert server == {"command": sys.executable, "args": ["-P", "-m", "driftcheck", "mcp"]}
+    # the pinned command really answers a hook, with the agent's bare PATH
+    payload = json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Read", "tool_input": {}})
+    proc = subprocess.run(
+        command, shell=True, input=payload.encode(), capture_output=True, cwd=repo,
+        env={**os.environ, **bare_path}, check=False, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_fresh_install_writes_the_ready_made_entry(repo: Path) -> None:
-    result = run_cli("install", "claude", cwd=repo)
+    result = run_cli("install", "claude", cwd=repo, env=ON_PATH)
     assert result.code == 0, result.stderr
     settings = settings_of(repo)
     (entry,) = our_entries(settings)
@@ -66,7 +91,7 @@ def test_existing_keys_are_kept(repo: Path) -> None:
     }
     (repo / ".claude").mkdir()
     (repo / ".claude" / "settings.json").write_text(json.dumps(existing))
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     settings = settings_of(repo)
     assert settings["permissions"] == existing["permissions"]
     assert settings["model"] == "some-model"
@@ -76,10 +101,10 @@ def test_existing_keys_are_kept(repo: Path) -> None:
 
 
 def test_second_install_changes_nothing(repo: Path) -> None:
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     path = repo / ".claude" / "settings.json"
     first = path.read_bytes()
-    again = run_cli("install", "claude", cwd=repo)
+    again = run_cli("install", "claude", cwd=repo, env=ON_PATH)
     assert again.code == 0
     assert path.read_bytes() == first
     dry = run_cli("install", "claude", "--dry-run", cwd=repo)
@@ -92,11 +117,11 @@ def test_an_existing_entry_with_another_spelling_counts(repo: Path) -> None:
     (repo / ".claude").mkdir()
     path = repo / ".claude" / "settings.json"
     path.write_text(json.dumps({"hooks": {"PreToolUse": [entry]}}))
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     settings = settings_of(repo)
     assert settings["hooks"]["PreToolUse"] == [entry]  # kept, not doubled
     # The digest hooks are added beside it, once.
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     for event in ("SessionStart", "UserPromptSubmit"):
         (added,) = settings_of(repo)["hooks"][event]
         assert added["hooks"][0]["command"] == "driftcheck context --hook"
@@ -105,7 +130,7 @@ def test_an_existing_entry_with_another_spelling_counts(repo: Path) -> None:
 def test_install_registers_the_mcp_server_and_keeps_others(repo: Path) -> None:
     path = repo / ".mcp.json"
     path.write_text(json.dumps({"mcpServers": {"other": {"command": "x"}}}))
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     servers = json.loads(path.read_text())["mcpServers"]
     assert servers["other"] == {"command": "x"}
     assert (
@@ -113,10 +138,10 @@ def test_install_registers_the_mcp_server_and_keeps_others(repo: Path) -> None:
         == json.loads((READY / "claude" / "mcp.json").read_text())["mcpServers"]["driftcheck"]
     )
     first = path.read_bytes()
-    assert run_cli("install", "claude", cwd=repo).code == 0
+    assert run_cli("install", "claude", cwd=repo, env=ON_PATH).code == 0
     assert path.read_bytes() == first
     path.write_text("{broken")
-    one_line_error(run_cli("install", "claude", cwd=repo))
+    one_line_error(run_cli("install", "claude", cwd=repo, env=ON_PATH))
 
 
 def test_dry_run_prints_a_diff_and_writes_nothing(repo: Path) -> None:
@@ -150,7 +175,7 @@ def test_unusable_settings_are_one_line_errors(repo: Path, content: str) -> None
     (repo / ".claude").mkdir()
     path = repo / ".claude" / "settings.json"
     path.write_bytes(content.encode("latin-1"))
-    one_line_error(run_cli("install", "claude", cwd=repo))
+    one_line_error(run_cli("install", "claude", cwd=repo, env=ON_PATH))
     assert path.read_bytes() == content.encode("latin-1")
 
 

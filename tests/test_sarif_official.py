@@ -22,7 +22,15 @@ from sarif_schema import (
 )
 
 from driftcheck.demo.shop import run_demo
-from driftcheck.model import CLAIM_OVERLAP, KINDS, Finding, Participant, ScanResult, Severity
+from driftcheck.model import (
+    CLAIM_OVERLAP,
+    KINDS,
+    MERGE_BREAK,
+    Finding,
+    Participant,
+    ScanResult,
+    Severity,
+)
 from driftcheck.report import CODE_TITLES, render
 from driftcheck.report.sarif import FINGERPRINT_KEY, fingerprint, sarif_log
 
@@ -51,7 +59,7 @@ def scan(findings: list[Finding], repo: str = "/home/me/repo") -> ScanResult:
 
 def finding(code: str = "DC101", **changes: Any) -> Finding:
     fields: dict[str, Any] = {
-        "kind": CLAIM_OVERLAP if code[2] == "6" else KINDS[int(code[2]) - 1],
+        "kind": {"5": MERGE_BREAK, "6": CLAIM_OVERLAP}.get(code[2]) or KINDS[int(code[2]) - 1],
         "code": code,
         "severity": Severity.ERROR,
         "participants": ("origin/pr/1", "origin/pr/12"),

@@ -1244,7 +1244,10 @@ def test_the_same_ts_member_added_twice_in_different_places(tmp_path: Path) -> N
 
 # -- 5 (cont.). a package renamed whole ---------------------------------------------
 
-NODES = "def is_leaf(node):\n    return not node.children\n\n\ndef depth(node):\n    return node.depth\n"
+NODES = (
+    "def is_leaf(node):\n    return not node.children\n\n\n"
+    "def depth(node):\n    return node.depth\n"
+)
 LINEGEN = """\
 from pkg.nodes import is_leaf
 
@@ -1292,7 +1295,10 @@ def test_uses_inside_a_renamed_package_follow_it(tmp_path: Path) -> None:
         "pkg/linegen.py": LINEGEN.replace(
             "    return []\n", "    return [n for n in node.children if is_leaf(n)]\n"
         ),
-        "tool.py": "from pkg.nodes import is_leaf\n\n\ndef leaves(nodes):\n    return [n for n in nodes if is_leaf(n)]\n",
+        "tool.py": (
+            "from pkg.nodes import is_leaf\n\n\n"
+            "def leaves(nodes):\n    return [n for n in nodes if is_leaf(n)]\n"
+        ),
     }
     found = scan_findings(tmp_path, base, left, right, kind="stale-caller")
     assert [(f["code"], f["path"]) for f in found] == [("DC204", "tool.py")]
@@ -1304,15 +1310,23 @@ def test_an_attribute_read_on_an_instance_of_a_renamed_class_is_not_stale(
     """One side renames CallSpec2 to CallSpec; the other adds `callspec._idlist`
     reads on instances. The attribute kept its name, so nothing is stale (found on
     pytest: "uses CallSpec2._idlist, which ... moves to CallSpec._idlist")."""
-    spec = "class CallSpec2:\n    def __init__(self):\n        self._idlist = []\n\n    def id(self):\n        return '-'.join(self._idlist)\n"
-    use = "from spec import CallSpec2\n\n\ndef ids(specs: list[CallSpec2]):\n    return [s._idlist for s in specs]\n"
+    spec = (
+        "class CallSpec2:\n    def __init__(self):\n        self._idlist = []\n\n"
+        "    def id(self):\n        return '-'.join(self._idlist)\n"
+    )
+    use = (
+        "from spec import CallSpec2\n\n\n"
+        "def ids(specs: list[CallSpec2]):\n    return [s._idlist for s in specs]\n"
+    )
     base = {"spec.py": spec, "app.py": "X = 1\n"}
     found = scan_findings(
         tmp_path,
         base,
         {"spec.py": spec.replace("CallSpec2", "CallSpec")},
         {
-            "app.py": "from spec import CallSpec2\n\n\ndef first(s: CallSpec2):\n    return s.id()\n",
+            "app.py": (
+                "from spec import CallSpec2\n\n\ndef first(s: CallSpec2):\n    return s.id()\n"
+            ),
             "use.py": use,
         },
         kind="stale-caller",
@@ -1347,10 +1361,13 @@ def test_a_field_named_in_a_call_to_a_renamed_class_is_reported_once(tmp_path: P
         "    params: dict = dataclasses.field(default_factory=dict)\n"
         "    _idlist: list = dataclasses.field(default_factory=list)\n\n"
         "    def setmulti(self, id):\n"
-        "        return CallSpec2(params=self.params, _idlist=[*self._idlist, id])\n"
+        "        return CallSpec2(\n"
+        "            params=self.params,\n"
+        "            _idlist=[*self._idlist, id],\n"
+        "        )\n"
     )
     edited = spec.replace(
-        "[*self._idlist, id]", "self._idlist if id is None else [*self._idlist, id]"
+        "[*self._idlist, id],", "self._idlist if id is None else [*self._idlist, id],"
     )
     found = scan_findings(
         tmp_path,

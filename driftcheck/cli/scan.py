@@ -30,6 +30,12 @@ from driftcheck.model import ScanResult
     help="Report only findings that involve this participant (e.g. the PR under test).",
 )
 @click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="A previous `--format json` report: report only findings it does not have.",
+)
+@click.option(
     "--verify",
     "verify",
     multiple=True,
@@ -52,6 +58,7 @@ def scan(
     no_cache: bool,
     only: str | None,
     focus: tuple[str, ...],
+    baseline: str | None,
     verify: tuple[str, ...],
     verify_pattern: str | None,
     fmt: str,
@@ -67,9 +74,32 @@ def scan(
     result = with_progress(lambda progress: run_scan(options, progress=progress))
     if focus:
         result = focus_on(result, focus)
+    if baseline:
+        result = beyond_baseline(result, baseline)
     for warning in result.warnings:
         click.echo(f"driftcheck: warning: {warning}", err=True)
     sys.exit(emit(result, fmt, output, color, fail_on))
+
+
+def beyond_baseline(result: ScanResult, baseline: str) -> ScanResult:
+    """Drop the findings a previous JSON report already had, by their stable ids."""
+    import json
+    from pathlib import Path
+
+    from driftcheck.report import ordered_findings
+    from driftcheck.report.json_report import finding_ids
+
+    try:
+        document = json.loads(Path(baseline).read_text(encoding="utf-8"))
+        known = {f["id"] for f in document["findings"] if isinstance(f.get("id"), str)}
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(
+            f"--baseline {baseline}: not a driftcheck JSON report ({exc.__class__.__name__})"
+        ) from exc
+    findings = ordered_findings(result)
+    kept = [f for f, i in zip(findings, finding_ids(findings), strict=True) if i not in known]
+    stats = {**result.stats, "baseline": {"file": baseline, "known": len(findings) - len(kept)}}
+    return dataclasses.replace(result, findings=kept, stats=stats)
 
 
 def focus_on(result: ScanResult, names: tuple[str, ...]) -> ScanResult:

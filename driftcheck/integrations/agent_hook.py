@@ -78,6 +78,9 @@ def run(
     answer = HookAnswer()
     try:
         payload = parse_payload(raw)
+        event = payload.get("hook_event_name")
+        if agent == "claude" and event not in (None, "PreToolUse"):
+            return answer  # wired to another event by mistake: not an edit to judge
         tool = payload.get("tool_name")
         if agent == "claude" and tool not in proposal.CLAUDE_EDIT_TOOLS:
             return answer

@@ -11,6 +11,7 @@ import difflib
 import json
 import os
 import shlex
+import shutil
 import stat
 import sys
 from dataclasses import dataclass
@@ -82,6 +83,27 @@ def _has(entries: list[Any], words: str) -> bool:
     )
 
 
+def command_line(words: str) -> str:
+    """How an agent's hook runs this driftcheck: the bare `driftcheck` when PATH finds
+    this very install (a settings file that can be shared), else this interpreter by
+    its full path, so a venv that is not on the agent's PATH still answers."""
+    if on_path_is_this_install():
+        return f"driftcheck {words}"
+    return f"{shlex.quote(sys.executable)} -P -m driftcheck {words}"
+
+
+def on_path_is_this_install() -> bool:
+    found = shutil.which("driftcheck")
+    return found is not None and Path(found).parent == Path(sys.executable).parent
+
+
+PINNED_WARNING = (
+    "warning: `driftcheck` on PATH is not this install, so the hooks run {python} by "
+    "its full path; that path exists on this machine only: keep these files out of "
+    "commits, or put driftcheck on the agents' PATH and install again"
+)
+
+
 def plan_claude(root: Path) -> Planned:
     """Merge the PreToolUse entry into `.claude/settings.json`, keeping everything else."""
     path = root / ".claude" / "settings.json"
@@ -99,8 +121,9 @@ def plan_claude(root: Path) -> Planned:
     if not isinstance(hooks, dict):
         raise UsageError(f"{path}: hooks is not an object")
     added = []
-    wanted = [("PreToolUse", "hook claude", CLAUDE_MATCHER, CLAUDE_COMMAND, 10)]
-    wanted += [(event, "context", None, CONTEXT_COMMAND, 5) for event in CONTEXT_EVENTS]
+    hook, context = command_line("hook claude"), command_line("context --hook")
+    wanted = [("PreToolUse", "hook claude", CLAUDE_MATCHER, hook, 10)]
+    wanted += [(event, "context", None, context, 5) for event in CONTEXT_EVENTS]
     for event, words, matcher, command, timeout in wanted:
         entries = hooks.setdefault(event, [])
         if not isinstance(entries, list):
@@ -115,7 +138,10 @@ def plan_claude(root: Path) -> Planned:
         assert old is not None
         return Planned(path, old, old, f"{path}: already installed")
     new = json.dumps(settings, indent=2, ensure_ascii=False) + "\n"
-    return Planned(path, old, new, f"{path}: {', '.join(added)} hook(s) added")
+    message = f"{path}: {', '.join(added)} hook(s) added"
+    if not on_path_is_this_install():
+        message += "\n" + PINNED_WARNING.format(python=sys.executable)
+    return Planned(path, old, new, message)
 
 
 def plan_mcp(root: Path) -> Planned:
@@ -131,7 +157,10 @@ def plan_mcp(root: Path) -> Planned:
     if isinstance(config["mcpServers"].get("driftcheck"), dict):
         assert old is not None
         return Planned(path, old, old, f"{path}: driftcheck MCP server already registered")
-    config["mcpServers"]["driftcheck"] = dict(MCP_SERVER)
+    server: dict[str, Any] = dict(MCP_SERVER)
+    if not on_path_is_this_install():
+        server = {"command": sys.executable, "args": ["-P", "-m", "driftcheck", "mcp"]}
+    config["mcpServers"]["driftcheck"] = server
     new = json.dumps(config, indent=2, ensure_ascii=False) + "\n"
     return Planned(path, old, new, f"{path}: driftcheck MCP server registered")
 

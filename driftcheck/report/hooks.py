@@ -31,6 +31,9 @@ def context(findings: Sequence[Finding], path: str, current: str | None) -> str:
         lines.append("")
         tag = f"{finding.severity.value} {finding.kind} {finding.code}"
         lines.append(f"- [{tag}] {finding.message}")
+        advice = _advice(finding, current)
+        if advice:
+            lines.append(f"  What you can do: {advice}")
         lines += [f"  {line}" for line in _specifics(finding, current)]
     lines.append("")
     lines.append(
@@ -41,6 +44,30 @@ def context(findings: Sequence[Finding], path: str, current: str | None) -> str:
     if len(text) > CONTEXT_LIMIT:
         text = text[: CONTEXT_LIMIT - 40].rstrip() + "\n… (truncated by driftcheck)"
     return text
+
+
+def _advice(finding: Finding, current: str | None) -> str | None:
+    """One sentence for the agent about to write, about what *it* can do; the other
+    worktree's part is told as a fact in the message."""
+    d = finding.details
+    if finding.kind != "stale-caller" or current is None:
+        return None
+    symbol, other = finding.symbol or "it", d.get("changed_by")
+    change, new = d.get("change"), d.get("new_qualname")
+    if d.get("caller") == current:
+        if change == "signature" and d.get("new_signature"):
+            return f"call {symbol} the way {other} now defines it: {d['new_signature']}"
+        if change in ("renamed", "moved") and isinstance(new, str):
+            return f"use {new} instead of {symbol}"
+        return f"do not add uses of {symbol}, or agree with {other} that it stays"
+    if other == current:
+        caller = d.get("caller")
+        where = f"{finding.path}:{finding.line}" if finding.path else "its code"
+        return (
+            f"{caller} uses {symbol} ({where}): keep the old form working (an alias, a "
+            f"default) or tell {caller} before this lands"
+        )
+    return None
 
 
 def _specifics(finding: Finding, current: str | None) -> list[str]:

@@ -14,14 +14,29 @@ from collections.abc import Mapping, Set
 from pathlib import PurePath
 from typing import Any
 
-from driftcheck.model import Plan, ScanResult
+from driftcheck.model import Finding, Plan, ScanResult
 from driftcheck.report import ordered_findings
 
 
 def render(result: ScanResult, *, color: bool = False) -> str:
     document = result.to_json()
-    document["findings"] = [finding.to_json() for finding in ordered_findings(result)]
+    findings = ordered_findings(result)
+    ids = finding_ids(findings)
+    document["findings"] = [{**f.to_json(), "id": i} for f, i in zip(findings, ids, strict=True)]
     return dumps(document)
+
+
+def finding_ids(findings: list[Finding]) -> list[str]:
+    """Each finding's stable id; a second finding with the same identity (two uses
+    of one changed function in one file) gets its occurrence mixed in, as SARIF's
+    fingerprints do."""
+    seen: dict[str, int] = {}
+    ids = []
+    for finding in findings:
+        seen[finding.id] = seen.get(finding.id, 0) + 1
+        count = seen[finding.id]
+        ids.append(finding.id if count == 1 else "dc-" + finding.fingerprint(count)[:16])
+    return ids
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:

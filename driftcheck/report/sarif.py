@@ -8,7 +8,6 @@ lines move.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 from pathlib import PurePath
 from typing import Any
@@ -148,21 +147,5 @@ def fingerprints(findings: list[Finding]) -> list[str]:
 
 
 def fingerprint(finding: Finding, occurrence: int = 1) -> str:
-    """Hash of what identifies the drift, not where it currently sits.
-
-    Line numbers and messages are left out on purpose: they change as agents keep
-    editing, and the same conflict should stay the same alert.
-    """
-    parts = [
-        finding.kind,
-        finding.code,
-        finding.path or "",
-        finding.symbol or "",
-        *sorted(set(finding.participants)),
-    ]
-    # NUL cannot occur in paths or names, so joined parts cannot collide.
-    digest = hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
-    if occurrence > 1:
-        # Hashing the digest again keeps these apart from every plain recipe's input.
-        digest = hashlib.sha256(f"{digest}#{occurrence}".encode()).hexdigest()
-    return digest
+    """What identifies the drift, not where it sits (`Finding.fingerprint`)."""
+    return finding.fingerprint(occurrence)

@@ -29,6 +29,7 @@ _GO_PATTERN = (
 )
 # mypy: `a.py:3: error: ... [code]`; notes belong to the error before them
 _DUPLICATE = re.compile(r"^(?:\./)?([^:\n]+): error: Duplicate module named", re.M)
+_BLOCKING = re.compile(r"^(?:\./)?([^:\n]+\.pyi?):\d+(?::\d+)?: error: ", re.M)
 _MYPY_PATTERN = (
     r"^(?P<path>[^:\s][^:]*\.pyi?):(?P<line>\d+)(?::(?P<col>\d+))?: error: (?P<message>.+)$"
 )
@@ -66,14 +67,20 @@ class Checker:
             return [_require("go"), "vet", "./..."]
         return shlex.split(self.name)
 
-    def retry_arguments(self, output: str) -> list[str]:
-        """What to add to a run that stopped before checking: mypy stops at a module
-        name two files share (two `conftest.py` outside packages); leaving the second
-        one out lets it check the rest, as a project's CI does with `exclude`."""
-        if self.preset != "mypy":
+    def retry_arguments(self, output: str, exit_code: int) -> list[str]:
+        """What to add to a run that stopped before checking. mypy stops (exit 2) at a
+        module name two files share (two `conftest.py` outside packages) and at a
+        file it cannot analyse (test data written to be invalid, as black's is): the
+        errors it printed name those files, and leaving them out lets it check the
+        rest, as a project's CI does with `exclude`."""
+        if self.preset != "mypy" or exit_code != 2:
             return []
-        found = _DUPLICATE.search(output)
-        return ["--exclude", f"^{re.escape(found.group(1))}$"] if found else []
+        paths = [m.group(1) for m in _DUPLICATE.finditer(output)]
+        paths += [m.group(1) for m in _BLOCKING.finditer(output)]
+        excluded = []
+        for path in dict.fromkeys(paths):
+            excluded += ["--exclude", f"^{re.escape(path)}$"]
+        return excluded
 
     def parse(self, output: str) -> list[CheckError]:
         pattern = re.compile(self.pattern)

@@ -26,7 +26,7 @@ DEPENDENCY_FOLDERS = (".venv", "node_modules")
 NAMESPACE = "verify"
 _TIMEOUT_S = 900
 _BATCH = 2000  # blobs read per git call
-_RETRIES = 6  # runs of one state, each leaving out one more duplicate module
+_RETRIES = 40  # runs of one state, each leaving out the files mypy stopped at
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ class StateChecker:
             except (OSError, subprocess.TimeoutExpired) as exc:
                 return StateResult((), f"{self.checker.name} did not run: {exc}")
             said = (proc.stdout + proc.stderr).decode("utf-8", "replace")
-            more = self.checker.retry_arguments(said)
+            more = self.checker.retry_arguments(said, proc.returncode)
             if proc.returncode in self.checker.ok_codes or not more or more[-1] in argv:
                 break
             cut = len(argv) - (argv[-1] == ".")  # options go before the files to check

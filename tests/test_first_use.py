@@ -1,0 +1,119 @@
+"""First and everyday use (issue #20): driftcheck's own files, configuration that is
+checked and read by one rule, stable finding ids and a baseline. The CLI runs as a
+subprocess on real repositories, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from helpers import add_worktree, init_repo, run_cli, write
+
+BASE = {"app.py": "def greet(name):\n    return 'hi ' + name\n\n\ndef main():\n    return 1\n"}
+
+
+def findings(repo: Path, *extra: str) -> list[dict]:
+    result = run_cli("scan", "--format", "json", *extra, cwd=repo)
+    assert result.code in (0, 1), result.stderr
+    return result.json()["findings"]
+
+
+def test_our_own_settings_in_each_worktree_are_not_drift(workspace: Path) -> None:
+    """`install claude` writes .claude/settings.json and .mcp.json into each worktree;
+    two worktrees whose copies differ used to get a DC102 add/add conflict."""
+    repo = init_repo(workspace / "repo", BASE)
+    for name, timeout in (("a", 10), ("b", 20)):
+        settings = {"hooks": {"PreToolUse": [{"matcher": "Edit", "timeout": timeout}]}}
+        write(add_worktree(repo, name), {
+            ".claude/settings.json": json.dumps(settings),
+            ".mcp.json": json.dumps({"mcpServers": {"x": {"command": name}}}),
+        })  # fmt: skip
+    assert [(f["code"], f["path"]) for f in findings(repo)] == []
+
+
+def test_an_unknown_key_is_one_clear_line(workspace: Path) -> None:
+    repo = init_repo(
+        workspace / "repo", {**BASE, "pyproject.toml": "[tool.driftcheck]\nfail_on = 'warning'\n"}
+    )
+    result = run_cli("scan", cwd=repo)
+    assert result.code == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "[tool.driftcheck] fail_on: unknown key" in result.stderr
+
+
+def test_a_tool_table_inside_driftcheck_toml_is_an_error(workspace: Path) -> None:
+    """It used to be read as nothing at all, silently."""
+    repo = init_repo(
+        workspace / "repo", {**BASE, ".driftcheck.toml": "[tool.driftcheck]\ntrunk = 'dev'\n"}
+    )
+    result = run_cli("scan", cwd=repo)
+    assert result.code == 2
+    assert "put the keys of [tool.driftcheck] at the top level" in result.stderr
+
+
+def test_the_main_worktrees_configuration_applies_from_every_worktree(workspace: Path) -> None:
+    """Results used to depend on the folder driftcheck ran from: each worktree read
+    its own file. Now the main worktree's configuration is the repository's."""
+    repo = init_repo(workspace / "repo", BASE)
+    write(repo, {".driftcheck.toml": 'disable = ["stale-caller"]\n'})
+    a = add_worktree(repo, "a")
+    b = add_worktree(repo, "b")
+    write(a, {"app.py": BASE["app.py"].replace("greet(name)", "greet(name, loud)")})
+    write(b, {"use.py": "from app import greet\n\n\ndef hello():\n    return greet('x')\n"})
+    write(b, {".driftcheck.toml": "disable = []\n"})  # b's own file does not win
+    for where in (repo, a, b):
+        assert [f["kind"] for f in findings(where) if f["kind"] == "stale-caller"] == []
+    write(repo, {".driftcheck.toml": "disable = []\n"})
+    for where in (repo, a, b):
+        assert [f["code"] for f in findings(where) if f["kind"] == "stale-caller"] == ["DC201"]
+
+
+def drifting(workspace: Path) -> tuple[Path, Path]:
+    repo = init_repo(workspace / "repo", BASE)
+    a = add_worktree(repo, "a")
+    write(a, {"app.py": BASE["app.py"].replace("greet(name)", "greet(name, loud)")})
+    write(
+        add_worktree(repo, "b"),
+        {"use.py": "from app import greet\n\n\ndef hello():\n    return greet('x')\n"},
+    )
+    return repo, a
+
+
+def test_a_findings_id_survives_edits_that_shift_its_lines(workspace: Path) -> None:
+    repo, _a = drifting(workspace)
+    (first,) = [f for f in findings(repo) if f["code"] == "DC201"]
+    assert first["id"].startswith("dc-") and len(first["id"]) == 19
+    # lines above the use move it down; the drift is the same
+    use = repo.parent / "b" / "use.py"
+    write(use.parent, {"use.py": "import os\nimport sys\n\n\n" + use.read_text()})
+    (again,) = [f for f in findings(repo) if f["code"] == "DC201"]
+    assert (first["path"], again["line"]) == ("use.py", first["line"] + 4)
+    assert again["id"] == first["id"]
+
+
+def test_a_baseline_reports_only_new_findings(workspace: Path) -> None:
+    repo, a = drifting(workspace)
+    before = run_cli("scan", "--format", "json", cwd=repo)
+    (workspace / "baseline.json").write_text(before.stdout)
+    quiet = run_cli("scan", "--format", "json", "--baseline", str(workspace / "baseline.json"),
+                    cwd=repo)  # fmt: skip
+    assert quiet.code == 0, quiet.stderr
+    assert quiet.json()["findings"] == []
+    assert quiet.json()["stats"]["baseline"]["known"] == len(before.json()["findings"])
+    # a new drift shows through the baseline
+    write(a, {"app.py": (a / "app.py").read_text().replace("def main():", "def main(argv):")})
+    write(
+        repo.parent / "b", {"cli.py": "from app import main\n\n\ndef run():\n    return main()\n"}
+    )
+    new = run_cli("scan", "--format", "json", "--baseline", str(workspace / "baseline.json"),
+                  cwd=repo)  # fmt: skip
+    assert [f["symbol"] for f in new.json()["findings"]] == ["app.main"]
+    bad = run_cli("scan", "--baseline", str(workspace / "nope.json"), cwd=repo)
+    assert bad.code == 2 and "not a driftcheck JSON report" in bad.stderr
+
+
+def test_a_finding_is_silenced_by_its_id_in_the_configuration(workspace: Path) -> None:
+    repo, _a = drifting(workspace)
+    (finding,) = [f for f in findings(repo) if f["code"] == "DC201"]
+    write(repo, {".driftcheck.toml": f'ignore-ids = ["{finding["id"]}"]\n'})
+    assert [f for f in findings(repo) if f["code"] == "DC201"] == []
