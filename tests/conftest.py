@@ -7,6 +7,25 @@ from pathlib import Path
 
 import pytest
 
+# Modules that run daemons, many hooks at once, fuzzers, real code bases, a browser or a
+# type-checker: `pytest -m "not slow"` leaves them out for a quick check (README).
+SLOW_MODULES = frozenset(
+    {
+        "test_daemon", "test_daemon_socket", "test_load", "test_mcp", "test_fuzz_hooks",
+        "test_fuzz_parsers", "test_hardening_bugs", "test_hardening_corpus",
+        "test_hardening_deadline", "test_hardening_readonly", "test_real_codebase",
+        "test_real_typescript", "test_judge_equivalence", "test_session_equivalence",
+        "test_merge_equivalence", "test_plan_html", "test_plan_generated", "test_verify",
+        "test_fixtures", "test_ci_workflow",
+    }
+)  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def hermetic_git(

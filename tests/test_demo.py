@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,20 @@ def test_demo_keep_path(tmp_path: Path) -> None:
     # The kept repository is a real one to explore: uncommitted work is there too.
     status = git("status", "--porcelain", cwd=target / "agent-tests").splitlines()
     assert sorted(status) == ["?? tests/test_checkout.py", "A  tests/conftest.py"]
+    # and says what to try there
+    assert f"cd {repo}" in result.stderr and "driftcheck plan" in result.stderr
+
+
+def test_the_readmes_first_command_passes_a_set_e_script(tmp_path: Path) -> None:
+    """The demo exits 1 by design (its report has errors); the README's first command
+    must still not stop a `set -e` script that runs it."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    first = readme.split("```sh\n", 1)[1].split("\n", 1)[0]
+    assert "driftcheck demo" in first
+    demo_part = first.split("&& .venv/bin/", 2)[-1]  # the demo, after the install steps
+    script = f"set -e\n{sys.executable} -m {demo_part}\necho reached\n"
+    proc = subprocess.run(["bash", "-c", script], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("reached"), proc.stderr
 
 
 def test_demo_path_without_keep_is_emptied(tmp_path: Path) -> None:

@@ -5,9 +5,10 @@ subprocess on real repositories, as a user runs it."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
-from helpers import add_worktree, init_repo, run_cli, write
+from helpers import add_worktree, git, init_repo, run_cli, write
 
 BASE = {"app.py": "def greet(name):\n    return 'hi ' + name\n\n\ndef main():\n    return 1\n"}
 
@@ -117,3 +118,49 @@ def test_a_finding_is_silenced_by_its_id_in_the_configuration(workspace: Path) -
     (finding,) = [f for f in findings(repo) if f["code"] == "DC201"]
     write(repo, {".driftcheck.toml": f'ignore-ids = ["{finding["id"]}"]\n'})
     assert [f for f in findings(repo) if f["code"] == "DC201"] == []
+
+
+def test_nothing_to_compare_says_what_to_do(workspace: Path) -> None:
+    """A repository with no commits, or with one worktree, used to print "no drift"
+    and nothing else; a deleted worktree's folder now names the git command."""
+    empty = workspace / "empty"
+    empty.mkdir()
+    git("init", "-q", cwd=empty)
+    result = run_cli("scan", cwd=empty)
+    assert result.code == 0
+    assert "the repository has no commits yet" in result.stderr
+    repo = init_repo(workspace / "repo", BASE)
+    result = run_cli("scan", cwd=repo)
+    assert "only one participant" in result.stderr
+    assert "git worktree add ../agent-1 -b agent-1" in result.stderr
+    shutil.rmtree(add_worktree(repo, "gone"))
+    result = run_cli("scan", cwd=repo)
+    assert "`git worktree prune` makes git forget it" in result.stderr
+
+
+def test_every_option_says_what_it_does() -> None:
+    """`--help` of every command describes every option (it used to leave 17 bare),
+    and every `--repo` takes a directory."""
+    import click
+
+    from driftcheck.cli.main import cli
+
+    def commands(group: click.Group, path: str) -> list[tuple[str, click.Command]]:
+        found: list[tuple[str, click.Command]] = []
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found += commands(command, f"{path} {name}")
+            else:
+                found.append((f"{path} {name}".strip(), command))
+        return found
+
+    bare, files = [], []
+    for name, command in commands(cli, ""):
+        for option in command.params:
+            if isinstance(option, click.Option) and option.name != "help" and not option.help:
+                bare.append(f"{name} {option.opts[0]}")
+            if option.name == "repo" and getattr(option.type, "file_okay", False):
+                files.append(name)
+    assert bare == [] and files == []
+    scan_help = run_cli("scan", "--help", cwd=Path.cwd()).stdout
+    assert "repeatable" in scan_help

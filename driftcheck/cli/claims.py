@@ -30,7 +30,9 @@ def _open(where: Path) -> tuple[Path, RepoInfo]:
 @click.command("claim")
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--intent", required=True, help="One line: what you are about to do.")
-@click.option("--ttl-minutes", type=float, default=60.0, show_default=True)
+@click.option(
+    "--ttl-minutes", type=float, default=60.0, show_default=True, help="When the claim expires."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the claim as JSON.")
 @_worktree
 def claim(

@@ -60,11 +60,16 @@ def participant_options(trunk_help: str) -> Callable[[Callable[..., Any]], Calla
                     "--repo",
                     default=".",
                     show_default=True,
+                    type=click.Path(file_okay=False),
                     help="Any folder inside the repository.",
                 ),
                 click.option("--trunk", help=trunk_help),
                 click.option(
-                    "--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include."
+                    "--refs",
+                    "refs",
+                    multiple=True,
+                    metavar="PATTERN",
+                    help="Refs that take part as committed (repeatable; as for-each-ref matches).",
                 ),
                 click.option(
                     "--committed-only",
@@ -180,9 +185,15 @@ def _with_report_options(func: Callable[..., Any], formats: tuple[str, ...]) -> 
         type=click.Choice(["auto", "always", "never"]),
         default="auto",
         show_default=True,
+        help="Colour in text output: by the terminal and NO_COLOR, or always, or never.",
     )(func)
     func = click.option(
-        "--format", "fmt", type=click.Choice(formats), default="text", show_default=True
+        "--format",
+        "fmt",
+        type=click.Choice(formats),
+        default="text",
+        show_default=True,
+        help="Text for people, JSON for tools (docs/json-schema.md), and more.",
     )(func)
     return func
 

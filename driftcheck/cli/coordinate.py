@@ -36,7 +36,13 @@ def mcp(where: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="The worktree asking (default: the current folder's).",
 )
-@click.option("--max-chars", type=click.IntRange(min=200), default=2000, show_default=True)
+@click.option(
+    "--max-chars",
+    type=click.IntRange(min=200),
+    default=2000,
+    show_default=True,
+    help="The digest's length bound.",
+)
 @click.option(
     "--hook",
     is_flag=True,

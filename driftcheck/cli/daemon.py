@@ -31,7 +31,11 @@ def _common_dir(repo: Path) -> Path:
 
 
 _idle_option = click.option(
-    "--idle-minutes", type=click.FloatRange(min=0, min_open=True), default=30.0
+    "--idle-minutes",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Exit after this long without a request.",
 )
 
 

@@ -75,7 +75,11 @@ def hook_codex(strict: bool | None, deadline_ms: int | None) -> None:
 
 @hook.command("pre-commit")
 @click.option("--warn-only", is_flag=True, help="Report, but never stop the commit.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]))
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info", "never"]),
+    help="Block the commit on a finding of this severity [default: error, or config].",
+)
 def hook_pre_commit(warn_only: bool, fail_on: str | None) -> None:
     """git pre-commit: judge the staged tree against every other participant."""
     from driftcheck.integrations.commit_hook import run

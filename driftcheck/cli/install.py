@@ -23,7 +23,13 @@ def _apply(plans: list, dry_run: bool) -> None:  # type: ignore[type-arg]
 
 
 @install.command("claude")
-@click.option("--repo", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Any folder of the repository (the worktree to install into).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
 def install_claude(repo: Path, dry_run: bool) -> None:
     """Add the hooks to .claude/settings.json and the MCP server to .mcp.json (idempotent).
@@ -38,7 +44,13 @@ def install_claude(repo: Path, dry_run: bool) -> None:
 
 
 @install.command("pre-commit")
-@click.option("--repo", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Any folder of the repository (the worktree to install into).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
 @click.option("--force", is_flag=True, help="Replace a pre-commit hook that is not ours.")
 @click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")

@@ -128,6 +128,16 @@ def demo(
     code = emit(result, fmt, output, color, fail_on)
     if keep:
         click.echo(f"driftcheck: demo repository kept at {where}", err=True)
+        click.echo(
+            "try next, in that folder:\n"
+            f"  cd {where}\n"
+            "  git worktree list                  # the agents' worktrees\n"
+            "  driftcheck scan                    # the report again\n"
+            "  driftcheck plan                    # what to merge, in what order\n"
+            "  driftcheck scan --format html --output drift.html\n"
+            "  driftcheck install claude --dry-run   # the hooks an agent would get",
+            err=True,
+        )
     sys.exit(code)
 
 
@@ -137,7 +147,13 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option("--repo", default=".", show_default=True)
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Any folder of the repository.",
+)
 def cache_info(repo: str) -> None:
     """Where the cache lives, how big it is and what it holds."""
     import json
@@ -151,7 +167,13 @@ def cache_info(repo: str) -> None:
 
 
 @cache.command("clear")
-@click.option("--repo", default=".", show_default=True)
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Any folder of the repository.",
+)
 def cache_clear(repo: str) -> None:
     """Delete the cache; the next run rebuilds what it needs."""
     import shutil

@@ -80,7 +80,10 @@ def discover(
         if entry.bare:
             continue
         if entry.prunable or not Path(entry.path).is_dir():
-            result.warnings.append(f"skipped worktree {entry.path}: its folder is gone (prunable)")
+            result.warnings.append(
+                f"skipped worktree {entry.path}: its folder is gone "
+                "(`git worktree prune` makes git forget it)"
+            )
             result.skipped.append({"path": entry.path, "reason": "folder is gone"})
             continue
         live_entries.append(entry)
@@ -155,7 +158,24 @@ def discover(
                 ref=full if full.startswith("refs/") else None,
             )
         )
+    result.warnings += _hints(result)
     return result
+
+
+def _hints(result: Discovery) -> list[str]:
+    """What to do when there is nothing to compare yet."""
+    if result.participants and all(p.head is None for p in result.participants):
+        return [
+            "the repository has no commits yet: commit a first version, then give each "
+            "agent a worktree (`git worktree add ../agent-1 -b agent-1`)"
+        ]
+    if len(result.participants) < 2:
+        return [
+            "only one participant, so nothing to compare: give each agent its own "
+            "worktree (`git worktree add ../agent-1 -b agent-1`), or name branches with "
+            "--refs or --trunk"
+        ]
+    return []
 
 
 def _capture_all(
