@@ -223,3 +223,19 @@ def test_shim_fails_open_without_a_working_driftcheck(installed: Shop, tmp_path:
     )
     assert proc.returncode == 0
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_drift_the_head_already_has_does_not_stop_an_unrelated_commit(installed: Shop) -> None:
+    """The stale call is committed already (with DRIFTCHECK_SKIP); a later commit of
+    an unrelated file used to be stopped by it. It is drift, but not this commit's:
+    the commit goes ahead, and the hook says the drift predates it."""
+    agent = installed.agent
+    stage(agent, STALE_REPORT)
+    assert commit(agent, env={"DRIFTCHECK_SKIP": "1"}).returncode == 0
+    stage(agent, "# notes\n", "docs/extra.md")
+    before = head(agent)
+    done = commit(agent)
+    assert done.returncode == 0, done.stderr
+    assert head(agent) != before
+    assert "predate this commit" in done.stderr
+    assert "DC204" not in done.stderr

@@ -1,12 +1,16 @@
 """`driftcheck hook pre-commit`: judge the staged tree before the commit is made.
 
 It fails open like every hook: an internal error lets the commit through with one
-line on stderr. Only findings at or above `--fail-on` stop it.
+line on stderr. It judges what the commit adds: only findings that involve this
+worktree, and of those only the ones its HEAD does not have already (drift that
+predates the commit is mentioned, never a reason to stop it). Only findings at or
+above `--fail-on` stop it.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,14 +52,39 @@ def run(*, cwd: Path, warn_only: bool, fail_on: str | None) -> CommitVerdict:
     if judgement.current is None:
         why = " ".join("; ".join(judgement.result.warnings).split()) or "worktree not found"
         return CommitVerdict(0, "", [f"driftcheck: commit allowed, not judged: {why}"[:400]])
-    findings = judgement.result.findings
     current = judgement.current.name
+    findings = [f for f in judgement.result.findings if current in f.participants]
+    earlier = _ids_at_head(root, repo) if findings else set()
+    older = [f for f in findings if f.id in earlier]
+    findings = [f for f in findings if f.id not in earlier]
     threshold = fail_on or judgement.config.fail_on or "error"
     failing = any(fails(f.severity, threshold) for f in findings)
     notes = []
+    if older:
+        notes.append(
+            f"driftcheck: {len(older)} finding(s) predate this commit (HEAD has them "
+            "too): not a reason to stop it; `driftcheck scan` lists them"
+        )
     if failing and warn_only:
         notes.append("driftcheck: --warn-only, so the commit goes ahead")
     elif failing:
         notes.append("driftcheck: commit stopped; fix the drift or commit with DRIFTCHECK_SKIP=1")
     code = ExitCode.FINDINGS if failing and not warn_only else ExitCode.CLEAN
     return CommitVerdict(code, concise(findings, current) if findings else "", notes)
+
+
+def _ids_at_head(root: Path, repo: git.RepoInfo) -> set[str]:
+    """The ids of the findings this worktree's HEAD already has: judged from an index
+    of HEAD in a private temp file (git's own index, locked by the commit under
+    way, is not touched)."""
+    from driftcheck.engine.judge import judge
+
+    with tempfile.TemporaryDirectory(prefix="driftcheck-head-") as folder:
+        index = Path(folder) / "index"
+        env = git.clean_env({"GIT_INDEX_FILE": str(index)})
+        try:
+            git.run_git(["read-tree", "HEAD"], cwd=root, env=env)
+        except Exception:  # no commit yet: everything staged is new
+            return set()
+        before = judge(root, staged_index=index, repo=repo)
+    return {f.id for f in before.result.findings}
