@@ -36,6 +36,7 @@ class Cache:
         self.max_bytes = max_bytes
         self._db: sqlite3.Connection | None = None
         self._pending: dict[tuple[str, str], bytes] = {}
+        self.errors: list[str] = []  # writes and trims skipped (best effort)
 
     # -- connection -------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection | None:
@@ -91,8 +92,8 @@ class Cache:
     # -- values -------------------------------------------------------------------
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
         original = {_storable(k): k for k in keys}
-        wanted = list(original)
-        found: dict[str, Any] = {}
+        found = self._unflushed(namespace, original)
+        wanted = [k for k in original if original[k] not in found]
         db = self._connect()
         if db is None or not wanted:
             return found
@@ -111,6 +112,20 @@ class Cache:
                         continue
         except sqlite3.DatabaseError:
             pass  # best effort: a failed read is a miss
+        return found
+
+    def _unflushed(self, namespace: str, keys: dict[str, str]) -> dict[str, Any]:
+        """What this process put but has not flushed yet: a long-lived process (the
+        daemon) would otherwise ask git and parse again, call after call, until its
+        next flush."""
+        found: dict[str, Any] = {}
+        if not self._pending:
+            return found
+        for key, asked in keys.items():
+            blob = self._pending.get((namespace, key))
+            if blob is not None:
+                with contextlib.suppress(Exception):  # as from the database: a miss
+                    found[asked] = pickle.loads(blob)
         return found
 
     def get(self, namespace: str, key: str) -> Any | None:
@@ -207,6 +222,9 @@ class NoCache(Cache):
 
     def _connect(self) -> sqlite3.Connection | None:
         return None
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        pass  # not even until a flush: a run without the cache computes everything
 
 
 def _storable(key: str) -> str:
