@@ -126,6 +126,8 @@ class Inbox:
                     why = f"driftcheck: allowing the edit: bad daemon request: {exc}"
                     reply(conn, allow(why))
                     return
+                if not header:
+                    return  # hung up before a byte (a hook killed meanwhile): nobody to answer
                 request = Request(header, time.monotonic())
                 with self._lock:
                     self._clients[threading.current_thread()] = request

@@ -184,6 +184,8 @@ class Daemon:
         header = request.header
         op = header.get("op")
         if header.get("v") != b"%d" % daemon_client.PROTOCOL or self._upgrade_seen():
+            why = "its code changed" if self._upgraded else "a client of another protocol"
+            log(f"{why}, leaving (the caller judges alone)")
             self.stopping = True
             return {"retry": b"1"}
         if op == b"hook":
@@ -193,6 +195,7 @@ class Daemon:
         if op == b"status":
             return {"status": json.dumps(self.status()).encode()}
         if op == b"stop":
+            log("told to stop, leaving")
             self.stopping = True
             return {"stopped": b"%d" % os.getpid()}
         return allow(f"driftcheck: allowing the edit: unknown daemon request {op!r}")
