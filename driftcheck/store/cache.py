@@ -92,40 +92,28 @@ class Cache:
     # -- values -------------------------------------------------------------------
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
         original = {_storable(k): k for k in keys}
-        found = self._unflushed(namespace, original)
-        wanted = [k for k in original if original[k] not in found]
+        # What this process put and has not flushed yet first: a long-lived process
+        # (the daemon) would otherwise ask git and parse again, call after call.
+        rows = [(k, b) for k in original if (b := self._pending.get((namespace, k))) is not None]
+        wanted = [k for k in original if (namespace, k) not in self._pending]
         db = self._connect()
-        if db is None or not wanted:
-            return found
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
-                    (namespace, *chunk),
-                ).fetchall()
-                for key, blob in rows:
-                    try:
-                        found[original.get(key, key)] = pickle.loads(blob)
-                    except Exception:  # a value that does not load is a miss
-                        continue
-        except sqlite3.DatabaseError:
-            pass  # best effort: a failed read is a miss
-        return found
-
-    def _unflushed(self, namespace: str, keys: dict[str, str]) -> dict[str, Any]:
-        """What this process put but has not flushed yet: a long-lived process (the
-        daemon) would otherwise ask git and parse again, call after call, until its
-        next flush."""
+        if db is not None and wanted:
+            try:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows += db.execute(
+                        f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
+                        (namespace, *chunk),
+                    ).fetchall()
+            except sqlite3.DatabaseError:
+                pass  # best effort: a failed read is a miss
         found: dict[str, Any] = {}
-        if not self._pending:
-            return found
-        for key, asked in keys.items():
-            blob = self._pending.get((namespace, key))
-            if blob is not None:
-                with contextlib.suppress(Exception):  # as from the database: a miss
-                    found[asked] = pickle.loads(blob)
+        for key, blob in rows:
+            try:
+                found[original.get(key, key)] = pickle.loads(blob)
+            except Exception:  # a value that does not load is a miss
+                continue
         return found
 
     def get(self, namespace: str, key: str) -> Any | None:
