@@ -20,7 +20,9 @@ driftcheck's bytecode is compiled first, as `pip install` does: otherwise every
 timed process would compile its modules again.
 
 Options: --worktrees N (default 8), --repeat N (default 5), --scaling 2,4,8,16,32,
---quick (fewer repeats, scaling up to 8), --workdir DIR (default bench/.cache/work).
+--quick (fewer repeats, scaling up to 8), --workdir DIR (default bench/.cache/work),
+--daemon-only (only the rows of the hook answered by the daemon, after one hook judged
+in its own process on a cleared cache, as in the full run).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import itertools
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from workload import _ENV, CACHE, add_worktrees, build_base, git
 
+from driftcheck.daemon import client as daemon_client
 from driftcheck.workspace.git import open_repo
 
 DRIFTCHECK = [sys.executable, "-m", "driftcheck"]
@@ -169,11 +173,12 @@ def main() -> int:
     parser.add_argument("--scaling", default="2,4,8,16,32")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workdir", type=Path, default=CACHE / "work")
+    parser.add_argument("--daemon-only", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.repeat, args.scaling = 3, "2,4,8"
     scaling = [int(n) for n in args.scaling.split(",") if n]
-    most = max([args.worktrees, *scaling])
+    most = args.worktrees if args.daemon_only else max([args.worktrees, *scaling])
 
     package = Path(__file__).resolve().parent.parent / "driftcheck"
     compileall.compile_dir(str(package), quiet=1)
@@ -184,6 +189,13 @@ def main() -> int:
     main_set = worktrees[: args.worktrees]
     _prune_to(repo, main_set)
     rows: list[tuple[str, str]] = []
+    hook = [*DRIFTCHECK, "hook", "claude", "--deadline-ms", "60000"]
+    payload = edit_payload(main_set[0])
+    if args.daemon_only:
+        clear_cache(repo)
+        timed(hook, cwd=main_set[0], stdin=payload)
+        print_rows(daemon_rows(repo, main_set, hook, payload, max(20, 4 * args.repeat)))
+        return 0
 
     scan = [*DRIFTCHECK, "scan", "--format", "json"]
     cold, warm, floor, rss = [], [], [], []
@@ -215,8 +227,6 @@ def main() -> int:
     ratio_warm = statistics.median(warm) / statistics.median(floor)
     ratio_cold = statistics.median(cold) / statistics.median(floor)
 
-    hook = [*DRIFTCHECK, "hook", "claude", "--deadline-ms", "60000"]
-    payload = edit_payload(main_set[0])
     hook_cold, hook_warm = [], []
     for _ in range(args.repeat):
         clear_cache(repo)
@@ -241,14 +251,18 @@ def main() -> int:
         scale_rows.append((f"scan warm, {count} worktrees", stats(samples)))
     _prune_to(repo, worktrees)
 
-    print()
-    print(f"{'measure':<40} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, value in rows + scale_rows:
-        print(f"{name:<40} {value}")
+    print_rows(rows + scale_rows)
     print(f"{'scan/floor ratio, warm':<40} {ratio_warm:8.2f}")
     print(f"{'scan/floor ratio, cold':<40} {ratio_cold:8.2f}")
     print(f"{'peak RSS of driftcheck (MiB)':<40} {max(rss) / 1024:8.1f}")
     return 0
+
+
+def print_rows(rows: list[tuple[str, str]]) -> None:
+    print()
+    print(f"{'measure':<40} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, value in rows:
+        print(f"{name:<40} {value}")
 
 
 def daemon_rows(
@@ -257,7 +271,8 @@ def daemon_rows(
     """The hook answered by the daemon: how long it takes to start (watch and
     capture every worktree), then the hook warm, and after another worktree
     changed: at once (the hook captures that worktree again), and a second later
-    (the daemon has done it while the worktrees were quiet)."""
+    (the daemon has done it while the worktrees were quiet); and beside a client
+    that connected first and never sends its request (it must hold nobody up)."""
     daemon = [*DRIFTCHECK, "daemon"]
     subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
     start = [timed([*daemon, "start"], cwd=repo, env=DAEMON)[0] for _ in range(1)]
@@ -275,18 +290,25 @@ def daemon_rows(
                 times.append(timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0])
     finally:
         other.write_text(original)
+    beside_silent = []
+    for _ in range(max(3, samples // 4)):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as silent:
+            silent.connect(daemon_client.socket_path(open_repo(repo).common_dir))
+            beside_silent.append(timed(hook, cwd=worktrees[0], stdin=payload, env=DAEMON)[0])
     status = subprocess.run(
         [*daemon, "status"], cwd=repo, env=DAEMON, capture_output=True, text=True, check=False
     )
     subprocess.run([*daemon, "stop"], cwd=repo, env=DAEMON, capture_output=True, check=False)
     answered = json.loads(status.stdout or "{}").get("requests", 0)
-    if answered < 3 * samples:  # else a row would time the fallback, not the daemon
-        raise SystemExit(f"the daemon answered {answered} of {3 * samples + 3} hooks")
+    expected = 3 * samples + len(beside_silent)
+    if answered < expected:  # else a row would time the fallback, not the daemon
+        raise SystemExit(f"the daemon answered {answered} of {expected + 3} hooks")
     return [
         ("daemon start: watch + capture all", stats(start)),
         ("hook claude warm, daemon", stats(warm)),
         ("hook, daemon, just after another's edit", stats(after_edit[0.0])),
         ("hook, daemon, 1 s after another's edit", stats(after_edit[1.0])),
+        ("hook, daemon, beside a silent client", stats(beside_silent)),
     ]
 
 

@@ -28,6 +28,7 @@ from driftcheck.errors import DriftcheckError
 from driftcheck.model import CLAIM_OVERLAP, Finding, Participant, Severity
 from driftcheck.store.claims import Claim
 from driftcheck.symbols.changes import classify_changes
+from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.workspace import git
 
@@ -60,7 +61,9 @@ def judge_edit(
         if current is None or not files:
             return judgement
         view = View(root, repo, config, used, judgement.result.participants, current)
-        edits = [_edited(root, path, content) for path, content in sorted(files.items())]
+        edits = [
+            _edited(used.index, root, path, content) for path, content in sorted(files.items())
+        ]
         extra: list[Finding] = []
         # Claims must never cost a judgement: trouble with them is a warning.
         for find in (explicit_overlaps, implicit_overlaps):
@@ -116,14 +119,20 @@ def implicit_overlaps(view: View, edits: list[Edited], found: list[Finding]) -> 
     return findings
 
 
-def _edited(root: Path, path: str, content: bytes | None) -> Edited:
-    """The symbols the edit adds, removes or changes, against the file on disk."""
+def _edited(index: SymbolIndex, root: Path, path: str, content: bytes | None) -> Edited:
+    """The symbols the edit adds, removes or changes, against the file on disk.
+    Parsed through the session's index: the judge has just parsed the proposal, and
+    the file on disk was mostly parsed before (the previous edit's proposal, or a
+    side of a pair), so neither is parsed again on the hook's path."""
     frontend = frontend_for(path)
     if frontend is None:
         return Edited(path, None, {})
+    before, after = {}, {}
     old = _read(root / path)
-    before = {path: frontend.parse(path, old)} if old is not None else {}
-    after = {path: frontend.parse(path, content)} if content is not None else {}
+    if old is not None and (table := index.definitions_of_content(path, old)) is not None:
+        before[path] = table
+    if content is not None and (table := index.definitions_of_content(path, content)) is not None:
+        after[path] = table
     touched: dict[str, int] = {}
     for change in classify_changes(before, after):
         line = change.after.start_line if change.after else 0

@@ -7,8 +7,11 @@ large repository. The daemon pays that once. It keeps a session (session.py) and
 the worktree states (workspace/live_states.py), which a file watcher tells it to capture
 again only where something changed.
 
-It serves one request at a time on a unix socket in the user's private runtime
-folder (listener.py, client.py) and leaves when:
+It listens on a unix socket in the user's private runtime folder (listener.py,
+client.py). Every client is read and answered on a thread of its own, so one that
+never sends its request, or trickles it, holds nobody else up; the requests
+themselves are judged one at a time on the main thread (connections.py). It
+leaves when:
 - nobody asked for `idle` seconds;
 - its own code changed on disk (an upgrade): it answers "retry" and the hook
   judges in its own process, then starts a fresh daemon;
@@ -17,9 +20,10 @@ folder (listener.py, client.py) and leaves when:
 
 Once the worktrees have been quiet for a moment after a change, it captures the
 changed ones and parses their changed files unasked, so the next hook finds them
-kept. It never judges with a broken session: after any error the session is
-renewed. Every request is answered; a driftcheck failure is an "allow", as in
-the hook.
+kept. What a request worked out goes to the persistent cache once it is answered
+(other processes, and a renewed session, find it there). It never judges with a
+broken session: after any error the session is renewed. Every request is
+answered; a driftcheck failure is an "allow", as in the hook.
 """
 
 from __future__ import annotations
@@ -29,8 +33,6 @@ import json
 import os
 import selectors
 import signal
-import socket
-import struct
 import sys
 import time
 from pathlib import Path
@@ -38,6 +40,7 @@ from typing import Any, Protocol
 
 from driftcheck.coordination import tools
 from driftcheck.daemon import client as daemon_client
+from driftcheck.daemon.connections import Inbox, Request, allow
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
 from driftcheck.deadline import DeadlineExceeded, deadline
@@ -48,13 +51,9 @@ from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.watcher import Watcher, WatchUnavailable
 
-# The payload (one byte over the hook's limit says "too big") and the rest.
-_REQUEST_LIMIT = daemon_client.MAX_STDIN_BYTES + 1 + 64 * 1024
 _LOG_LIMIT = 1 << 20
-# The daemon serves one request at a time, so no client may hold it: a request must
-# arrive whole, and an answer be taken, within these (a hook sends all at once).
-_REQUEST_S = 5.0
-_ANSWER_S = 2.0
+# How often the daemon looks at its own files for an upgrade (a stat of each).
+_CODE_CHECK_S = 1.0
 # How long the worktrees must be quiet before changed ones are captured unasked.
 _QUIET_S = 0.3
 
@@ -99,22 +98,27 @@ class Daemon:
             log(f"no file watcher ({exc}): every request captures every worktree")
             self.watcher = None
         self.live = LiveStates(repo, self.watcher)
+        self.inbox = Inbox()
         self.session: Session | None = None
         self._cache_identity: tuple[int, int] | None = None
         self._code = _code_stamp()
+        self._code_checked = time.monotonic()
+        self._upgraded = False
 
     def close(self) -> None:
+        self.listener.close()  # first: a hook that comes now finds no daemon
+        self.inbox.close({"retry": b"1"})
         if self.session is not None:
             with contextlib.suppress(Exception):
                 self.session.close()
         self.live.close()
         if self.watcher is not None:
             self.watcher.close()
-        self.listener.close()
 
     def serve(self) -> None:
         selector = selectors.DefaultSelector()
         selector.register(self.listener.sock, selectors.EVENT_READ)
+        selector.register(self.inbox.wake, selectors.EVENT_READ)
         if self.watcher is not None:
             selector.register(self.watcher.fd, selectors.EVENT_READ)
         last = changed = time.monotonic()
@@ -126,6 +130,9 @@ class Daemon:
             for key, _ in ready:
                 if key.fileobj is self.listener.sock:
                     self._accept()
+                    last = time.monotonic()
+                elif key.fileobj is self.inbox.wake:
+                    self._answer_all()
                     last = time.monotonic()
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
@@ -147,37 +154,60 @@ class Daemon:
             conn, _ = self.listener.sock.accept()
         except OSError:
             return
-        with conn:
+        self.inbox.receive(conn)  # read on its own thread; queued once whole
+
+    def _answer_all(self) -> None:
+        """Judge the requests that arrived whole, one at a time, then keep in the
+        persistent cache what they worked out (nobody waits for that)."""
+        for request in self.inbox.take():
+            if self.stopping:  # told to stop earlier in this batch
+                request.answer({"retry": b"1"})
+                continue
             try:
-                self._handle(conn)
+                answer = self._handle(request)
             except Exception as exc:  # a daemon bug: this caller judges alone, and it goes on
                 log(f"internal error: {exc!r}")
                 self._renew()
-                _reply(conn, {"retry": b"1"})
+                answer = {"retry": b"1"}
+            request.answer(answer)
+        self._keep()
 
-    def _handle(self, conn: socket.socket) -> None:
-        if not _same_user(conn):
-            return
-        try:
-            header = _read_request(conn)
-        except (OSError, ValueError) as exc:
-            _reply(conn, _allow(f"driftcheck: allowing the edit: bad daemon request: {exc}"))
-            return
+    def _keep(self) -> None:
+        """Write what the session worked out to the persistent cache: other
+        processes and a renewed session find it there, and the session's queue of
+        writes stays short."""
+        if self.session is not None:
+            with contextlib.suppress(Exception):  # best effort, like every cache write
+                self.session.cache.flush()
+
+    def _handle(self, request: Request) -> dict[str, bytes]:
+        header = request.header
         op = header.get("op")
-        if header.get("v") != b"%d" % daemon_client.PROTOCOL or _code_stamp() != self._code:
-            _reply(conn, {"retry": b"1"})
+        if header.get("v") != b"%d" % daemon_client.PROTOCOL or self._upgrade_seen():
+            why = "its code changed" if self._upgraded else "a client of another protocol"
+            log(f"{why}, leaving (the caller judges alone)")
             self.stopping = True
-        elif op == b"hook":
-            _reply(conn, self._hook(header))
-        elif op == b"tool":
-            _reply(conn, self._tool(header))
-        elif op == b"status":
-            _reply(conn, {"status": json.dumps(self.status()).encode()})
-        elif op == b"stop":
-            _reply(conn, {"stopped": b"%d" % os.getpid()})
+            return {"retry": b"1"}
+        if op == b"hook":
+            return self._hook(header)
+        if op == b"tool":
+            return self._tool(header, waited=time.monotonic() - request.received)
+        if op == b"status":
+            return {"status": json.dumps(self.status()).encode()}
+        if op == b"stop":
+            log("told to stop, leaving")
             self.stopping = True
-        else:
-            _reply(conn, _allow(f"driftcheck: allowing the edit: unknown daemon request {op!r}"))
+            return {"stopped": b"%d" % os.getpid()}
+        return allow(f"driftcheck: allowing the edit: unknown daemon request {op!r}")
+
+    def _upgrade_seen(self) -> bool:
+        """Whether driftcheck's own files changed since the daemon started, looked
+        at most once every _CODE_CHECK_S (a stat of every module costs a
+        millisecond or two)."""
+        if not self._upgraded and time.monotonic() - self._code_checked >= _CODE_CHECK_S:
+            self._upgraded = _code_stamp() != self._code
+            self._code_checked = time.monotonic()
+        return self._upgraded
 
     def _hook(self, header: dict[str, bytes]) -> dict[str, bytes]:
         self.requests += 1
@@ -204,7 +234,7 @@ class Daemon:
             self.session.judged += 1
         except Exception as exc:  # the session itself failed: allow, start afresh
             self._renew()
-            return _allow(f"driftcheck: allowing the edit after a daemon error: {exc!r}"[:400])
+            return allow(f"driftcheck: allowing the edit after a daemon error: {exc!r}"[:400])
         if answer.trouble:
             self._renew()
         return {
@@ -212,13 +242,17 @@ class Daemon:
             "stderr": "\n".join(answer.stderr).encode(),
         }
 
-    def _tool(self, header: dict[str, bytes]) -> dict[str, bytes]:
+    def _tool(self, header: dict[str, bytes], *, waited: float = 0.0) -> dict[str, bytes]:
         """A coordination tool (MCP, `driftcheck context`) with the kept session,
-        within the caller's budget: past it the caller runs the tool itself."""
+        within the caller's budget, less what it `waited` in the queue: past it the
+        caller runs the tool itself."""
         self.requests += 1
         budget = header.get("budget_ms", b"")
         seconds = min(int(budget), 60_000) / 1000 if budget.isdigit() and int(budget) else 5.0
+        seconds -= waited
         cwd = Path(os.fsdecode(header.get("cwd", b"/")))
+        if seconds <= 0:
+            return {"tool": json.dumps(tools.error("deadline", "waited past its budget")).encode()}
         try:
             args = json.loads(header.get("args", b"{}") or b"{}")
             self.live.refresh()
@@ -281,6 +315,7 @@ class Daemon:
         except Exception as exc:  # the next request captures, and says what went wrong
             log(f"preparing failed: {exc!r}")
             self._renew()
+        self._keep()
         self.live.settle()
 
     def _summarize_changes(self, participants: list[Participant]) -> None:
@@ -324,6 +359,8 @@ class Daemon:
             "idle_exit_s": self.idle_s,
             "watcher": self.watcher is not None,
             "socket": self.listener.path,
+            "clients": self.inbox.clients,
+            "clients_refused": self.inbox.refused,
             **self.live.status(),
         }
 
@@ -365,45 +402,6 @@ def _trim_log(path: Path) -> None:
     with contextlib.suppress(OSError):
         if path.stat().st_size > _LOG_LIMIT:
             path.write_bytes(path.read_bytes()[-_LOG_LIMIT // 2 :])
-
-
-def _same_user(conn: socket.socket) -> bool:
-    """Only the daemon's own user may ask: an answer quotes the repository's code."""
-    try:
-        creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except (OSError, AttributeError):
-        return False
-    _pid, uid, _gid = struct.unpack("3i", creds)
-    return uid == os.getuid()
-
-
-def _read_request(conn: socket.socket) -> dict[str, bytes]:
-    """The whole request within _REQUEST_S: a client that trickles it is dropped."""
-    data = bytearray()
-    until = time.monotonic() + _REQUEST_S
-    while True:
-        remaining = until - time.monotonic()
-        if remaining <= 0:
-            raise ValueError("the request did not arrive in time")
-        conn.settimeout(remaining)
-        chunk = conn.recv(1 << 20)
-        if not chunk:
-            break
-        data += chunk
-        if len(data) > _REQUEST_LIMIT:
-            raise ValueError("request too large")
-    return daemon_client.unpack(bytes(data))
-
-
-def _allow(message: str) -> dict[str, bytes]:
-    return {"stdout": b"", "stderr": message.encode()}
-
-
-def _reply(conn: socket.socket, answer: dict[str, bytes]) -> None:
-    """Send the answer; a client that does not take it in time is dropped."""
-    with contextlib.suppress(OSError):
-        conn.settimeout(_ANSWER_S)
-        conn.sendall(daemon_client.pack(answer))
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:

@@ -18,7 +18,7 @@ from typing import Any
 from driftcheck.daemon import client
 
 # What a daemon may spend on one call before the call runs here instead: the
-# daemon serves hooks too, one request at a time.
+# daemon judges hooks too, one request at a time.
 DAEMON_BUDGET_MS = 5000
 _GRACE_S = 0.5
 # How long a daemon that stopped answering may take to exit before the next starts.

@@ -36,6 +36,7 @@ class Cache:
         self.max_bytes = max_bytes
         self._db: sqlite3.Connection | None = None
         self._pending: dict[tuple[str, str], bytes] = {}
+        self.errors: list[str] = []  # writes and trims skipped (best effort)
 
     # -- connection -------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection | None:
@@ -91,26 +92,28 @@ class Cache:
     # -- values -------------------------------------------------------------------
     def get_many(self, namespace: str, keys: Iterable[str]) -> dict[str, Any]:
         original = {_storable(k): k for k in keys}
-        wanted = list(original)
-        found: dict[str, Any] = {}
+        # What this process put and has not flushed yet first: a long-lived process
+        # (the daemon) would otherwise ask git and parse again, call after call.
+        rows = [(k, b) for k in original if (b := self._pending.get((namespace, k))) is not None]
+        wanted = [k for k in original if (namespace, k) not in self._pending]
         db = self._connect()
-        if db is None or not wanted:
-            return found
-        try:
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = db.execute(
-                    f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
-                    (namespace, *chunk),
-                ).fetchall()
-                for key, blob in rows:
-                    try:
-                        found[original.get(key, key)] = pickle.loads(blob)
-                    except Exception:  # a value that does not load is a miss
-                        continue
-        except sqlite3.DatabaseError:
-            pass  # best effort: a failed read is a miss
+        if db is not None and wanted:
+            try:
+                for start in range(0, len(wanted), 500):
+                    chunk = wanted[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows += db.execute(
+                        f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
+                        (namespace, *chunk),
+                    ).fetchall()
+            except sqlite3.DatabaseError:
+                pass  # best effort: a failed read is a miss
+        found: dict[str, Any] = {}
+        for key, blob in rows:
+            try:
+                found[original.get(key, key)] = pickle.loads(blob)
+            except Exception:  # a value that does not load is a miss
+                continue
         return found
 
     def get(self, namespace: str, key: str) -> Any | None:
@@ -207,6 +210,9 @@ class NoCache(Cache):
 
     def _connect(self) -> sqlite3.Connection | None:
         return None
+
+    def put(self, namespace: str, key: str, value: Any) -> None:
+        pass  # not even until a flush: a run without the cache computes everything
 
 
 def _storable(key: str) -> str:
