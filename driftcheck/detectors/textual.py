@@ -177,8 +177,12 @@ def _hunk_text(hunk: merge.Hunk, left: str, right: str) -> str:
     def span(r: tuple[int, int] | None) -> str:
         if r is None:
             return "deletes the lines"
-        return f"line {r[0]}" if r[0] == r[1] else f"lines {r[0]}-{r[1]}"
+        if r[0] == r[1]:
+            return f"line {r[0]}"
+        return f"lines {r[0]} and {r[1]}" if r[1] == r[0] + 1 else f"lines {r[0]}-{r[1]}"
 
+    if hunk.left is not None and hunk.left == hunk.right:
+        return f"{span(hunk.left)} on both sides"  # "lines 12 and 13 on both sides"
     return f"{left} {span(hunk.left)} vs {right} {span(hunk.right)}"
 
 

@@ -229,8 +229,11 @@ def _location_text(value: Mapping[str, Any]) -> str:
 
 
 def _value_lines(label: str, value: Any, depth: int = 0) -> list[str]:
-    """Render one details entry as indented lines, whatever its shape."""
+    """Render one details entry as indented lines, whatever its shape; an entry that
+    says nothing (no value, an empty list) is left out rather than shown as "—"."""
     pad = "  " * depth
+    if value is None or (isinstance(value, Sequence | Mapping) and not value):
+        return []
     if _is_location(value):
         return [f"{pad}{label}: {_location_text(value)}"]
     if isinstance(value, Mapping):
