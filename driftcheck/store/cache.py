@@ -5,23 +5,28 @@ id plus parser version, a pair of commit ids), so an entry never goes stale; it
 only ages out when the cache outgrows its bound. The cache is best effort: a
 locked, corrupt or old-version database is rebuilt or skipped, never fatal.
 
-Values are pickled driftcheck dataclasses. The database lives inside `.git`, where
-only the user's own processes write (anyone who can write there can already run
-hooks), and a value that does not load is dropped like a miss.
+Values are plain msgpack data, written and read by the codec registered for their
+namespace (`store/codec.py`): a `.git` can come from someone else (an archive, a
+shared folder), so nothing read from it may run code, and no value is ever
+unpickled. A value that does not validate is dropped like a miss; a value of a
+namespace without a codec is never written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 5
+from driftcheck.parallel import collector_paused
+from driftcheck.store.codec import codec_for
+
+# 6: plain msgpack values instead of pickles (older caches are dropped whole).
+SCHEMA_VERSION = 6
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _FILE = "cache.sqlite3"
 _BUSY_MS = 3000
@@ -36,6 +41,7 @@ class Cache:
         self.max_bytes = max_bytes
         self._db: sqlite3.Connection | None = None
         self._pending: dict[tuple[str, str], bytes] = {}
+        self.errors: list[str] = []  # writes and trims skipped (best effort)
 
     # -- connection -------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection | None:
@@ -94,7 +100,8 @@ class Cache:
         wanted = list(original)
         found: dict[str, Any] = {}
         db = self._connect()
-        if db is None or not wanted:
+        codec = codec_for(namespace)
+        if db is None or not wanted or codec is None:
             return found
         try:
             for start in range(0, len(wanted), 500):
@@ -104,11 +111,12 @@ class Cache:
                     f"SELECT key, value FROM entries WHERE ns = ? AND key IN ({marks})",
                     (namespace, *chunk),
                 ).fetchall()
-                for key, blob in rows:
-                    try:
-                        found[original.get(key, key)] = pickle.loads(blob)
-                    except Exception:  # a value that does not load is a miss
-                        continue
+                with collector_paused():  # thousands of objects, no cycles
+                    for key, blob in rows:
+                        try:
+                            found[original.get(key, key)] = codec.unpack(blob)
+                        except Exception:  # a value that does not validate is a miss
+                            continue
         except sqlite3.DatabaseError:
             pass  # best effort: a failed read is a miss
         return found
@@ -118,10 +126,11 @@ class Cache:
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Queued; written in one transaction by `flush()`."""
-        with contextlib.suppress(Exception):  # an unpicklable value is simply not cached
-            self._pending[namespace, _storable(key)] = pickle.dumps(
-                value, protocol=pickle.HIGHEST_PROTOCOL
-            )
+        codec = codec_for(namespace)
+        if codec is None:
+            return
+        with contextlib.suppress(Exception):  # a value the codec refuses is not cached
+            self._pending[namespace, _storable(key)] = codec.pack(value)
 
     def flush(self) -> None:
         if not self._pending:

@@ -14,6 +14,7 @@ from typing import Any
 from driftcheck.parallel import Forked, collector_paused, unpack
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import code_fingerprint
+from driftcheck.symbols import stored  # noqa: F401  (registers the codecs of tables and summaries)
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import ModuleSymbols, Symbol
 from driftcheck.symbols.tree_index import (
