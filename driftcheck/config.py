@@ -12,6 +12,7 @@ Configuration is data only: nothing in it is imported or executed.
     daemon = true                      # agent hooks start a daemon (see daemon/server.py)
     daemon-idle-minutes = 30           # it exits after this long without a request
     claims = "warn"                    # "strict": an edit to a claimed symbol is an error
+    git-filters = false                # let git run the repository's filter drivers (LFS)
 
     [tool.driftcheck.severity]         # by kind or by code
     duplicate = "info"
@@ -48,6 +49,7 @@ class Config:
     daemon: bool = True
     daemon_idle_minutes: float = 30.0
     claims: str = "warn"
+    git_filters: bool = False
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
     source: str | None = None
@@ -124,6 +126,9 @@ def _parse(table: dict[str, Any], source: str) -> Config:
     if not 0.0 < similarity <= 1.0:
         raise bad("duplicate.similarity", "expected a number in (0, 1]")
     trunk = table.get("trunk")
+    git_filters = table.get("git-filters", False)
+    if not isinstance(git_filters, bool):
+        raise bad("git-filters", f"expected true or false, got {git_filters!r}")
     return Config(
         trunk=trunk if isinstance(trunk, str) else None,
         fail_on=fail_on,
@@ -135,6 +140,7 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         daemon=bool(table.get("daemon", True)),
         daemon_idle_minutes=idle,
         claims=claims,
+        git_filters=git_filters,
         duplicate_min_statements=min_statements,
         duplicate_similarity=similarity,
         source=source,

@@ -21,7 +21,7 @@ from driftcheck.engine.session import AnalysisSession
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
-from driftcheck.workspace import git
+from driftcheck.workspace import filters, git
 from driftcheck.workspace.capture import StateOverride
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.participants import Discovery, discover
@@ -80,6 +80,7 @@ def judge(
     started = time.monotonic()
     repo = repo or git.open_repo(root)
     config = config or load_config(root)
+    filters.allow(config.git_filters)
     override = StateOverride(files=dict(files or {}), staged_index=staged_index)
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
     focus = frozenset(files) if files is not None else None

@@ -15,7 +15,7 @@ from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
-from driftcheck.workspace import git
+from driftcheck.workspace import filters, git
 from driftcheck.workspace.participants import Discovery, discover
 
 
@@ -24,6 +24,7 @@ def scan(options: ScanOptions, progress: Progress | None = None) -> ScanResult:
     repo = git.open_repo(options.repo)
     config = options.config or load_config(repo.toplevel)
     options = replace(options, config=config, trunk=options.trunk or config.trunk)
+    filters.allow(config.git_filters)
     with git.Scratch(repo) as scratch:
         found = discover(
             repo,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck.errors import GitError, UsageError
+from driftcheck.workspace import filters
 
 # Variables that describe the user's git setup rather than a repository location.
 _KEEP_GIT_VARS = frozenset(
@@ -87,7 +88,19 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["GIT_OPTIONAL_LOCKS"] = "0"
     if extra:
         env.update(extra)
+    filters.config_env(env)  # no filter driver driftcheck was not asked to run
     return env
+
+
+def guard_filters(cwd: str | Path) -> None:
+    """Learn the filter drivers configured as git sees them from `cwd` (includes and
+    `includeIf` evaluated there), so that no later git call runs one; call it before
+    git hashes a file of that worktree (see workspace/filters.py)."""
+    if filters.allowed():
+        return
+    args = ["config", "-z", "--get-regexp", r"^filter\."]
+    listing = run_git(args, cwd=cwd, ok_codes=(0, 1)).stdout  # 1: none configured
+    filters.forbid(filters.drivers_in(listing))
 
 
 def run_git(

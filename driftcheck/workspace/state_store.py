@@ -74,6 +74,7 @@ class StateStore:
         files, deletions and unmerged paths are applied to a copy each time, so the
         kept index never tracks what the worktree's own index does not (a file that
         is untracked now may be ignored later)."""
+        git.guard_filters(worktree)  # before git status may hash a file
         index = self._seeded(worktree, own_index, head)
         _clear_stale_lock(index)
         env = self._env(index)
