@@ -65,6 +65,10 @@ def build_result(
         "merge_simulations": analysis.merge_simulations,
         "pairs_from_cache": analysis.from_cache,
         "skipped_participants": found.skipped,
+        # Not analysed for their size (the hooks' limit): git's merge still judges them.
+        "files_too_large": [
+            {"path": path, "bytes": size} for path, size in sorted(analysis.too_large.items())
+        ],
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
     if findings is None:

@@ -425,12 +425,27 @@ def commit_tree(tree: str, parents: Sequence[str], *, cwd: str | Path, scratch: 
 
 
 def read_blobs(
-    oids: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None
+    oids: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+    max_bytes: int | None = None,
+    oversized: dict[str, int] | None = None,
 ) -> dict[str, bytes]:
-    """Contents of many blobs with one `cat-file --batch` process."""
+    """Contents of many blobs with one `cat-file --batch` process. With `max_bytes`,
+    larger blobs are not read (their sizes go to `oversized`): their sizes are asked
+    first, so memory stays bounded whatever the repository holds."""
     if not oids:
         return {}
     unique = list(dict.fromkeys(oids))
+    if max_bytes is not None:
+        sizes = blob_sizes(unique, cwd=cwd, env=env)
+        large = {oid: size for oid, size in sizes.items() if size > max_bytes}
+        if oversized is not None:
+            oversized.update(large)
+        unique = [oid for oid in unique if oid not in large]
+        if not unique:
+            return {}
     out = run_git(
         ["cat-file", "--batch"], cwd=cwd, env=env, input="".join(o + "\n" for o in unique).encode()
     ).stdout
@@ -446,6 +461,20 @@ def read_blobs(
         result[oid] = out[pos : pos + size]
         pos += size + 1
     return result
+
+
+def blob_sizes(
+    oids: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """oid -> size of each blob among `oids` (`cat-file --batch-check`)."""
+    query = "".join(o + "\n" for o in oids).encode()
+    out = run_git(["cat-file", "--batch-check"], cwd=cwd, env=env, input=query).stdout
+    sizes = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit():
+            sizes[fields[0]] = int(fields[2])
+    return sizes
 
 
 def iter_nul(data: bytes) -> Iterator[str]:
