@@ -52,13 +52,20 @@ def worktree_root(path: Path) -> Path:
 
 
 def relative_to_root(path: Path, root: Path) -> str:
+    """`path` relative to the worktree `root`; UsageError for a path outside it, or
+    inside git's own files (`.git/config`, a linked worktree's `.git` file, a nested
+    repository's): the one check every door uses, in a hook's process or the daemon."""
     # resolve() follows symlinks even when their target does not exist yet: writing
     # through a dangling link creates the target, which may be outside the repository.
     resolved = path.resolve()
     try:
-        return resolved.relative_to(root).as_posix()
+        relative = resolved.relative_to(root)
     except ValueError as exc:
         raise UsageError(f"{path} is outside the repository at {root}") from exc
+    # git refuses `.git` as a path component in any case (`.GIT` on case-folding disks).
+    if any(part.lower() == ".git" for part in relative.parts):
+        raise UsageError(f"not inside a worktree: {path}")
+    return relative.as_posix()
 
 
 def judge(
