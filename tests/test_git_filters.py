@@ -9,6 +9,8 @@ git run them, as `git add` would.
 
 from __future__ import annotations
 
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,22 @@ def test_driver_names_are_read_whole() -> None:
 
     listing = b"filter.lfs.clean\ngit-lfs clean -- %f\0filter.a.b=c.process\nx\0filter.x\n\0"
     assert drivers_in(listing) == {"lfs", "a.b=c"}
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the daemon needs Linux")
+def test_the_daemon_runs_none_after_a_plain_edit(workspace: Path) -> None:
+    repo, agent, marker = _trapped(workspace, {}, how="config")
+    on = {"DRIFTCHECK_DAEMON": "1"}
+    try:
+        assert run_cli("daemon", "start", "--repo", str(repo), cwd=repo, env=on).code == 0
+        payload = claude_write(agent / "use.py", "from shop import total\n\ntotal(2)\n", agent)
+        for n in range(3):  # edits it sees, captures, and a hook it answers after each
+            write(workspace / "a", {"shop.py": f"def total(a, b):\n    return a + b + {n}\n"})
+            time.sleep(0.5)
+            answer = run_cli("hook", "claude", cwd=agent, input=payload, env=on)
+            assert answer.code == 0, answer.stderr
+        status = run_cli("daemon", "status", "--repo", str(repo), cwd=repo, env=on).json()
+        assert status["requests"] >= 3  # the daemon, not a fallback, answered
+    finally:
+        run_cli("daemon", "stop", "--repo", str(repo), cwd=repo, env=on)
+    assert not marker.exists()
