@@ -54,6 +54,7 @@ _REFERENCE_KINDS = frozenset(get_args(ReferenceKind))
 _PARAM_KINDS = frozenset(get_args(ParamKind))
 _NO_KINDS: frozenset[str] = frozenset()
 _NEW = object.__new__
+_SET = object.__setattr__  # past the frozen dataclass's own __setattr__
 
 OPT_T = (tuple, type(None))
 _PARAM = shapes(S, S, B, OPT_S, OPT_S)
@@ -149,12 +150,22 @@ def _symbol(row: Any) -> Symbol:
 
 
 def _reference(row: Any) -> Reference:
-    values = list(checked(row, _REFERENCE))
-    if values[0] not in _REFERENCE_KINDS:
+    # The bulk of a table (tens of thousands in a large scan): checks inlined, and
+    # the object's fields set as one dict.
+    if type(row) is not tuple or tuple(map(type, row)) not in _REFERENCE:
+        raise Invalid("unexpected reference")
+    if row[0] not in _REFERENCE_KINDS:
         raise Invalid("unknown reference kind")
-    strings(values[_KEYWORDS_AT])
-    values[_REFERENCE_KINDS_AT] = _kinds(values[_REFERENCE_KINDS_AT])
-    return _make(Reference, _REFERENCE_FIELDS, values)
+    if row[_KEYWORDS_AT]:
+        strings(row[_KEYWORDS_AT])
+    fields = dict(zip(_REFERENCE_FIELDS, row, strict=True))
+    if row[_REFERENCE_KINDS_AT]:
+        fields["ignored_kinds"] = frozenset(strings(row[_REFERENCE_KINDS_AT]))
+    else:
+        fields["ignored_kinds"] = _NO_KINDS
+    made = _NEW(Reference)
+    _SET(made, "__dict__", fields)
+    return made
 
 
 def unpack_table(blob: bytes) -> ModuleSymbols:
