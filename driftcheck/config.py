@@ -13,6 +13,7 @@ default, and which worktree's file applies: docs/configuration.md.
     daemon = true                      # agent hooks start a daemon (see daemon/server.py)
     daemon-idle-minutes = 30           # it exits after this long without a request
     claims = "warn"                    # "strict": an edit to a claimed symbol is an error
+    git-filters = false                # let git run the repository's filter drivers (LFS)
 
     [tool.driftcheck.severity]         # by kind or by code
     duplicate = "info"
@@ -54,6 +55,7 @@ class Config:
     daemon: bool = True
     daemon_idle_minutes: float = 30.0
     claims: str = "warn"
+    git_filters: bool = False
     duplicate_min_statements: int = 3
     duplicate_similarity: float = 0.85
     ignore_ids: frozenset[str] = frozenset()  # finding ids (JSON `id`) to drop
@@ -205,6 +207,9 @@ def _parse(table: dict[str, Any], source: str) -> Config:
     if pattern is not None and not isinstance(pattern, str):
         raise bad("verify-pattern", "expected a regular expression")
     trunk = table.get("trunk")
+    git_filters = table.get("git-filters", False)
+    if not isinstance(git_filters, bool):
+        raise bad("git-filters", f"expected true or false, got {git_filters!r}")
     return Config(
         ignore_ids=frozenset(ids),
         verify=tuple(verify),
@@ -219,6 +224,7 @@ def _parse(table: dict[str, Any], source: str) -> Config:
         daemon=bool(table.get("daemon", True)),
         daemon_idle_minutes=idle,
         claims=claims,
+        git_filters=git_filters,
         duplicate_min_statements=min_statements,
         duplicate_similarity=similarity,
         source=source,

@@ -306,7 +306,11 @@ def _git_status_reference(repo: Path, log: Path) -> set[str]:
     return allowed
 
 
-def test_clean_filter_runs_only_where_git_would(workspace: Path, tmp_path: Path) -> None:
+def test_clean_filter_runs_only_where_git_would(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With filters allowed (`git-filters`); by default none runs (test_git_filters.py)."""
+    monkeypatch.setenv("DRIFTCHECK_GIT_FILTERS", "1")
     log = tmp_path / "filter.log"
     log.touch()
     repo = _filter_repo(workspace, log)

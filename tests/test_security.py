@@ -48,10 +48,9 @@ DYNAMIC_IMPORTS = {
     ("symbols/languages/treesitter/frontend.py", "_load"),
     ("report/__init__.py", "_reporter"),  # render and render_plan: fixed module tables
 }
-# Reviewed: the cache's own values, in .git/driftcheck (see store/cache.py's docstring), and
-# results a forked worker of this very process sends back through a private pipe.
+# Reviewed: results a forked worker of this very process sends back through a private
+# pipe. Nothing read from a file is unpickled (the cache holds plain data: store/codec.py).
 PICKLE_LOADS = {
-    ("store/cache.py", "get_many"),
     ("parallel.py", "results"),  # Forked.results
     ("parallel.py", "unpack"),
 }

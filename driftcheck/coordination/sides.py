@@ -16,6 +16,7 @@ from driftcheck.coordination.targets import covers
 from driftcheck.coordination.view import View
 from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
+from driftcheck.report.quoted import NOTE, kept
 from driftcheck.store.claims import Claim, ClaimStore, clean_text
 from driftcheck.symbols.changes import SymbolChange, classify_changes
 from driftcheck.symbols.languages import frontend_for
@@ -97,6 +98,8 @@ def describe(view: View, work: SideWork, change: SymbolChange) -> dict[str, Any]
             old_text.splitlines(), new_text.splitlines(), "base", work.participant.name, lineterm=""
         )
     )
+    # Someone else's text: comments and notes to agents are left out (report/quoted.py).
+    diff = diff[:2] + [line for line in diff[2:] if line.startswith("@@") or kept(line[1:])]
     if len(diff) > _DIFF_LINES:
         diff = [*diff[:_DIFF_LINES], f"… {len(diff) - _DIFF_LINES} more diff lines"]
     return {
@@ -108,6 +111,7 @@ def describe(view: View, work: SideWork, change: SymbolChange) -> dict[str, Any]
         "path": change.path,
         "line": after.start_line if after else None,
         "diff": "\n".join(diff),
+        "diff_note": NOTE,
     }
 
 

@@ -15,7 +15,7 @@ from driftcheck.config import Config, load_config
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.model import Participant
 from driftcheck.store.cache import cache_enabled
-from driftcheck.workspace import git
+from driftcheck.workspace import filters, git
 from driftcheck.workspace.participants import discover
 from driftcheck.workspace.state_store import StateStore
 
@@ -61,6 +61,7 @@ def open_view(
 ) -> Iterator[View]:
     """Every participant's current state as seen from worktree `root`."""
     config = load_config(root)
+    filters.allow(config.git_filters)
     if session is not None:
         found = _discover(repo, session, config)
         yield _view(root, repo, config, session, found)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
+from driftcheck.symbols.index import MAX_PARSE_BYTES
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import Symbol
 from driftcheck.workspace import merge
@@ -70,6 +71,8 @@ def _member_adds(
         return None
     if not {1, 2, 3} <= conflict.stages.keys():
         return None
+    if any(len(c) > MAX_PARSE_BYTES for c in conflict.contents.values()):
+        return None  # too large to parse (a 50 MB file took minutes and gigabytes)
     base = conflict.contents.get(1, b"")
     known = {s.qualname for s in frontend.parse(conflict.path, base).symbols}
     found: list[list[Symbol]] = []
@@ -137,6 +140,8 @@ def _finding(
     }
     if conflict.related_paths:
         details["related_paths"] = [_relabel(p, labels) for p in conflict.related_paths]
+    if conflict.too_large is not None:
+        details["too_large_bytes"] = conflict.too_large  # read back by the run's stats
     if ctype in ("modify/delete", "rename/delete"):
         details["deleted_by"] = left if 2 not in conflict.stages else right
     if conflict.hunks and conflict.right_text:

@@ -21,7 +21,7 @@ from driftcheck.engine.session import AnalysisSession
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
-from driftcheck.workspace import git
+from driftcheck.workspace import filters, git
 from driftcheck.workspace.capture import StateOverride
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.participants import Discovery, discover
@@ -52,13 +52,20 @@ def worktree_root(path: Path) -> Path:
 
 
 def relative_to_root(path: Path, root: Path) -> str:
+    """`path` relative to the worktree `root`; UsageError for a path outside it, or
+    inside git's own files (`.git/config`, a linked worktree's `.git` file, a nested
+    repository's): the one check every door uses, in a hook's process or the daemon."""
     # resolve() follows symlinks even when their target does not exist yet: writing
     # through a dangling link creates the target, which may be outside the repository.
     resolved = path.resolve()
     try:
-        return resolved.relative_to(root).as_posix()
+        relative = resolved.relative_to(root)
     except ValueError as exc:
         raise UsageError(f"{path} is outside the repository at {root}") from exc
+    # git refuses `.git` as a path component in any case (`.GIT` on case-folding disks).
+    if any(part.lower() == ".git" for part in relative.parts):
+        raise UsageError(f"not inside a worktree: {path}")
+    return relative.as_posix()
 
 
 def judge(
@@ -80,6 +87,7 @@ def judge(
     started = time.monotonic()
     repo = repo or git.open_repo(root)
     config = config or load_config(root)
+    filters.allow(config.git_filters)
     override = StateOverride(files=dict(files or {}), staged_index=staged_index)
     options = ScanOptions(repo=str(root), trunk=trunk or config.trunk, config=config)
     focus = frozenset(files) if files is not None else None

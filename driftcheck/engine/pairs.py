@@ -52,6 +52,8 @@ class PairAnalysis:
     findings: list[Finding] = field(default_factory=list)
     changed_by: dict[str, set[str]] = field(default_factory=dict)
     verified: VerifyOutcome | None = None  # `--verify`'s findings and statistics
+    # Files left out of the analysis for their size: path -> bytes.
+    too_large: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -155,6 +157,7 @@ def analyse_pairs(
     finally:
         gc.unfreeze()
     result.findings = distinct(result.findings)
+    result.too_large.update(session.index.too_large)
     if progress:
         progress(len(pairs), len(pairs), "done")
     return result
@@ -201,6 +204,7 @@ def _analyse_pair(
         result.merge_simulations += 1
     key = run.keys.get(number)
     if key is not None and key in run.answered:
+        _note_too_large(run.answered[key], result)
         result.findings.extend(run.answered[key])
         result.from_cache += 1
         return
@@ -223,8 +227,17 @@ def _analyse_pair(
     for _kind, detector in run.selected:
         findings.extend(detector(context))
     result.findings.extend(findings)
+    _note_too_large(findings, result)
     if key is not None:
         run.session.cache.put(PAIR_NAMESPACE, key, findings)
+
+
+def _note_too_large(findings: list[Finding], result: PairAnalysis) -> None:
+    """Files whose merge git judged alone, too large to analyse (from the cache too)."""
+    for finding in findings:
+        size = finding.details.get("too_large_bytes")
+        if finding.path is not None and isinstance(size, int):
+            result.too_large[finding.path] = size
 
 
 def _pair_keys(

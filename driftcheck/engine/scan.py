@@ -16,7 +16,7 @@ from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
-from driftcheck.workspace import git
+from driftcheck.workspace import filters, git
 from driftcheck.workspace.participants import Discovery, discover
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
     repo = git.open_repo(options.repo)
     config = options.config or load_config(repo.toplevel)
     options = replace(options, config=config, trunk=options.trunk or config.trunk)
+    filters.allow(config.git_filters)
     with git.Scratch(repo) as scratch:
         found = discover(
             repo,
@@ -111,6 +112,10 @@ def build_result(
         "merge_simulations": analysis.merge_simulations,
         "pairs_from_cache": analysis.from_cache,
         "skipped_participants": found.skipped,
+        # Not analysed for their size (the hooks' limit): git's merge still judges them.
+        "files_too_large": [
+            {"path": path, "bytes": size} for path, size in sorted(analysis.too_large.items())
+        ],
         "elapsed_ms": round((time.monotonic() - started) * 1000),
     }
     if analysis.verified is not None:

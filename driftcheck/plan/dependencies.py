@@ -15,15 +15,28 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from driftcheck.detectors.semantics import own_facts
 from driftcheck.engine.pairs import MergeBase
 from driftcheck.engine.scan import Scanned
 from driftcheck.model import DEPENDS_ON, Participant, PlanEdge
 from driftcheck.plan.inventory import Inventory
+from driftcheck.store.codec import (
+    Codec,
+    Invalid,
+    checked,
+    pack_plain,
+    register,
+    shapes,
+    str_map,
+    strings,
+    unpack_plain,
+)
 from driftcheck.store.pair_cache import code_fingerprint
 from driftcheck.symbols.changes import SymbolChange
 from driftcheck.symbols.languages import frontend_for
+from driftcheck.symbols.stored import plain_signature, signature_from_plain
 from driftcheck.symbols.table import Reference, Signature
 
 # Each side's work against its fork point, by driftcheck's code and both trees.
@@ -99,6 +112,47 @@ def _works(
             cache.put(_NAMESPACE, keys[name], found)
         works.append(_Work(name, *found))
     return works
+
+
+def _pack_work(found: Any) -> bytes:
+    offers, re_signed, defines, uses = found
+    signed = {
+        name: (plain_signature(before), plain_signature(after), binds)
+        for name, (before, after, binds) in re_signed.items()
+    }
+    return pack_plain((offers, signed, sorted(defines), [(u.names, u.call) for u in uses]))
+
+
+def _unpack_work(blob: bytes) -> Any:
+    """The plan's facts for one participant, checked field by field (a miss if not)."""
+    row = unpack_plain(blob)
+    if type(row) is not tuple or len(row) != 4:
+        raise Invalid("expected a participant's work")
+    offers, signed, defines, uses = row
+    re_signed = {}
+    if type(signed) is not dict:
+        raise Invalid("expected signatures")
+    for name, value in signed.items():
+        if type(value) is not tuple or len(value) != 3 or type(value[2]) is not bool:
+            raise Invalid("expected a signature change")
+        before, after = signature_from_plain(value[0]), signature_from_plain(value[1])
+        if before is None or after is None:
+            raise Invalid("expected both signatures")
+        re_signed[name] = (before, after, value[2])
+    made = []
+    for item in uses if type(uses) is tuple else ():
+        if type(item) is not tuple or len(item) != 2:
+            raise Invalid("expected a use")
+        names, call = strings(item[0]), item[1]
+        if call is not None:
+            count, keywords, star, stars = checked(call, _CALL)
+            call = (count, strings(keywords), star, stars)
+        made.append(_Use(names, call))
+    return str_map(offers), re_signed, set(strings(defines)), made
+
+
+_CALL = shapes((int,), (tuple,), (bool,), (bool,))
+register(_NAMESPACE, Codec(_pack_work, _unpack_work))
 
 
 def _work(

@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from driftcheck.model import Finding, Severity
 from driftcheck.report import terminal_safe
+from driftcheck.report.quoted import cut, quote_code
 
 CONTEXT_LIMIT = 10_000
-_HUNK_LINES = 25
 
 
 def reason(findings: Sequence[Finding], path: str) -> str:
@@ -83,11 +83,7 @@ def _specifics(finding: Finding, current: str | None) -> list[str]:
             out.append(f"your lines {_span(mine)} overlap {other}'s lines {_span(theirs)}")
         text = d.get(f"{other_side}_hunk")
         if isinstance(text, str) and text:
-            out.append(f"{other} has there:")
-            body = text.splitlines()
-            out += [f"  | {line}" for line in body[:_HUNK_LINES]]
-            if len(body) > _HUNK_LINES:
-                out.append("  | …")
+            out += quote_code(text.splitlines(), str(other))
     for key, label in (
         ("new_signature", "their new signature"),
         ("old_signature", "old signature"),
@@ -98,7 +94,7 @@ def _specifics(finding: Finding, current: str | None) -> list[str]:
     ):
         value = d.get(key)
         if value not in (None, ""):
-            out.append(f"{label}: {value}")
+            out.append(f"{label}: {cut(terminal_safe(str(value)))}")
     for key in ("new_location", "definition", "existing"):
         value = d.get(key)
         if isinstance(value, dict) and value.get("path"):

@@ -5,23 +5,28 @@ id plus parser version, a pair of commit ids), so an entry never goes stale; it
 only ages out when the cache outgrows its bound. The cache is best effort: a
 locked, corrupt or old-version database is rebuilt or skipped, never fatal.
 
-Values are pickled driftcheck dataclasses. The database lives inside `.git`, where
-only the user's own processes write (anyone who can write there can already run
-hooks), and a value that does not load is dropped like a miss.
+Values are plain msgpack data, written and read by the codec registered for their
+namespace (`store/codec.py`): a `.git` can come from someone else (an archive, a
+shared folder), so nothing read from it may run code, and no value is ever
+unpickled. A value that does not validate is dropped like a miss; a value of a
+namespace without a codec is never written.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = 5
+from driftcheck.parallel import collector_paused
+from driftcheck.store.codec import codec_for
+
+# 6: plain msgpack values instead of pickles (older caches are dropped whole).
+SCHEMA_VERSION = 6
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _FILE = "cache.sqlite3"
 _BUSY_MS = 3000
@@ -97,6 +102,9 @@ class Cache:
         rows = [(k, b) for k in original if (b := self._pending.get((namespace, k))) is not None]
         wanted = [k for k in original if (namespace, k) not in self._pending]
         db = self._connect()
+        codec = codec_for(namespace)
+        if codec is None:
+            return {}
         if db is not None and wanted:
             try:
                 for start in range(0, len(wanted), 500):
@@ -109,11 +117,12 @@ class Cache:
             except sqlite3.DatabaseError:
                 pass  # best effort: a failed read is a miss
         found: dict[str, Any] = {}
-        for key, blob in rows:
-            try:
-                found[original.get(key, key)] = pickle.loads(blob)
-            except Exception:  # a value that does not load is a miss
-                continue
+        with collector_paused():  # thousands of objects, no cycles
+            for key, blob in rows:
+                try:
+                    found[original.get(key, key)] = codec.unpack(blob)
+                except Exception:  # a value that does not validate is a miss
+                    continue
         return found
 
     def get(self, namespace: str, key: str) -> Any | None:
@@ -121,10 +130,11 @@ class Cache:
 
     def put(self, namespace: str, key: str, value: Any) -> None:
         """Queued; written in one transaction by `flush()`."""
-        with contextlib.suppress(Exception):  # an unpicklable value is simply not cached
-            self._pending[namespace, _storable(key)] = pickle.dumps(
-                value, protocol=pickle.HIGHEST_PROTOCOL
-            )
+        codec = codec_for(namespace)
+        if codec is None:
+            return
+        with contextlib.suppress(Exception):  # a value the codec refuses is not cached
+            self._pending[namespace, _storable(key)] = codec.pack(value)
 
     def flush(self) -> None:
         if not self._pending:

@@ -15,6 +15,7 @@ from typing import Any
 from driftcheck.parallel import Forked, collector_paused, unpack
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import code_fingerprint
+from driftcheck.symbols import stored  # noqa: F401  (registers the codecs of tables and summaries)
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import ModuleSymbols, Symbol
 from driftcheck.symbols.tree_index import (
@@ -27,10 +28,11 @@ from driftcheck.symbols.tree_index import (
     summarize,
 )
 from driftcheck.workspace import git
-from driftcheck.workspace.object_reader import ObjectReader
+from driftcheck.workspace.object_reader import ObjectReader, stand_in_size
 
 # Files larger than this are not parsed (minified bundles, generated code).
 MAX_PARSE_BYTES = 2_000_000
+_NOT_PARSED = "not parsed:"
 _PROBES_KEPT = 4096
 
 
@@ -51,6 +53,8 @@ class SymbolIndex:
         self._suffixes: dict[str, dict[str, list[str]]] = {}  # tree -> last segment -> modules
         self._texts: dict[str, list[str]] = {}
         self._raw: dict[str, bytes] = {}
+        # Files left unparsed for their size (path -> bytes), for the run's stats.
+        self.too_large: dict[str, int] = {}
         self._blobs: dict[str, dict[str, str | None]] = {}
         self._parser = Parser()
         # Summaries begun in the background (`start_summaries`): the blobs, their workers.
@@ -98,8 +102,9 @@ class SymbolIndex:
             return  # cheap enough to do when asked
         contents = self._reader.blobs(oid for oid, _ in missing)
         # A file too large to parse is left to `_load`, which stands in for it.
-        batch = [item for item in missing if len(contents.get(item[0], b"")) <= MAX_PARSE_BYTES]
-        items = [(path, contents.get(oid, b"")) for oid, path in batch]
+        sized = {item: self._sized(*item, contents) for item in missing}
+        batch = [item for item in missing if sized[item] is not None]
+        items = [(path, sized[oid, path] or b"") for oid, path in batch]
         self._pending = (batch, self._parser.summaries_later(items))
 
     def _collect_summaries(self) -> None:
@@ -205,7 +210,7 @@ class SymbolIndex:
         for start in range(0, len(missing), 512):
             batch = missing[start : start + 512]
             contents = self._reader.blobs(oid for oid, _ in batch)
-            items = [(path, contents.get(oid, b"")) for oid, path in batch]
+            items = [(path, self._sized(oid, path, contents)) for oid, path in batch]
             values = self._parse_batch(items, namespace)
             for item, value in zip(batch, values, strict=True):
                 if value is not None:
@@ -218,6 +223,10 @@ class SymbolIndex:
         """What the cache holds of `todo` in `namespace`, and the rest."""
         keys = {_cache_key(oid, path): (oid, path) for oid, path in todo}
         found = {keys[k]: v for k, v in self.cache.get_many(namespace, keys).items()}
+        for (_oid, path), value in found.items():  # a stand-in from an earlier run
+            error = getattr(value, "parse_error", None) or ""
+            if error.startswith(_NOT_PARSED) and error.split()[2].isdigit():
+                self.too_large[path] = int(error.split()[2])
         return found, [item for item in todo if item not in found]
 
     def _keep(
@@ -264,8 +273,20 @@ class SymbolIndex:
                 self.cache.put("definitions", _cache_key(*item), table)
         return rest
 
-    def _parse_batch(self, items: list[tuple[str, bytes]], namespace: str) -> list[Any]:
-        small = [(p, c) for p, c in items if len(c) <= MAX_PARSE_BYTES]
+    def _sized(self, oid: str, path: str, contents: Mapping[str, bytes]) -> bytes | None:
+        """A blob's content to parse, or None when it is too large to (noted in
+        `too_large`); a blob the reader left unread for its size is too large too."""
+        content = contents.get(oid)
+        size = len(content) if content is not None else self._reader.oversized.get(oid)
+        if content is not None:
+            size = stand_in_size(content) or size  # a kept state's stand-in for a large file
+        if size is not None and size > MAX_PARSE_BYTES:
+            self.too_large[path] = size
+            return None
+        return content or b""
+
+    def _parse_batch(self, items: list[tuple[str, bytes | None]], namespace: str) -> list[Any]:
+        small = [(p, c) for p, c in items if c is not None]
         work = {
             "summary": self._parser.summaries,
             "definitions": self._parser.definitions,
@@ -274,10 +295,10 @@ class SymbolIndex:
         summaries = namespace == "summary"
         out: list[Any] = []
         for path, content in items:
-            if len(content) <= MAX_PARSE_BYTES:
+            if content is not None:
                 out.append(next(parsed))
                 continue
-            table = self._too_large(path)
+            table = self._too_large(path, self.too_large.get(path, 0))
             out.append((summarize(table), None) if summaries and table is not None else table)
         return out
 
@@ -371,7 +392,7 @@ class SymbolIndex:
         return textwrap.dedent("\n".join(body[:limit])) + "".join("\n" + m for m in more)
 
     @staticmethod
-    def _too_large(path: str) -> ModuleSymbols | None:
+    def _too_large(path: str, size: int) -> ModuleSymbols | None:
         """What stands for a file too large to parse (minified bundles, generated code)."""
         frontend = frontend_for(path)
         if frontend is None:
@@ -380,7 +401,7 @@ class SymbolIndex:
             path=path,
             module="",
             language=frontend.name,
-            parse_error=f"not parsed: larger than {MAX_PARSE_BYTES} bytes",
+            parse_error=f"{_NOT_PARSED} {size} bytes, more than {MAX_PARSE_BYTES}",
         )
 
     def _listing(self, tree: str) -> dict[str, str]:

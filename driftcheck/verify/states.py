@@ -18,6 +18,7 @@ from pathlib import Path
 from threading import Lock
 
 from driftcheck.store.cache import Cache
+from driftcheck.store.codec import Codec, Invalid, pack_plain, register, unpack_plain
 from driftcheck.verify.checkers import Checker, CheckError
 from driftcheck.workspace import git
 
@@ -128,8 +129,8 @@ def cached(cache: Cache, checker: Checker, keys: list[str]) -> dict[str, StateRe
     stored = cache.get_many(NAMESPACE, [_cache_key(checker, key) for key in keys])
     found = {}
     for key in keys:
-        result = _decode(stored.get(_cache_key(checker, key)))
-        if result is not None:
+        result = stored.get(_cache_key(checker, key))
+        if isinstance(result, StateResult):
             found[key] = result
     return found
 
@@ -158,16 +159,26 @@ def _encode(result: StateResult) -> list[list[object]]:
     return [[e.path, e.line, e.message] for e in result.errors]
 
 
+def _unpack(blob: bytes) -> StateResult:
+    decoded = _decode(unpack_plain(blob))
+    if decoded is None:
+        raise Invalid("expected a checker's errors")
+    return decoded
+
+
 def _decode(stored: object) -> StateResult | None:
     """A cached state's errors; anything malformed is a miss."""
-    if not isinstance(stored, list):
+    if not isinstance(stored, list | tuple):
         return None
     errors = []
     for item in stored:
-        if not (isinstance(item, list) and len(item) == 3):
+        if not (isinstance(item, list | tuple) and len(item) == 3):
             return None
         path, line, message = item
         if not (isinstance(path, str) and isinstance(line, int) and isinstance(message, str)):
             return None
         errors.append(CheckError(path, line, message))
     return StateResult(tuple(errors))
+
+
+register(NAMESPACE, Codec(pack_plain, _unpack))

@@ -75,6 +75,7 @@ def _from_store(
 
 def _add_all(entry: WorktreeEntry, env: dict[str, str]) -> None:
     wt = entry.path
+    git.guard_filters(wt)  # before git add hashes a file
     own_index = git_dir(wt) / "index"
     # Seeding from a copy of the worktree's index keeps its stat data, so `add -A`
     # only hashes files that changed; it also keeps sparse-checkout skip bits.
@@ -119,7 +120,9 @@ def apply_files(wt: str, env: dict[str, str], files: Mapping[str, bytes | None])
 
 def hash_proposed(wt: str, env: Mapping[str, str], path: str, content: bytes) -> str:
     """The blob `git add` would record for `content` at `path`, written to the store
-    `env` names; --path applies the same clean filters and eol conversion."""
+    `env` names; --path applies the same eol conversion (and clean filters, where
+    allowed: workspace/filters.py)."""
+    git.guard_filters(wt)
     args = ["hash-object", "-w", "--stdin", f"--path={path}"]
     return git.run_git(args, cwd=wt, env=env, input=content).stdout.decode().strip()
 

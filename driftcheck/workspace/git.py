@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from driftcheck.errors import GitError, UsageError
+from driftcheck.workspace import filters
 
 # Variables that describe the user's git setup rather than a repository location.
 _KEEP_GIT_VARS = frozenset(
@@ -87,7 +88,19 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["GIT_OPTIONAL_LOCKS"] = "0"
     if extra:
         env.update(extra)
+    filters.config_env(env)  # no filter driver driftcheck was not asked to run
     return env
+
+
+def guard_filters(cwd: str | Path) -> None:
+    """Learn the filter drivers configured as git sees them from `cwd` (includes and
+    `includeIf` evaluated there), so that no later git call runs one; call it before
+    git hashes a file of that worktree (see workspace/filters.py)."""
+    if filters.allowed():
+        return
+    args = ["config", "-z", "--get-regexp", r"^filter\."]
+    listing = run_git(args, cwd=cwd, ok_codes=(0, 1)).stdout  # 1: none configured
+    filters.forbid(filters.drivers_in(listing))
 
 
 def run_git(
@@ -410,12 +423,27 @@ def commit_tree(tree: str, parents: Sequence[str], *, cwd: str | Path, scratch: 
 
 
 def read_blobs(
-    oids: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None
+    oids: Sequence[str],
+    *,
+    cwd: str | Path,
+    env: Mapping[str, str] | None = None,
+    max_bytes: int | None = None,
+    oversized: dict[str, int] | None = None,
 ) -> dict[str, bytes]:
-    """Contents of many blobs with one `cat-file --batch` process."""
+    """Contents of many blobs with one `cat-file --batch` process. With `max_bytes`,
+    larger blobs are not read (their sizes go to `oversized`): their sizes are asked
+    first, so memory stays bounded whatever the repository holds."""
     if not oids:
         return {}
     unique = list(dict.fromkeys(oids))
+    if max_bytes is not None:
+        sizes = blob_sizes(unique, cwd=cwd, env=env)
+        large = {oid: size for oid, size in sizes.items() if size > max_bytes}
+        if oversized is not None:
+            oversized.update(large)
+        unique = [oid for oid in unique if oid not in large]
+        if not unique:
+            return {}
     out = run_git(
         ["cat-file", "--batch"], cwd=cwd, env=env, input="".join(o + "\n" for o in unique).encode()
     ).stdout
@@ -431,6 +459,20 @@ def read_blobs(
         result[oid] = out[pos : pos + size]
         pos += size + 1
     return result
+
+
+def blob_sizes(
+    oids: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """oid -> size of each blob among `oids` (`cat-file --batch-check`)."""
+    query = "".join(o + "\n" for o in oids).encode()
+    out = run_git(["cat-file", "--batch-check"], cwd=cwd, env=env, input=query).stdout
+    sizes = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        fields = line.split()
+        if len(fields) == 3 and fields[1] == "blob" and fields[2].isdigit():
+            sizes[fields[0]] = int(fields[2])
+    return sizes
 
 
 def iter_nul(data: bytes) -> Iterator[str]:

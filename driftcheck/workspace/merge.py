@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from driftcheck.errors import GitError
 from driftcheck.workspace import git
+from driftcheck.workspace.object_reader import MAX_BLOB_BYTES, stand_in_size
 
 # When git names several conflict types for one path, the most specific wins.
 _TYPE_PRIORITY = (
@@ -59,6 +60,9 @@ class FileConflict:
     related_paths: list[str] = field(default_factory=list)
     # stage -> blob content, read for content conflicts (detectors look at them too)
     contents: dict[int, bytes] = field(default_factory=dict)
+    # The size of its largest version when one is too large to analyse (then no
+    # contents, no hunks: git's verdict alone).
+    too_large: int | None = None
 
 
 @dataclass
@@ -159,8 +163,18 @@ def _add_hunks(
         if conflict.path in listing:
             merged_oids[conflict.path] = listing[conflict.path]
             oids.append(listing[conflict.path])
-    blobs = git.read_blobs(oids, cwd=cwd, env=scratch.env)
+    oversized: dict[str, int] = {}
+    blobs = git.read_blobs(
+        oids, cwd=cwd, env=scratch.env, max_bytes=MAX_BLOB_BYTES, oversized=oversized
+    )
     for conflict in wanted:
+        versions = [oid for _mode, oid in conflict.stages.values()]
+        versions.append(merged_oids.get(conflict.path, ""))
+        # Never read, or a kept state's stand-in for a file too large to keep.
+        sizes = [oversized.get(oid) or stand_in_size(blobs.get(oid, b"")) for oid in versions]
+        if any(sizes):
+            conflict.too_large = max(s for s in sizes if s)
+            continue
         conflict.contents = {s: blobs.get(oid, b"") for s, (_mode, oid) in conflict.stages.items()}
         merged = blobs.get(merged_oids.get(conflict.path, ""))
         left = conflict.contents.get(2, b"")

@@ -19,22 +19,58 @@ from driftcheck.workspace import git
 # Past this many blobs, one process of their own reads them faster. Below it, the
 # requests (~50 bytes each) all fit in a pipe at once.
 BATCH_ALONE = 64
+# Files larger than this are not analysed anywhere (the hooks' "too large" limit):
+# their blobs are never read into memory, and kept states never store them.
+MAX_BLOB_BYTES = 8_000_000
+_CHUNK = 1 << 20
+# What a kept state records for a file larger than that, instead of its blob: its
+# real blob id (the same content gives the same stand-in) and size.
+_STAND_IN = b"driftcheck: not kept, too large to analyse: blob %s, %d bytes\n"
+_STAND_IN_START = _STAND_IN.split(b"%")[0]
+
+
+def stand_in(oid: str, size: int) -> bytes:
+    return _STAND_IN % (oid.encode("ascii"), size)
+
+
+def stand_in_size(content: bytes) -> int | None:
+    """The size of the file a stand-in blob replaces; None for any other content."""
+    if not content.startswith(_STAND_IN_START) or len(content) > 200:
+        return None
+    size = content.rstrip(b"\n").rpartition(b", ")[2].removesuffix(b" bytes")
+    return int(size) if size.isdigit() else None
 
 
 class ObjectReader:
-    def __init__(self, *, cwd: str | Path, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        cwd: str | Path,
+        env: Mapping[str, str] | None = None,
+        max_bytes: int = MAX_BLOB_BYTES,
+    ) -> None:
         self.cwd = cwd
         self.env = dict(env or {})
+        self.max_bytes = max_bytes
+        # Blobs left unread for their size: oid -> bytes.
+        self.oversized: dict[str, int] = {}
         self._child: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
     def blobs(self, oids: Iterable[str]) -> dict[str, bytes]:
-        """oid -> content, for the oids that name blobs."""
+        """oid -> content, for the oids that name blobs of at most `max_bytes`
+        (larger ones are listed in `oversized`)."""
         wanted = list(dict.fromkeys(oids))
         if not wanted:
             return {}
         if len(wanted) > BATCH_ALONE:
-            return git.read_blobs(wanted, cwd=self.cwd, env=self.env)
+            return git.read_blobs(
+                wanted,
+                cwd=self.cwd,
+                env=self.env,
+                max_bytes=self.max_bytes,
+                oversized=self.oversized,
+            )
         return self._read(wanted, b"blob")
 
     def trees(self, oids: Iterable[str]) -> dict[str, bytes]:
@@ -55,7 +91,7 @@ class ObjectReader:
                 stdin.write(b"".join(b"contents %s\n" % o.encode("ascii") for o in wanted))
                 stdin.flush()
                 for oid in wanted:
-                    content = _answer(stdout, kind)
+                    content = _answer(stdout, kind, self.max_bytes, oid, self.oversized)
                     if content is not None:
                         found[oid] = content
             except (OSError, ValueError) as exc:
@@ -91,8 +127,11 @@ class ObjectReader:
                 stream.close()
 
 
-def _answer(stdout: IO[bytes], kind: bytes) -> bytes | None:
-    """One answer: the object's content, or None (missing, or not of that kind)."""
+def _answer(
+    stdout: IO[bytes], kind: bytes, max_bytes: int, oid: str, oversized: dict[str, int]
+) -> bytes | None:
+    """One answer: the object's content, or None (missing, not of that kind, or a
+    blob larger than `max_bytes`: read past in chunks, never held)."""
     header = stdout.readline()
     if not header.endswith(b"\n"):
         raise ValueError("git cat-file stopped answering")
@@ -100,6 +139,11 @@ def _answer(stdout: IO[bytes], kind: bytes) -> bytes | None:
     if len(fields) != 3 or not fields[2].isdigit():
         return None  # "<oid> missing" or "<oid> ambiguous"
     size = int(fields[2])
+    if fields[1] == b"blob" and size > max_bytes:
+        for start in range(0, size + 1, _CHUNK):
+            _read_exactly(stdout, min(_CHUNK, size + 1 - start))
+        oversized[oid] = size
+        return None
     data = _read_exactly(stdout, size + 1)[:size]
     return data if fields[1] == kind else None
 

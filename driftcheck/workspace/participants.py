@@ -60,6 +60,7 @@ def discover(
     With `keep_states`, worktree states are kept between runs (see state_store);
     with `live`, a long-lived process supplies the states it knows (live_states)."""
     cwd = repo.common_dir
+    git.guard_filters(cwd)  # git merge-tree may renormalize through a filter
     trunk_commit = trunk_full = None
     if trunk:
         trunk_commit = git.resolve_commit(trunk, cwd=cwd)

@@ -24,10 +24,12 @@ import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import time
 from pathlib import Path
 
 from driftcheck.workspace import git
+from driftcheck.workspace.object_reader import MAX_BLOB_BYTES, stand_in
 
 DIRECTORY = "states"
 MAX_STORE_BYTES = 512 * 1024 * 1024
@@ -74,14 +76,19 @@ class StateStore:
         files, deletions and unmerged paths are applied to a copy each time, so the
         kept index never tracks what the worktree's own index does not (a file that
         is untracked now may be ignored later)."""
+        git.guard_filters(worktree)  # before git status may hash a file
         index = self._seeded(worktree, own_index, head)
         _clear_stale_lock(index)
         env = self._env(index)
         env["GIT_OPTIONAL_LOCKS"] = "1"  # our own index may be refreshed, and cached
         edited, rest = _worktree_changes(git.run_git(_STATUS, cwd=worktree, env=env).stdout)
+        large = _large_files(worktree, [*edited, *rest])
+        if large:  # never stored: stand-ins go into the copy below, not the kept index
+            edited = [p for p in edited if p not in large]
+            rest = [p for p in rest if p not in large]
         if edited:
             git.run_git([*_UPDATE, *_FROM_STDIN], cwd=worktree, env=env, input=_paths(edited))
-        if not rest and work_index is None:
+        if not rest and not large and work_index is None:
             tree = git.git_out(["write-tree"], cwd=worktree, env=env)
             self.captured.append(worktree)
             return tree
@@ -92,6 +99,8 @@ class StateStore:
             if rest:
                 args = [*_UPDATE, "--remove", *_FROM_STDIN]
                 git.run_git(args, cwd=worktree, env=work, input=_paths(rest))
+            if large:
+                _record_stand_ins(worktree, work, large)
             tree = git.git_out(["write-tree"], cwd=worktree, env=work)
         finally:
             if work_index is None:
@@ -178,6 +187,34 @@ def _worktree_changes(status: bytes) -> tuple[list[bytes], list[bytes]]:
         elif record.startswith(b"? "):
             rest.append(record[2:])
     return edited, rest
+
+
+def _large_files(worktree: str, paths: list[bytes]) -> dict[bytes, tuple[int, str]]:
+    """path -> (size, mode) of the regular files among `paths` too large to analyse."""
+    found = {}
+    for path in paths:
+        with contextlib.suppress(OSError):
+            st = os.lstat(os.path.join(os.fsencode(worktree), path))
+            if stat.S_ISREG(st.st_mode) and st.st_size > MAX_BLOB_BYTES:
+                found[path] = (st.st_size, "100755" if st.st_mode & 0o111 else "100644")
+    return found
+
+
+def _record_stand_ins(
+    worktree: str, env: dict[str, str], large: dict[bytes, tuple[int, str]]
+) -> None:
+    """A small stand-in blob for each large file in the index `env` names, so its
+    change still shows (and the same content gives the same stand-in) while the
+    store never holds a copy of it (a 200 MB binary put 191 MB into it)."""
+    entries = []
+    for path, (size, mode) in sorted(large.items()):
+        # Hashed, not written: git reads the file, the store stays small.
+        real = git.git_out(["hash-object", "--", os.fsdecode(path)], cwd=worktree, env=env)
+        args = ["hash-object", "-w", "--stdin"]
+        oid = git.run_git(args, cwd=worktree, env=env, input=stand_in(real, size)).stdout
+        entries.append(b"%s %s\t%s\0" % (mode.encode(), oid.strip(), path))
+    index_info = ["update-index", "-z", "--index-info"]
+    git.run_git(index_info, cwd=worktree, env=env, input=b"".join(entries))
 
 
 def _paths(paths: list[bytes]) -> bytes:
