@@ -38,6 +38,7 @@ from typing import Any, Protocol
 
 from driftcheck.coordination import tools
 from driftcheck.daemon import client as daemon_client
+from driftcheck.daemon import feed
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
 from driftcheck.deadline import DeadlineExceeded, deadline
@@ -171,6 +172,9 @@ class Daemon:
             _reply(conn, self._hook(header))
         elif op == b"tool":
             _reply(conn, self._tool(header))
+        elif op == b"watch":  # `driftcheck watch`: a long poll, answered in feed.py
+            self.requests += 1
+            feed.answer(conn, header, live=self.live, session=self._ready_session, renew=self._renew)
         elif op == b"status":
             _reply(conn, {"status": json.dumps(self.status()).encode()})
         elif op == b"stop":
@@ -254,6 +258,11 @@ class Daemon:
             self._renew()
         if self.session is None:
             self._open_session()
+
+    def _ready_session(self) -> Session:
+        self._ready()
+        assert self.session is not None
+        return self.session
 
     def _open_session(self) -> None:
         self.session = Session(self.repo, self.live)
