@@ -174,7 +174,9 @@ class Daemon:
             _reply(conn, self._tool(header))
         elif op == b"watch":  # `driftcheck watch`: a long poll, answered in feed.py
             self.requests += 1
-            feed.answer(conn, header, live=self.live, session=self._ready_session, renew=self._renew)
+            feed.answer(
+                conn, header, live=self.live, session=self._ready_session, renew=self._renew
+            )
         elif op == b"status":
             _reply(conn, {"status": json.dumps(self.status()).encode()})
         elif op == b"stop":

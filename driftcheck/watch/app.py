@@ -78,6 +78,7 @@ class MatrixTable(DataTable[Text]):
 
 class WatchApp(App[str]):
     CSS_PATH = "watch.tcss"
+    ENABLE_COMMAND_PALETTE = False  # `p` is the plan here
     TITLE = "driftcheck watch"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "quit"),
@@ -117,7 +118,9 @@ class WatchApp(App[str]):
 
     def compose(self) -> ComposeResult:
         where = terminal_safe(str(self.root)) + (f" · trunk {self.trunk}" if self.trunk else "")
-        yield Static(Text.assemble(("driftcheck watch", "bold"), f" · {where}"), id="title")
+        title = Text.assemble(("driftcheck watch", "bold"), f" · {where}", no_wrap=True)
+        title.overflow = "ellipsis"
+        yield Static(title, id="title")
         with Horizontal(id="top"):
             yield MatrixTable(id="matrix", cursor_type="cell", cell_padding=0, fixed_columns=1)
             yield Static(id="participant")
@@ -301,4 +304,5 @@ class WatchApp(App[str]):
     def _once_laid_out(self) -> None:
         if self.snapshot is not None:
             self.apply(self.snapshot)
-        self.call_after_refresh(lambda: self.exit(self.frame_text()))
+        # The footer lays out its keys a moment after the bindings settle.
+        self.set_timer(0.1, lambda: self.exit(self.frame_text()))

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from driftcheck.model import KINDS, Finding, Severity
 from driftcheck.plan.decisions import decision
-from driftcheck.report import CODE_TITLES, involved
+from driftcheck.report import CODE_TITLES, involved, terminal_safe
 from driftcheck.report.text import finding_lines
 from driftcheck.watch.snapshot import Cell, Snapshot
 
@@ -107,12 +107,12 @@ def participant_text(snapshot: Snapshot, name: str | None, now: float | None = N
     if found is None:
         return Text("no participant", style="dim")
     text = Text()
-    text.append(found.name + "\n", style="bold")
+    text.append(terminal_safe(found.name) + "\n", style="bold")
     if found.kind == "ref":
-        text.append(f"ref     {found.ref or found.name}\n")
+        text.append(f"ref     {shorten(terminal_safe(found.ref or found.name), 17)}\n")
     else:
         where = found.branch or ("detached HEAD" if found.detached else "—")
-        text.append(f"branch  {where}\n")
+        text.append(f"branch  {shorten(terminal_safe(where), 17)}\n")
         text.append("state   ")
         text.append("dirty" if found.dirty else "clean", style="yellow" if found.dirty else "green")
         text.append("\n")
@@ -123,7 +123,7 @@ def participant_text(snapshot: Snapshot, name: str | None, now: float | None = N
     claims = snapshot.claims.get(found.name, [])
     text.append(f"claims  {len(claims) or 'none'}\n")
     for line in claims[:3]:
-        text.append(f"  {line}\n", style="dim")
+        text.append(f"  {terminal_safe(line)}\n", style="dim")
     return text
 
 

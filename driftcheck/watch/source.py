@@ -67,9 +67,7 @@ class Feed:
         self.trunk = trunk
         self.refs = refs
         self.idle_minutes = config.daemon_idle_minutes
-        self.use_daemon = (
-            config.daemon and client.available() if use_daemon is None else use_daemon
-        )
+        self.use_daemon = config.daemon and client.available() if use_daemon is None else use_daemon
         self._started: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
         self._changed: dict[str, tuple[str, float]] = {}  # polling: folder -> (tree, seen)
