@@ -35,7 +35,7 @@ from driftcheck.workspace import git
 
 STALE = (
     "from django.utils.text import get_text_list\n\n\n"
-    "def bench_watch_{n}(items):\n    return get_text_list(items, 'or')\n"
+    "def bench_watch_{n}(items):\n    return get_text_list(items)\n"
 )
 
 
