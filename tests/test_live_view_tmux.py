@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
+from helpers import eventually, run_cli
 from test_hook_claude import STALE_REPORT, Shop, build_shop
 
 pytestmark = [
@@ -42,13 +42,14 @@ class Tmux:
         return self("capture-pane", "-p", "-t", "watch")
 
     def wait_for(self, words: str, seconds: float = 60) -> tuple[str, float]:
+        """The screen once it shows `words`, and how long that took."""
         started = time.monotonic()
-        while time.monotonic() - started < seconds:
-            shown = self.screen()
-            if words in shown:
-                return shown, time.monotonic() - started
-            time.sleep(0.05)
-        raise AssertionError(f"{words!r} not on screen within {seconds} s:\n{self.screen()}")
+        shown = eventually(
+            lambda: (lambda screen: screen if words in screen else None)(self.screen()),
+            seconds,
+            f"{words!r} not on screen within {seconds} s",
+        )
+        return shown, time.monotonic() - started
 
 
 @pytest.fixture
