@@ -57,6 +57,8 @@ async def measure(repo: Path, worktrees: list[Path], repeat: int) -> dict[str, l
     feed = Feed(repo, info, load_config(repo), trunk=None, refs=(), use_daemon=True)
     app = WatchApp(feed, root=repo, trunk=None, refs=())
     samples: dict[str, list[float]] = {"finding appears": [], "finding goes": []}
+    analyses: list[float] = []  # the daemon's scan time of the snapshot that showed it
+    scans: list[int] = []  # snapshots from the write until it showed
     async with app.run_test(size=(80, 24)):
         await until(lambda: app.snapshots >= 1 and app.mode == "daemon", seconds=600)
         others = worktrees[2:] or worktrees[1:]
@@ -64,10 +66,13 @@ async def measure(repo: Path, worktrees: list[Path], repeat: int) -> dict[str, l
             wt = others[n % len(others)]
             rel = f"django/utils/bench_watch_{n}.py"
             target = wt / rel
-            started = time.monotonic()
+            started, count = time.monotonic(), app.snapshots
             target.write_text(STALE.format(n=n))
             await until(lambda rel=rel: has_call(app, rel))  # type: ignore[misc]
             samples["finding appears"].append(time.monotonic() - started)
+            assert app.snapshot is not None
+            analyses.append(app.snapshot.result.stats.get("elapsed_ms", 0) / 1000)
+            scans.append(app.snapshots - count)
             await asyncio.sleep(0.5)  # the person looks at it
             started = time.monotonic()
             target.unlink()
@@ -75,6 +80,8 @@ async def measure(repo: Path, worktrees: list[Path], repeat: int) -> dict[str, l
             samples["finding goes"].append(time.monotonic() - started)
             await asyncio.sleep(0.3)
         app.exit()
+    samples["  of which the daemon's scan"] = analyses
+    print(f"snapshots from a write until the finding showed: {sorted(scans)}")
     return samples
 
 

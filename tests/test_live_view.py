@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from helpers import run_cli, snapshot_repo
+from rich.segment import Segment
 from test_hook_claude import STALE_REPORT, Shop, build_shop
+from textual.color import Color
+from textual.filter import Monochrome
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 
@@ -252,3 +255,16 @@ def test_outside_a_repository_is_one_line(tmp_path: Path) -> None:
     assert result.code == 2
     assert result.stderr.startswith("driftcheck: error:")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_color_never_breaks_the_drawing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's monochrome filter (NO_COLOR) fails on a segment without a style,
+    which a DataTable draws now and then; the view's own filter passes it through."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = WatchApp(None, root=Path("."), trunk=None, refs=())
+    filters = [f for f in app._filters if isinstance(f, Monochrome)]
+    assert filters and all(type(f) is not Monochrome for f in filters)
+    drawn = filters[0].apply([Segment("x", None)], Color(0, 0, 0))
+    assert [s.text for s in drawn] == ["x"]
+    with pytest.raises(AttributeError):
+        Monochrome().apply([Segment("x", None)], Color(0, 0, 0))

@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.color import Color
 from textual.containers import Horizontal
+from textual.filter import Monochrome
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Static
 
@@ -29,6 +33,13 @@ from driftcheck.watch.render import Filter
 from driftcheck.watch.screens import FilterScreen, FindingScreen, PlanScreen
 from driftcheck.watch.snapshot import Marks, Snapshot, matrix
 from driftcheck.watch.source import Feed, Status
+
+
+class _SafeMonochrome(Monochrome):
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        plain = Style.null()
+        fixed = [s if s.style is not None else Segment(s.text, plain) for s in segments]
+        return super().apply(fixed, background)
 
 
 @dataclass
@@ -100,6 +111,9 @@ class WatchApp(App[str]):
         once: bool = False,
     ) -> None:
         super().__init__()
+        # NO_COLOR: Textual's monochrome filter fails on a segment without a style
+        # (seen drawing a DataTable); this one passes such a segment through.
+        self._filters = [_SafeMonochrome() if type(f) is Monochrome else f for f in self._filters]
         self.feed = feed
         self.root = root
         self.trunk = trunk
@@ -304,5 +318,15 @@ class WatchApp(App[str]):
     def _once_laid_out(self) -> None:
         if self.snapshot is not None:
             self.apply(self.snapshot)
-        # The footer lays out its keys a moment after the bindings settle.
-        self.set_timer(0.1, lambda: self.exit(self.frame_text()))
+        # The footer lays out its keys a moment after the bindings settle (longer on a
+        # busy machine): the frame is taken once they are there, or after 5 s anyway.
+        until = time.monotonic() + 5.0
+
+        def ready() -> None:
+            frame = self.frame_text()
+            if frame.split("\n")[-1].strip() or time.monotonic() > until:
+                self.exit(frame)
+            else:
+                self.set_timer(0.05, ready)
+
+        self.set_timer(0.05, ready)
