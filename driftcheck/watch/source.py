@@ -110,6 +110,8 @@ class Feed:
                     since = self._handle(answer, since, emit)
                     continue
                 since = -1
+                if stop.is_set():
+                    break  # the view has gone: start nothing for it
                 self._start_daemon()
             mode = "starting" if self.use_daemon else "polling"
             started = time.monotonic()
