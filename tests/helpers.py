@@ -7,7 +7,8 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,18 @@ def git(*args: str, cwd: Path | str, check: bool = True, input: bytes | None = N
             f"git {' '.join(args)} failed ({proc.returncode}): {proc.stderr.decode()}"
         )
     return proc.stdout.decode("utf-8", "surrogateescape").strip()
+
+
+def eventually(check: Callable[[], Any], seconds: float, what: str, every: float = 0.05) -> Any:
+    """The first true value `check()` returns within `seconds`; AssertionError(`what`)
+    when there is none."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(every)
+    raise AssertionError(what)
 
 
 def write(root: Path, files: dict[str, str | bytes]) -> None:

@@ -21,7 +21,7 @@ ROOT = PACKAGE.parent
 LAYERS: list[tuple[str, ...]] = [
     ("__main__",),
     ("cli",),
-    ("integrations", "demo"),
+    ("integrations", "demo", "watch"),
     ("daemon",),
     ("coordination", "plan"),
     ("engine",),

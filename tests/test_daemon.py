@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import CliResult, run_cli, snapshot_repo
+from helpers import CliResult, eventually, run_cli, snapshot_repo
 from test_hook_claude import STALE_REPORT, Shop, build_shop, payload
 
 from driftcheck.daemon import client as daemon_client
@@ -40,13 +40,12 @@ def status(repo: Path) -> dict[str, Any] | None:
 
 
 def wait_for(repo: Path, running: bool, seconds: float = 60) -> dict[str, Any] | None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def check() -> tuple[dict[str, Any] | None] | None:
         found = status(repo)
-        if (found is not None) == running:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"the daemon did not {'start' if running else 'stop'} in time")
+        return (found,) if (found is not None) == running else None
+
+    what = f"the daemon did not {'start' if running else 'stop'} in time"
+    return eventually(check, seconds, what, every=0.2)[0]
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import traceback
 import click
 
 from driftcheck import __version__
-from driftcheck.cli import claims, coordinate, daemon, hooks, install, plan, scan
+from driftcheck.cli import claims, coordinate, daemon, hooks, install, plan, scan, watch
 from driftcheck.cli.common import debug_option
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import UsageError
@@ -32,6 +32,7 @@ def cli() -> None:
 for command in (
     scan.scan,
     plan.plan,
+    watch.watch,
     scan.demo,
     scan.cache,
     hooks.hook,

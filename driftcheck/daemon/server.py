@@ -40,6 +40,7 @@ from typing import Any, Protocol
 
 from driftcheck.coordination import tools
 from driftcheck.daemon import client as daemon_client
+from driftcheck.daemon import feed
 from driftcheck.daemon.connections import Inbox, Request, allow
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
@@ -169,7 +170,8 @@ class Daemon:
                 log(f"internal error: {exc!r}")
                 self._renew()
                 answer = {"retry": b"1"}
-            request.answer(answer)
+            if answer is not None:  # None: a parked long poll answers on its own thread
+                request.answer(answer)
         self._keep()
 
     def _keep(self) -> None:
@@ -180,7 +182,7 @@ class Daemon:
             with contextlib.suppress(Exception):  # best effort, like every cache write
                 self.session.cache.flush()
 
-    def _handle(self, request: Request) -> dict[str, bytes]:
+    def _handle(self, request: Request) -> dict[str, bytes] | None:
         header = request.header
         op = header.get("op")
         if header.get("v") != b"%d" % daemon_client.PROTOCOL or self._upgrade_seen():
@@ -192,6 +194,11 @@ class Daemon:
             return self._hook(header)
         if op == b"tool":
             return self._tool(header, waited=time.monotonic() - request.received)
+        if op == b"watch":  # `driftcheck watch`: a long poll, answered in feed.py
+            self.requests += 1
+            return feed.answer(
+                request, live=self.live, session=self._ready_session, renew=self._renew
+            )
         if op == b"status":
             return {"status": json.dumps(self.status()).encode()}
         if op == b"stop":
@@ -288,6 +295,11 @@ class Daemon:
             self._renew()
         if self.session is None:
             self._open_session()
+
+    def _ready_session(self) -> Session:
+        self._ready()
+        assert self.session is not None
+        return self.session
 
     def _open_session(self) -> None:
         self.session = Session(self.repo, self.live)

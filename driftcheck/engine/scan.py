@@ -71,6 +71,26 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
             yield Scanned(repo, options, found, session, result, trunk)
 
 
+def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
+    """A whole scan with a long-lived session (the daemon's, for `driftcheck watch`):
+    worktrees come from its watched states, parses from its symbol index, so only
+    what changed since the last scan is captured and analysed again."""
+    started = time.monotonic()
+    config = options.config or load_config(Path(options.repo))
+    options = replace(options, config=config, trunk=options.trunk or config.trunk)
+    found = discover(
+        session.repo,
+        session.scratch,
+        ref_patterns=options.ref_patterns,
+        trunk=options.trunk,
+        keep_states=cache_enabled(options.use_cache),
+        live=session.live,
+    )
+    pairs = list(itertools.combinations(found.participants, 2))
+    analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
+    return build_result(session.repo, found, analysis, config, started)
+
+
 def _verify(
     session: AnalysisSession,
     pairs: list[tuple[Participant, Participant]],

@@ -164,6 +164,11 @@ def _finding(result: ScanResult, finding: Finding, paint: Painter) -> list[str]:
     return lines
 
 
+def finding_lines(result: ScanResult, finding: Finding) -> list[str]:
+    """One finding as `scan` prints it, details included (the live view's full finding)."""
+    return terminal_safe("\n".join(_finding(result, finding, Painter(False)))).splitlines()
+
+
 def _textual_details(result: ScanResult, finding: Finding, details: Mapping[str, Any]) -> list[str]:
     """Conflict type, both sides' line ranges per hunk, then each side's text."""
     names = involved(result, finding)

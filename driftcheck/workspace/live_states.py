@@ -21,6 +21,8 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +71,11 @@ class LiveStates:
         self.read_trees: ReadTrees | None = None
         self._settled = False
         self._captured: set[str] = set()  # since the last take_captured()
+        # Bumped whenever the watcher reports a change: a live view waits on it
+        # (wait_for_change) instead of asking git again and again.
+        self.generation = 0
+        self.changed_at: dict[str, float] = {}  # worktree folder -> wall time of its last event
+        self._change = threading.Condition()
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
@@ -81,8 +88,11 @@ class LiveStates:
             self._known.clear()
             self._entries = None
             return
-        for event in self.watcher.events():
+        events = self.watcher.events()
+        for event in events:
             self._settled = False
+            if event.label != ADMIN:
+                self.changed_at[event.label] = time.time()
             if event.label == ADMIN:
                 self._admin_event(event.path)
                 continue
@@ -94,6 +104,17 @@ class LiveStates:
                 self._entries = None
                 self._known.clear()
             self._known.pop(label, None)
+        if events:
+            with self._change:
+                self.generation += 1
+                self._change.notify_all()
+
+    def wait_for_change(self, since: int, timeout: float) -> int:
+        """The generation once it differs from `since`, or after `timeout` seconds
+        (from any thread: the daemon's loop calls refresh() as events arrive)."""
+        with self._change:
+            self._change.wait_for(lambda: self.generation != since, timeout)
+            return self.generation
 
     def _admin_event(self, path: str) -> None:
         parts = path.split("/")
@@ -144,6 +165,7 @@ class LiveStates:
             self._known.clear()
         else:
             self._known.pop(path, None)
+            self.changed_at[path] = time.time()  # staged, committed or checked out
 
     def worktrees(self) -> list[WorktreeEntry]:
         if self._entries is None:

@@ -1,0 +1,1 @@
+"""`driftcheck watch`: a live view of the drift between participants (Textual)."""
