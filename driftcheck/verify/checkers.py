@@ -29,7 +29,7 @@ _GO_PATTERN = (
 )
 # mypy: `a.py:3: error: ... [code]`; notes belong to the error before them
 _DUPLICATE = re.compile(r"^(?:\./)?([^:\n]+): error: Duplicate module named", re.M)
-_BLOCKING = re.compile(r"^(?:\./)?([^:\n]+\.pyi?):\d+(?::\d+)?: error: ", re.M)
+_BLOCKING = re.compile(r"^(?:\./)?([^:\n]+\.pyi?)(?::\d+)?(?::\d+)?: error: ", re.M)
 _MYPY_PATTERN = (
     r"^(?P<path>[^:\s][^:]*\.pyi?):(?P<line>\d+)(?::(?P<col>\d+))?: error: (?P<message>.+)$"
 )
@@ -59,7 +59,12 @@ class Checker:
             argv = [python, "-m", "mypy", "--no-error-summary", "--no-pretty"]
             argv += ["--show-column-numbers", "--hide-error-context", "--no-color-output"]
             argv += ["--cache-dir", str(cache / "mypy")]
-            return argv if _mypy_files_configured(copy) else [*argv, "."]
+            if _mypy_files_configured(copy):
+                return argv
+            # The whole tree, each module named by its path from the top (or the
+            # project's mypy_path): two `conftest.py` in different folders, or a file
+            # under two names, do not stop mypy before it checks anything.
+            return [*argv, "--explicit-package-bases", "."]
         if self.preset == "tsc":
             argv = [_worktree_tsc(worktree), "--noEmit", "--pretty", "false"]
             return [*argv, "--incremental", "--tsBuildInfoFile", str(cache / "tsc.tsbuildinfo")]
