@@ -29,6 +29,7 @@ from driftcheck.workspace import git, merge
 from driftcheck.workspace.capture import ensure_state_commit
 
 _WORD = re.compile(r"[A-Za-z_]\w+")
+_LINE_IN_MESSAGE = re.compile(r"\bline \d+")
 
 
 @dataclass
@@ -199,12 +200,20 @@ def _judge(
         listed = ", ".join(sorted(conflicted)[:5]) + (" …" if len(conflicted) > 5 else "")
         why = f"git's merge conflicts in {listed}, which no checker can read"
         found.append(_unverified(names, checker, why))
-    sides = Counter(_key(e, plan.left.tree, index) for e in results[left.key].errors)
-    sides |= Counter(_key(e, plan.right.tree, index) for e in results[right.key].errors)
+    # By path and message first (cheap); the enclosing symbol is looked up only where
+    # the merge has more of one than either side, to tell a new error from a moved one.
+    merged_errors = [e for e in results[joined.key].errors if e.path not in conflicted]
+    plain = {k: _plain_counts(results[k].errors) for k in (left.key, right.key)}
+    suspects = _plain_counts(merged_errors) - (plain[left.key] | plain[right.key])
+    if not suspects:
+        return found
+    wanted = [e for e in merged_errors if _plain(e) in suspects]
+    sides: Counter[tuple[str, str, str]] = Counter()
+    for state, tree in ((left, plan.left.tree), (right, plan.right.tree)):
+        alike = [e for e in results[state.key].errors if _plain(e) in suspects]
+        sides |= Counter(_key(e, tree, index) for e in alike)
     seen: Counter[tuple[str, str, str]] = Counter()
-    for error in results[joined.key].errors:
-        if error.path in conflicted:
-            continue
+    for error in wanted:
         key = _key(error, merged.tree, index)
         seen[key] += 1
         if seen[key] > sides[key]:
@@ -212,9 +221,16 @@ def _judge(
     return found
 
 
+def _plain(error: CheckError) -> tuple[str, str]:
+    return (error.path, _LINE_IN_MESSAGE.sub("line N", error.message))
+
+
+def _plain_counts(errors: Sequence[CheckError]) -> Counter[tuple[str, str]]:
+    return Counter(map(_plain, errors))
+
+
 def _key(error: CheckError, tree: str, index: SymbolIndex) -> tuple[str, str, str]:
-    message = re.sub(r"\bline \d+", "line N", error.message)
-    return (error.path, message, _enclosing(error, tree, index))
+    return (*_plain(error), _enclosing(error, tree, index))
 
 
 def _enclosing(error: CheckError, tree: str, index: SymbolIndex) -> str:
