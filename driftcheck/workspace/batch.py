@@ -30,20 +30,22 @@ def diffs(
     args = ["diff-tree", "--stdin", "-r", "-z", "--no-renames", "--raw", "--abbrev=40"]
     out = git.run_git(args, cwd=cwd, env=env, input=lines).stdout
     current: dict[str, Change] | None = None
-    parts: list[bytes] = []
-    for token in out.split(b"\0"):
-        # A pair's header "<old> <new>" ends with a newline, not a NUL.
-        if not token.startswith(b":") and b"\n" in token:
-            header, _, rest = token.partition(b"\n")
-            parts.append(header)
-            if rest:
-                parts.append(rest)
-        else:
-            parts.append(token)
+    parts = out.split(b"\0")
     i = 0
     while i < len(parts):
         token = parts[i]
-        if token.startswith(b":") and current is not None and i + 1 < len(parts):
+        if not token.startswith(b":"):
+            # A pair's header "<old> <new>" ends with a newline, not a NUL, so its
+            # first record's meta may follow it in the same token. Only a token
+            # where a meta is due is read so: a path may hold a newline too.
+            header, _, token = token.partition(b"\n")
+            names = header.decode(errors="replace").split()
+            if len(names) == 2:
+                current = result.setdefault((names[0], names[1]), {})
+            if not token.startswith(b":"):
+                i += 1
+                continue
+        if current is not None and i + 1 < len(parts):
             fields = token.decode().lstrip(":").split()
             if len(fields) == 5:
                 old_mode, new_mode, old_oid, new_oid, status = fields
@@ -52,12 +54,7 @@ def diffs(
                     old_oid if old_mode in git._REGULAR else None,
                     new_oid if new_mode in git._REGULAR else None,
                 )
-            i += 2
-            continue
-        header = token.decode(errors="replace").split()
-        if len(header) == 2:  # "<old tree> <new tree>": the next pair's records follow
-            current = result.setdefault((header[0], header[1]), {})
-        i += 1
+        i += 2
     return result
 
 
