@@ -143,7 +143,7 @@ KEYS = frozenset(
     {
         "trunk", "fail-on", "disable", "ignore-paths", "ignore-ids", "strict",
         "hook-deadline-ms", "daemon", "daemon-idle-minutes", "claims", "severity",
-        "duplicate", "verify", "verify-pattern",
+        "duplicate", "verify", "verify-pattern", "git-filters",
     }
 )  # fmt: skip
 _DUPLICATE_KEYS = frozenset({"min-statements", "similarity"})

@@ -31,6 +31,7 @@ def cli() -> None:
 
 for command in (
     scan.scan,
+    scan.merge_reports,
     plan.plan,
     watch.watch,
     scan.demo,

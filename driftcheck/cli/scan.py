@@ -11,6 +11,7 @@ import click
 from driftcheck.cli.common import (
     debug_option,
     emit,
+    formats_and_output,
     participant_options,
     report_options,
     scan_options,
@@ -48,6 +49,12 @@ from driftcheck.model import ScanResult
     metavar="REGEX",
     help="How a --verify command's error lines look (groups path, line, message).",
 )
+@click.option(
+    "--shard",
+    metavar="K/N",
+    help="Analyse only shard K of N (balanced by estimated cost); "
+    "combine the JSON reports with `driftcheck merge-reports`.",
+)
 @report_options
 @debug_option
 def scan(
@@ -61,6 +68,7 @@ def scan(
     baseline: str | None,
     verify: tuple[str, ...],
     verify_pattern: str | None,
+    shard: str | None,
     fmt: str,
     color: str,
     output: str | None,
@@ -70,7 +78,11 @@ def scan(
     from driftcheck.engine.scan import scan as run_scan
 
     options = scan_options(repo, trunk, refs, committed_only, no_cache, only)
-    options = dataclasses.replace(options, verify=verify, verify_pattern=verify_pattern)
+    from driftcheck.engine.shards import parse_shard
+
+    options = dataclasses.replace(
+        options, verify=verify, verify_pattern=verify_pattern, shard=parse_shard(shard)
+    )
     result = with_progress(lambda progress: run_scan(options, progress=progress))
     if focus:
         result = focus_on(result, focus)
@@ -111,6 +123,33 @@ def focus_on(result: ScanResult, names: tuple[str, ...]) -> ScanResult:
         raise UsageError(f"--focus names no participant: {', '.join(unknown)} (known: {listed})")
     kept = [f for f in result.findings if set(f.participants) & set(names)]
     return dataclasses.replace(result, findings=kept)
+
+
+@click.command("merge-reports")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--focus",
+    metavar="NAME",
+    multiple=True,
+    help="Report only findings that involve this participant.",
+)
+@formats_and_output(("json", "sarif", "markdown", "text", "html"))
+@debug_option
+def merge_reports(
+    reports: tuple[str, ...],
+    focus: tuple[str, ...],
+    fmt: str,
+    color: str,
+    output: str | None,
+    fail_on: str | None,
+) -> None:
+    """Combine the JSON reports of `scan --shard K/N` into one report."""
+    from driftcheck.report.merging import merge_reports as merge
+
+    result = merge(reports)
+    if focus:
+        result = focus_on(result, focus)
+    sys.exit(emit(result, fmt, output, color, fail_on))
 
 
 @click.command()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from driftcheck.config import Config
+from driftcheck.engine.shards import Shard
 from driftcheck.errors import UsageError
 from driftcheck.model import KINDS
 
@@ -27,6 +28,11 @@ class ScanOptions:
     # `--verify`: checkers run on both sides of each pair and on git's merge
     verify: tuple[str, ...] = ()
     verify_pattern: str | None = None
+    # `--shard K/N`: analyse this share of the enumerated pairs only
+    shard: Shard | None = None
+    # Enumerate only the pairs the overlap index keeps (False: every pair, the
+    # exhaustive reference the tests compare with)
+    prune: bool = True
 
 
 def parse_kinds(value: str | None) -> frozenset[str]:

@@ -8,7 +8,6 @@ through every selected detector, which share the pair's facts (detectors/context
 from __future__ import annotations
 
 import gc
-import posixpath
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -16,14 +15,17 @@ from typing import TYPE_CHECKING, NamedTuple
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
 from driftcheck.engine.options import Progress, ScanOptions
+from driftcheck.engine.overlap import paths_can_meet
+from driftcheck.engine.pruning import PairPlan, plan_pairs
 from driftcheck.engine.session import AnalysisSession
+from driftcheck.engine.shards import Shard, assign
 from driftcheck.model import DUPLICATE, KINDS, STALE_CALLER, Finding, Pair, Participant
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.store.pair_cache import distinct, pair_key
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
-from driftcheck.workspace import git
+from driftcheck.workspace import batch, git
 
 if TYPE_CHECKING:
     from driftcheck.verify.merges import VerifyOutcome
@@ -44,6 +46,9 @@ class MergeBase(NamedTuple):
 @dataclass
 class PairAnalysis:
     pairs: int = 0
+    enumerated: int = 0
+    pruned: int = 0
+    assigned: int = 0  # the pairs this shard analyses (all enumerated ones unsharded)
     analysed: int = 0
     skipped_disjoint: int = 0
     merge_simulations: int = 0
@@ -54,6 +59,7 @@ class PairAnalysis:
     verified: VerifyOutcome | None = None  # `--verify`'s findings and statistics
     # Files left out of the analysis for their size: path -> bytes.
     too_large: dict[str, int] = field(default_factory=dict)
+    mine: list[Sides] = field(default_factory=list)  # the pairs this run analysed
 
 
 @dataclass
@@ -114,10 +120,17 @@ def analyse_pairs(
     options: ScanOptions,
     progress: Progress | None = None,
     trunk: Participant | None = None,
+    *,
+    participants: list[Participant] | None = None,
+    shard: Shard | None = None,
 ) -> PairAnalysis:
     """Run the selected detectors over every pair that can drift. With a `trunk`,
     the semantic detectors see each side's own work: its changes against its fork
-    point from the trunk (git's merge, and so textual conflicts, stay git's)."""
+    point from the trunk (git's merge, and so textual conflicts, stay git's).
+
+    With `participants` (the list `pairs` was made from), only the pairs the overlap
+    index keeps are enumerated (engine/overlap.py); with a `shard`, only its share
+    of those is analysed."""
     cache = session.cache
     selected = [
         (kind, detector)
@@ -125,11 +138,32 @@ def analyse_pairs(
         if kind in options.only and (detector := detectors.load(kind)) is not None
     ]
     cwd = str(session.repo.common_dir)
-    bases = merge_bases(pairs, cwd=cwd, cache=cache)
+    plan = plan_pairs(session, participants, trunk, options) if participants else None
+    result = PairAnalysis(pairs=len(pairs))
+    semantic_ok: list[bool] = [True] * len(pairs)
+    if plan is not None and participants is not None:
+        number = {id(p): n for n, p in enumerate(participants)}
+        kept = []
+        for left, right in pairs:
+            a, b = number[id(left)], number[id(right)]
+            pairing = (a, b) if a < b else (b, a)
+            if pairing in plan.reasons:
+                kept.append(((left, right), plan.semantic(pairing)))
+        pairs = [p for p, _ in kept]
+        semantic_ok = [ok for _, ok in kept]
+    result.enumerated = len(pairs)
+    result.pruned = result.pairs - result.enumerated
+    bases = _known_bases(plan, pairs) | merge_bases(
+        [p for p in pairs if plan is None or _heads(p) not in plan.bases], cwd=cwd, cache=cache
+    )
     forks: dict[str, MergeBase] = {}
     if trunk is not None:
         sides = {id(p): p for pair in pairs for p in pair if p is not trunk}
-        forks = merge_bases([(p, trunk) for p in sides.values()], cwd=cwd, cache=cache)
+        forks = _known_forks(plan, sides.values(), trunk) | merge_bases(
+            [(p, trunk) for p in sides.values() if plan is None or p.head not in plan.forks],
+            cwd=cwd,
+            cache=cache,
+        )
     keys = _pair_keys(pairs, bases, forks, trunk, options, cache, [k for k, _ in selected])
     run = PairRun(
         session=session,
@@ -142,41 +176,127 @@ def analyse_pairs(
         trunk=trunk,
         forks=forks,
     )
-    result = PairAnalysis(pairs=len(pairs))
+    _prime_diffs(run, pairs)
+    # Every shard counts every enumerated pair's changes: the merged report then
+    # says what an unsharded scan says.
+    for left, right in pairs:
+        result.changed_by.setdefault(left.name, set())
+        result.changed_by.setdefault(right.name, set())
+        found = run.base_of(left, right)
+        if found is not None:
+            result.changed_by[left.name].update(run.diff(found.tree, left.tree))
+            result.changed_by[right.name].update(run.diff(found.tree, right.tree))
+    mine = range(len(pairs))
+    if shard is not None:
+        mine = assign(pairs, lambda pair: _cost(run, pair), shard)  # type: ignore[assignment]
+    result.assigned = len(mine)
+    result.mine = [pairs[n] for n in mine]
     try:
         if options.focus is None and _semantic_selected(options):
-            todo = [p for n, p in enumerate(pairs) if keys.get(n) not in run.answered]
+            todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
             _prefetch(session.index, todo, run)
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
         gc.freeze()
-        for number, (left, right) in enumerate(pairs):
+        for done, number in enumerate(mine):
+            left, right = pairs[number]
             if progress:
-                progress(number, len(pairs), f"{left.name} ↔ {right.name}")
-            _analyse_pair(run, number, left, right, result)
+                progress(done, len(mine), f"{left.name} ↔ {right.name}")
+            _analyse_pair(run, number, left, right, result, semantic_ok[number])
     finally:
         gc.unfreeze()
     result.findings = distinct(result.findings)
     result.too_large.update(session.index.too_large)
+    result.without_base.sort()
     if progress:
-        progress(len(pairs), len(pairs), "done")
+        progress(len(mine), len(mine), "done")
     return result
 
 
+def _heads(pair: Sides) -> tuple[str, str]:
+    a, b = sorted((pair[0].head or "", pair[1].head or ""))
+    return a, b
+
+
+def _known_bases(plan: PairPlan | None, pairs: list[Sides]) -> dict[str, MergeBase]:
+    """The merge bases the footprints settled (no `merge-base` call for them)."""
+    if plan is None:
+        return {}
+    found = {}
+    for pair in pairs:
+        known = plan.bases.get(_heads(pair))
+        if known is not None:
+            found[heads_key(*pair)] = MergeBase(known[0], known[1], False)
+    return found
+
+
+def _known_forks(
+    plan: PairPlan | None, sides: Iterable[Participant], trunk: Participant
+) -> dict[str, MergeBase]:
+    if plan is None:
+        return {}
+    found = {}
+    for side in sides:
+        known = plan.forks.get(side.head or "")
+        if known is not None:
+            commits, tree = known
+            found[heads_key(side, trunk)] = MergeBase(commits[0], tree, len(commits) > 1)
+    return found
+
+
+def _prime_diffs(run: PairRun, pairs: list[Sides]) -> None:
+    """Every diff the pairs need, from the cache or one `diff-tree --stdin`."""
+    wanted: set[tuple[str, str]] = set()
+    for left, right in pairs:
+        found = run.base_of(left, right)
+        if found is not None:
+            wanted.update({(found.tree, left.tree), (found.tree, right.tree)})
+        for side in (left, right):
+            fork = run.fork_of(side)
+            if fork is not None:
+                wanted.add((fork.tree, side.tree))
+    session = run.session
+    cache = session.cache
+    keys = {f"{a}:{b}": (a, b) for a, b in wanted if (a, b) not in run.diffs}
+    known = cache.get_many("diff-blobs", set(keys))
+    missing = [pair for key, pair in keys.items() if key not in known]
+    fresh = batch.diffs(missing, cwd=str(session.repo.common_dir), env=session.scratch.env)
+    for (a, b), found_changes in fresh.items():
+        cache.put("diff-blobs", f"{a}:{b}", found_changes)
+        known[f"{a}:{b}"] = found_changes
+    for key, changes in known.items():
+        a, b = keys[key]
+        session.index.learn(a, {p: c[1] for p, c in changes.items()})
+        session.index.learn(b, {p: c[2] for p, c in changes.items()})
+        run.diffs[a, b] = {p: c[0] for p, c in changes.items()}
+
+
+def _cost(run: PairRun, pair: Sides) -> float:
+    """A pair's estimated work: its changed source files (parsed, compared), more
+    when its paths meet (git merges it)."""
+    found = run.base_of(*pair)
+    if found is None:
+        return 1.0
+    left, right = run.diff(found.tree, pair[0].tree), run.diff(found.tree, pair[1].tree)
+    source = sum(1 for p in (*left, *right) if frontend_for(p))
+    return 1.0 + source + (10.0 if paths_can_meet(left, right) else 0.0)
+
+
 def _analyse_pair(
-    run: PairRun, number: int, left: Participant, right: Participant, result: PairAnalysis
+    run: PairRun,
+    number: int,
+    left: Participant,
+    right: Participant,
+    result: PairAnalysis,
+    semantic_ok: bool = True,
 ) -> None:
     options = run.options
-    result.changed_by.setdefault(left.name, set())
-    result.changed_by.setdefault(right.name, set())
     found = run.base_of(left, right)
     if found is None:
         result.without_base.append([left.name, right.name])
         return
     base, base_tree = found.commit, found.tree
     left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
-    result.changed_by[left.name].update(left_changes)
-    result.changed_by[right.name].update(right_changes)
     # Against one of several bases the changes may look apart while git, merging
     # against all of them, conflicts: such a pair is always merged.
     meet = paths_can_meet(left_changes, right_changes) or (
@@ -197,7 +317,12 @@ def _analyse_pair(
         result.skipped_disjoint += 1
         own_left = left_scope.changes if left_scope else left_changes
         own_right = right_scope.changes if right_scope else right_changes
-        if not (_semantic_selected(options) and _semantic_possible(own_left, own_right, options)):
+        # A pair the overlap index kept for its paths alone has nothing semantic.
+        if not (
+            semantic_ok
+            and _semantic_selected(options)
+            and _semantic_possible(own_left, own_right, options)
+        ):
             return
     result.analysed += 1
     if meet and any(kind == "textual-conflict" for kind, _ in run.selected):
@@ -347,38 +472,3 @@ def _semantic_possible(
     if DUPLICATE in options.only:
         return left_src or right_src
     return left_src and right_src
-
-
-def paths_can_meet(left: Mapping[str, str], right: Mapping[str, str]) -> bool:
-    """False only when no git merge of these two change sets can conflict.
-
-    Besides equal paths this covers file/directory clashes (a path on one side is a
-    folder on the other) and directory renames (one side empties a folder the other
-    side adds to).
-    """
-    if not left or not right:
-        return False
-    if left.keys() & right.keys():
-        return True
-    if _ancestors(left) & right.keys() or _ancestors(right) & left.keys():
-        return True
-    return _adds_into_emptied(left, right) or _adds_into_emptied(right, left)
-
-
-def _ancestors(paths: Iterable[str]) -> set[str]:
-    found: set[str] = set()
-    for path in paths:
-        parent = posixpath.dirname(path)
-        while parent and parent not in found:
-            found.add(parent)
-            parent = posixpath.dirname(parent)
-    return found
-
-
-def _adds_into_emptied(deleter: Mapping[str, str], adder: Mapping[str, str]) -> bool:
-    # Every folder above a deleted file may be a renamed one (with its subfolders).
-    emptied = _ancestors(p for p, s in deleter.items() if s == "D")
-    if not emptied:
-        return False
-    added = [p for p, s in adder.items() if s == "A"]
-    return any(_ancestors([p]) & emptied for p in added)

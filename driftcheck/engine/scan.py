@@ -62,12 +62,21 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
         pairs = list(itertools.combinations(found.participants, 2))
         with AnalysisSession.open(repo, scratch, use_cache=options.use_cache) as session:
             trunk = trunk_of(found)
-            analysis = analyse_pairs(session, pairs, options, progress, trunk)
+            analysis = analyse_pairs(
+                session,
+                pairs,
+                options,
+                progress,
+                trunk,
+                participants=found.participants if options.prune else None,
+                shard=options.shard,
+            )
             verify = options.verify or config.verify
             if verify:
-                analysis.verified = _verify(session, pairs, verify, options, config)
+                # Pruned pairs cannot meet, and another shard verifies the others.
+                analysis.verified = _verify(session, analysis.mine, verify, options, config)
                 analysis.findings += analysis.verified.findings
-            result = build_result(repo, found, analysis, config, started)
+            result = build_result(repo, found, analysis, config, started, options=options)
             yield Scanned(repo, options, found, session, result, trunk)
 
 
@@ -121,11 +130,14 @@ def build_result(
     config: Config,
     started: float,
     findings: list[Finding] | None = None,
+    options: ScanOptions | None = None,
 ) -> ScanResult:
     """The v1 result: configured, sorted findings and the run's statistics."""
     stats: dict[str, Any] = {
         "participants": len(found.participants),
         "pairs": analysis.pairs,
+        "pairs_enumerated": analysis.enumerated,
+        "pairs_pruned": analysis.pruned,
         "pairs_analysed": analysis.analysed,
         "pairs_skipped_disjoint": analysis.skipped_disjoint,
         "pairs_without_merge_base": analysis.without_base,
@@ -140,6 +152,13 @@ def build_result(
     }
     if analysis.verified is not None:
         stats["verify"] = analysis.verified.stats
+    if options is not None and options.shard is not None:
+        stats["shard"] = {
+            "index": options.shard.index,
+            "count": options.shard.count,
+            "pairs": analysis.assigned,
+            "state": state_digest(found.participants, options),
+        }
     if findings is None:
         findings = configured(analysis.findings, config)
     return ScanResult(
@@ -165,3 +184,13 @@ def main_worktree(repo: git.RepoInfo, found: Discovery) -> Path:
         return repo.common_dir
     # `git worktree list` names the main worktree first; discovery kept it.
     return Path(found.main_path) if found.main_path else repo.toplevel or repo.common_dir
+
+
+def state_digest(participants: Iterable[Participant], options: ScanOptions) -> str:
+    """What a shard scanned: every participant's state and the kinds asked for.
+    `merge-reports` refuses shards of different scans."""
+    import hashlib
+
+    parts = [f"{p.name}\0{p.head}\0{p.tree}" for p in participants]
+    parts.append(",".join(sorted(options.only)))
+    return hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
