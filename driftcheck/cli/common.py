@@ -50,6 +50,17 @@ class Progress:
             sys.stderr.flush()
 
 
+def repo_option(help: str = "Any folder of the repository.") -> Callable[[Any], Any]:
+    """`--repo DIR`, the same on every command that takes it."""
+    return click.option(
+        "--repo",
+        default=".",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help,
+    )
+
+
 def participant_options(trunk_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """--repo, --trunk, --refs, --committed-only and --no-cache: who takes part."""
 

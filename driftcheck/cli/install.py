@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from driftcheck.cli.common import repo_option
+
 
 @click.group()
 def install() -> None:
@@ -23,13 +25,7 @@ def _apply(plans: list, dry_run: bool) -> None:  # type: ignore[type-arg]
 
 
 @install.command("claude")
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Any folder of the repository (the worktree to install into).",
-)
+@repo_option("Any folder of the worktree to install into.")
 @click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
 def install_claude(repo: Path, dry_run: bool) -> None:
     """Add the hooks to .claude/settings.json and the MCP server to .mcp.json (idempotent).
@@ -44,13 +40,7 @@ def install_claude(repo: Path, dry_run: bool) -> None:
 
 
 @install.command("pre-commit")
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Any folder of the repository (the worktree to install into).",
-)
+@repo_option("Any folder of the worktree to install into.")
 @click.option("--dry-run", is_flag=True, help="Show the diff, write nothing.")
 @click.option("--force", is_flag=True, help="Replace a pre-commit hook that is not ours.")
 @click.option("--chain", is_flag=True, help="Keep an existing hook and run it first.")

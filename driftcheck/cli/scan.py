@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import sys
+from pathlib import Path
 
 import click
 
@@ -13,6 +14,7 @@ from driftcheck.cli.common import (
     emit,
     formats_and_output,
     participant_options,
+    repo_option,
     report_options,
     scan_options,
     with_progress,
@@ -186,14 +188,8 @@ def cache() -> None:
 
 
 @cache.command("info")
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Any folder of the repository.",
-)
-def cache_info(repo: str) -> None:
+@repo_option()
+def cache_info(repo: Path) -> None:
     """Where the cache lives, how big it is and what it holds."""
     import json
 
@@ -206,14 +202,8 @@ def cache_info(repo: str) -> None:
 
 
 @cache.command("clear")
-@click.option(
-    "--repo",
-    default=".",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Any folder of the repository.",
-)
-def cache_clear(repo: str) -> None:
+@repo_option()
+def cache_clear(repo: Path) -> None:
     """Delete the cache; the next run rebuilds what it needs."""
     import shutil
 
