@@ -164,3 +164,15 @@ def test_every_option_says_what_it_does() -> None:
     assert bare == [] and files == []
     scan_help = run_cli("scan", "--help", cwd=Path.cwd()).stdout
     assert "repeatable" in scan_help
+
+
+def test_a_folder_that_went_away_is_not_called_a_missing_git(tmp_path: Path) -> None:
+    """A worktree removed while driftcheck looked at it used to surface as "git is not
+    installed or not on PATH" (seen in the live view when a worktree was deleted)."""
+    import pytest
+
+    from driftcheck.errors import UsageError
+    from driftcheck.workspace import git as dgit
+
+    with pytest.raises(UsageError, match="its folder is gone"):
+        dgit.run_git(["status"], cwd=tmp_path / "gone")

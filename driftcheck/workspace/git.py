@@ -157,6 +157,8 @@ def start_git(
                 start_new_session=True,
             )
         except FileNotFoundError as exc:
+            if not Path(cwd).is_dir():  # a worktree removed while we looked at it
+                raise UsageError(f"its folder is gone: {cwd}") from exc
             raise UsageError("git is not installed or not on PATH") from exc
         except NotADirectoryError as exc:
             raise UsageError(f"not a directory: {cwd}") from exc
