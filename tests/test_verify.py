@@ -216,3 +216,42 @@ def test_tsc_reports_a_merge_that_breaks(tmp_path: Path) -> None:
     result = run_cli("scan", "--verify", "tsc", "--format", "json", cwd=repo)
     assert result.code == 1, result.stderr
     assert [(f["code"], f["path"]) for f in merge_breaks(result.json())] == [("DC501", "use.ts")]
+
+
+@pytest.mark.skipif(shutil.which("tsc") is None, reason="tsc is not installed on this machine")
+def test_tsc_is_quiet_on_a_merge_that_compiles(tmp_path: Path) -> None:
+    lib = "export function total(items: number[]): number {\n  return items.length\n}\n"
+    config = '{"compilerOptions": {"strict": true, "noEmit": true}, "include": ["*.ts"]}\n'
+    repo = init_repo(tmp_path / "repo", {"lib.ts": lib, "tsconfig.json": config})
+    write(add_worktree(repo, "a"), {"lib.ts": lib.replace("items.length", "items.length + 0")})
+    write(
+        add_worktree(repo, "b"),
+        {"use.ts": "import { total } from './lib'\nexport const n = total([1])\n"},
+    )
+    result = run_cli("scan", "--verify", "tsc", "--format", "json", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert merge_breaks(result.json()) == []
+    assert result.json()["stats"]["verify"]["tsc"]["pairs_verified"] >= 1
+
+
+GO_MOD = "module example.com/shop\n\ngo 1.19\n"
+GO_LIB = "package orders\n\nfunc Total(items []int) int {\n\treturn len(items)\n}\n"
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="go is not installed on this machine")
+@pytest.mark.parametrize("breaks", [True, False])
+def test_go_vet_reports_a_merge_that_breaks_and_only_that(tmp_path: Path, breaks: bool) -> None:
+    """One side adds a parameter to Total (and fixes its own callers), the other adds
+    a call: with one argument the merge does not build; with two it does."""
+    repo = init_repo(tmp_path / "repo", {"go.mod": GO_MOD, "orders/total.go": GO_LIB})
+    changed = GO_LIB.replace("items []int) int", "items []int, scale int) int").replace(
+        "len(items)", "len(items) * scale"
+    )
+    write(add_worktree(repo, "a"), {"orders/total.go": changed})
+    call = "Total([]int{1})" if breaks else "Total([]int{1}, 2)"
+    use = f"package orders\n\nfunc One() int {{\n\treturn {call}\n}}\n"
+    write(add_worktree(repo, "b"), {"orders/one.go": use})
+    result = run_cli("scan", "--verify", "go vet ./...", "--format", "json", cwd=repo)
+    assert result.code in (0, 1), result.stderr
+    found = [(f["code"], f["path"]) for f in merge_breaks(result.json())]
+    assert found == ([("DC501", "orders/one.go")] if breaks else [])

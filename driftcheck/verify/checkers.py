@@ -103,7 +103,8 @@ class Checker:
 PRESETS: dict[str, Checker] = {
     "mypy": Checker("mypy", "mypy", _MYPY_PATTERN, frozenset({0, 1}), (".py", ".pyi")),
     "tsc": Checker("tsc", "tsc", _TSC_PATTERN, frozenset({0, 1, 2}), (".ts", ".tsx", ".mts")),
-    "go vet": Checker("go vet", "go vet", _GO_PATTERN, frozenset({0, 1}), (".go",)),
+    # go vet exits 2 when the package does not type-check; its errors say so
+    "go vet": Checker("go vet", "go vet", _GO_PATTERN, frozenset({0, 1, 2}), (".go",)),
 }
 # `--verify 'go vet ./...'` is the preset too.
 _ALIASES = {"go vet ./...": "go vet", "govet": "go vet", "tsc --noEmit": "tsc"}
