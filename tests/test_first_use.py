@@ -176,3 +176,23 @@ def test_a_folder_that_went_away_is_not_called_a_missing_git(tmp_path: Path) -> 
 
     with pytest.raises(UsageError, match="its folder is gone"):
         dgit.run_git(["status"], cwd=tmp_path / "gone")
+
+
+def test_check_takes_repo_trunk_and_refs_like_scan(workspace: Path) -> None:
+    """`check` judged only against worktrees; a branch nobody has checked out (a pull
+    request's) could not take part. Now it joins with --refs, as in `scan`, and
+    --repo names the worktree a relative PATH is in."""
+    repo = init_repo(workspace / "repo", BASE)
+    git("checkout", "-q", "-b", "feature/loud", cwd=repo)
+    write(repo, {"app.py": BASE["app.py"].replace("greet(name)", "greet(name, loud)")})
+    git("commit", "-qam", "loud", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    proposed = workspace / "proposed.py"
+    proposed.write_text("from app import greet\n\n\ndef hello():\n    return greet('x')\n")
+    args = ["check", "use.py", "--content-file", str(proposed), "--repo", str(repo)]
+    alone = run_cli(*args, "--format", "json", cwd=workspace)
+    assert alone.code == 0, alone.stderr
+    assert alone.json()["findings"] == []
+    joined = run_cli(*args, "--refs", "refs/heads/feature", "--format", "json", cwd=workspace)
+    assert joined.code == 1, joined.stderr
+    assert [f["code"] for f in joined.json()["findings"]] == ["DC201"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from driftcheck.cli.common import debug_option, emit, report_options
+from driftcheck.cli.common import debug_option, emit, repo_option, report_options
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import DriftcheckError, UsageError
 
@@ -100,12 +100,24 @@ def hook_pre_commit(warn_only: bool, fail_on: str | None) -> None:
     help="The proposed content ('-' for stdin); default: the file as it is on disk.",
 )
 @click.option("--deleted", is_flag=True, help="Judge deleting PATH.")
+@repo_option("The worktree whose proposed state is judged; a relative PATH is inside it.")
+@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
+@click.option(
+    "--refs",
+    "refs",
+    multiple=True,
+    metavar="PATTERN",
+    help="Refs that take part as committed (repeatable; as for-each-ref matches).",
+)
 @report_options
 @debug_option
 def check(
     path: Path,
     content_file: click.utils.LazyFile | None,
     deleted: bool,
+    repo: Path,
+    trunk: str | None,
+    refs: tuple[str, ...],
     fmt: str,
     color: str,
     output: str | None,
@@ -116,9 +128,9 @@ def check(
     from driftcheck.coordination.overlap import judge_edit
     from driftcheck.engine.judge import open_worktree, relative_to_root
 
-    absolute = path if path.is_absolute() else Path.cwd() / path
+    absolute = path if path.is_absolute() else (Path.cwd() / repo / path)
     try:
-        root, repo = open_worktree(absolute)
+        root, found = open_worktree(absolute)
         if deleted:
             content: bytes | None = None
         elif content_file is not None:
@@ -131,7 +143,9 @@ def check(
     except OSError as exc:  # a path the system refuses: too long, unreadable, ...
         raise UsageError(f"cannot use {path}: {exc.strerror or exc}") from exc
     config = load_config(root)
-    judgement = judge_edit(root, files={relative: content}, repo=repo, config=config)
+    judgement = judge_edit(
+        root, files={relative: content}, repo=found, config=config, trunk=trunk, refs=refs
+    )
     if judgement.current is None:
         # "No findings" would be a lie: the proposed state was never compared.
         why = "; ".join(judgement.result.warnings) or "worktree not found"

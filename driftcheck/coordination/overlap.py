@@ -52,11 +52,17 @@ def judge_edit(
     repo: git.RepoInfo,
     config: Config,
     session: AnalysisSession | None = None,
+    trunk: str | None = None,
+    refs: tuple[str, ...] = (),
 ) -> Judgement:
-    """The engine's judgement of the proposed `files`, with claim overlaps added."""
+    """The engine's judgement of the proposed `files`, with claim overlaps added;
+    `trunk` and `refs` join as in `scan` (`check --trunk/--refs`)."""
     with nullcontext(session) if session is not None else own_session(repo) as used:
         # Through the module: tests (and only tests) put another judge there.
-        judgement = judging.judge(root, files=files, repo=repo, config=config, session=used)
+        judgement = judging.judge(
+            root, files=files, repo=repo, config=config, session=used, trunk=trunk,
+            ref_patterns=refs,
+        )  # fmt: skip
         current = judgement.current
         if current is None or not files:
             return judgement
