@@ -188,6 +188,8 @@ def test_matrix_is_symmetric_and_counts_single_participant_findings_on_the_diago
     assert rows[1] == ["feat/a", "·", "1", "1"]
     assert rows[2] == ["feat/b", "1", "·", "1"]
     assert rows[3] == ["fix/c", "1", "1", "1"]
+    # and says so, since the diagonal is not a pair
+    assert "(the diagonal counts findings about one participant alone)" in render_text(three_way())
 
 
 def test_pair_matrix_counts_every_pair_of_a_multi_participant_finding() -> None:

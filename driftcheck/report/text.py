@@ -118,6 +118,9 @@ def _matrix(result: ScanResult, paint: Painter) -> list[str]:
             padding = "  " + " " * (width - len(cell))
             cells_text.append(padding + paint(cell, "bold" if count else "dim"))
         lines.append("  " + label.ljust(label_width) + "".join(cells_text))
+    if any(cells.get((name, name)) for name in names):
+        # The diagonal is not a pair: say what its counts are.
+        lines.append(paint("  (the diagonal counts findings about one participant alone)", "dim"))
     return lines
 
 
