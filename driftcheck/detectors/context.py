@@ -38,6 +38,9 @@ class SharedFacts:
     state_commits: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
     # A participant meets the same merge base in many pairs: its changes, once.
     side_facts: SideFactsCache = field(default_factory=dict)
+    # (base tree, tree) -> git's file renames between them (old path -> new path): a
+    # side meets the same base in many pairs.
+    renames: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     # DC303 ("exists at the base already") is reported once per side, base and symbol.
     existing_reported: set[tuple[str, str, str]] = field(default_factory=set)
 
@@ -50,8 +53,6 @@ class PairFacts:
     merge_known: bool = False
     semantics: PairSemantics | None = None
     semantics_known: bool = False
-    # participant name -> its file renames (old path -> new path), by git's detection
-    renames: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,17 +132,16 @@ class PairContext:
         """old path -> new path for the files participant `name` renames, paired by
         git's own rename detection against its scope's base; asked of git only where
         the side both deletes and adds files."""
-        known = self.facts.renames.get(name)
-        if known is None:
-            known = {}
-            for side, scope in zip((self.pair.left, self.pair.right), self.scopes(), strict=True):
-                statuses = set(scope.changes.values())
-                if side.name == name and {"A", "D"} <= statuses and side.tree:
-                    known = git.renames(
-                        scope.base_tree, side.tree, cwd=self.cwd, env=self.scratch.env
-                    )
-            self.facts.renames[name] = known
-        return known
+        for side, scope in zip((self.pair.left, self.pair.right), self.scopes(), strict=True):
+            if side.name != name or not side.tree or not {"A", "D"} <= set(scope.changes.values()):
+                continue
+            key = (scope.base_tree, side.tree)
+            known = self.shared.renames.get(key)
+            if known is None:
+                known = git.renames(*key, cwd=self.cwd, env=self.scratch.env)
+                self.shared.renames[key] = known
+            return known
+        return {}
 
     def semantics(self) -> PairSemantics | None:
         """The pair's semantic facts, computed once; None when no parsable file changed."""

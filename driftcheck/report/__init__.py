@@ -124,6 +124,24 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
+def fingerprints(findings: list[Finding]) -> list[str]:
+    """One fingerprint per finding, distinct even when their identifying parts agree.
+
+    Two call sites of the same changed function in one file give two findings with the
+    same kind, code, path, symbol and participants. Code scanning treats results with
+    equal fingerprints as one alert, so the second and later of such a group (in report
+    order, i.e. by line) get their occurrence number mixed in; the first keeps the
+    plain recipe, so a lone finding's alert is unaffected.
+    """
+    seen: dict[str, int] = {}
+    prints: list[str] = []
+    for finding in findings:
+        base = finding.fingerprint()
+        seen[base] = seen.get(base, 0) + 1
+        prints.append(finding.fingerprint(occurrence=seen[base]))
+    return prints
+
+
 def ordered_findings(result: ScanResult) -> list[Finding]:
     """Findings in the one order every format uses, independent of detector order."""
     return sorted(result.findings, key=Finding.sort_key)

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from driftcheck.model import Finding, Plan, ScanResult
-from driftcheck.report import ordered_findings
+from driftcheck.report import fingerprints, ordered_findings
 
 
 def render(result: ScanResult, *, color: bool = False) -> str:
@@ -27,16 +27,9 @@ def render(result: ScanResult, *, color: bool = False) -> str:
 
 
 def finding_ids(findings: list[Finding]) -> list[str]:
-    """Each finding's stable id; a second finding with the same identity (two uses
-    of one changed function in one file) gets its occurrence mixed in, as SARIF's
-    fingerprints do."""
-    seen: dict[str, int] = {}
-    ids = []
-    for finding in findings:
-        seen[finding.id] = seen.get(finding.id, 0) + 1
-        count = seen[finding.id]
-        ids.append(finding.id if count == 1 else "dc-" + finding.fingerprint(count)[:16])
-    return ids
+    """Each finding's stable id: its SARIF fingerprint, short (a second finding with
+    the same identity gets its occurrence mixed in there)."""
+    return ["dc-" + digest[:16] for digest in fingerprints(findings)]
 
 
 def render_plan(plan: Plan, *, color: bool = False) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from driftcheck.model import Finding, ScanResult, Severity
-from driftcheck.report import CODE_TITLES, involved, ordered_findings
+from driftcheck.report import CODE_TITLES, fingerprints, involved, ordered_findings
 from driftcheck.report.json_report import dumps
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -126,24 +126,6 @@ def artifact_uri(path: str) -> str:
         posix = posix[2:]
     # A path that is not UTF-8 (surrogate-escaped bytes) is percent-encoded byte by byte.
     return quote(posix.lstrip("/").encode("utf-8", "surrogateescape"), safe="/")
-
-
-def fingerprints(findings: list[Finding]) -> list[str]:
-    """One fingerprint per finding, distinct even when their identifying parts agree.
-
-    Two call sites of the same changed function in one file give two findings with the
-    same kind, code, path, symbol and participants. Code scanning treats results with
-    equal fingerprints as one alert, so the second and later of such a group (in report
-    order, i.e. by line) get their occurrence number mixed in; the first keeps the
-    plain recipe, so a lone finding's alert is unaffected.
-    """
-    seen: dict[str, int] = {}
-    prints: list[str] = []
-    for finding in findings:
-        base = fingerprint(finding)
-        seen[base] = seen.get(base, 0) + 1
-        prints.append(fingerprint(finding, occurrence=seen[base]))
-    return prints
 
 
 def fingerprint(finding: Finding, occurrence: int = 1) -> str:
