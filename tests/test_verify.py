@@ -255,3 +255,34 @@ def test_go_vet_reports_a_merge_that_breaks_and_only_that(tmp_path: Path, breaks
     assert result.code in (0, 1), result.stderr
     found = [(f["code"], f["path"]) for f in merge_breaks(result.json())]
     assert found == ([("DC501", "orders/one.go")] if breaks else [])
+
+
+def test_a_repositorys_configuration_cannot_make_scan_run_a_command(tmp_path: Path) -> None:
+    """`verify` in [tool.driftcheck] may name presets; a command there would let a
+    cloned repository run what it likes on `driftcheck scan`."""
+    marker = tmp_path / "ran"
+    repo = two_agents(tmp_path, {"lib.py": NEW_PARAMETER}, {"report.py": NEW_CALLER})
+    write(repo, {".driftcheck.toml": f'verify = ["touch {marker}"]\n'})
+    result = run_cli("scan", cwd=repo)
+    assert result.code == 2 and "verify takes presets only" in result.stderr
+    assert not marker.exists()
+
+
+def test_a_python_the_repository_tracks_is_never_run(tmp_path: Path) -> None:
+    """A committed `.venv/bin/python` is the repository's, not the user's
+    environment: the mypy preset runs driftcheck's own interpreter instead."""
+    marker = tmp_path / "ran"
+    fake = f"#!/bin/sh\ntouch {marker}\nexit 1\n"
+    repo = init_repo(
+        tmp_path / "repo", {"lib.py": LIB, "mypy.ini": MYPY_INI, ".venv/bin/python": fake}
+    )
+    git("update-index", "--chmod=+x", ".venv/bin/python", cwd=repo)
+    git("commit", "-qm", "x", cwd=repo)
+    (repo / ".venv" / "bin" / "python").chmod(0o755)
+    write(add_worktree(repo, "a"), {"lib.py": NEW_PARAMETER})
+    write(add_worktree(repo, "b"), {"report.py": NEW_CALLER})
+    for where in (repo, repo.parent / "a"):
+        (where / ".venv" / "bin" / "python").chmod(0o755)
+    _code, report = verify(repo)
+    assert not marker.exists()
+    assert [f["code"] for f in merge_breaks(report)] == ["DC501"]

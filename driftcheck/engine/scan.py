@@ -14,6 +14,7 @@ from driftcheck.config import Config, load_config
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
+from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import filters, git
@@ -112,6 +113,13 @@ def _verify(
 
     pattern = options.verify_pattern or config.verify_pattern
     checkers = [checker_for(spec, pattern) for spec in dict.fromkeys(specs)]
+    if not options.verify and any(c.preset is None for c in checkers):
+        # The repository's own configuration may name presets, never a command: a
+        # cloned repository must not make `driftcheck scan` run what it chooses.
+        raise UsageError(
+            f"{config.source}: verify takes presets only (mypy, tsc, go vet); "
+            "pass a command with --verify"
+        )
     index, cache = session.index, session.cache
     return verify_pairs(session.repo, session.scratch, cache, index, pairs, checkers)
 

@@ -8,6 +8,7 @@ codes mean "ran and found errors" rather than "crashed".
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import shutil
@@ -17,7 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from driftcheck.errors import UsageError
+from driftcheck.errors import DriftcheckError, UsageError
+from driftcheck.workspace import git
 
 # `path:line[:col]: message`, the shape most compilers and linters print.
 DEFAULT_PATTERN = r"^(?P<path>[^:\s][^:]*?):(?P<line>\d+)(?::(?P<col>\d+))?:\s*(?P<message>.+)$"
@@ -160,19 +162,32 @@ def _require(program: str) -> str:
 
 
 def _worktree_python(worktree: Path | None) -> str:
-    """The worktree's own interpreter (its `.venv`), else the one running driftcheck."""
-    for folder in (".venv",):
-        candidate = worktree / folder / "bin" / "python" if worktree else None
-        if candidate is not None and candidate.exists():
-            return str(candidate)
+    """The worktree's own interpreter (its ignored `.venv`), else the one running
+    driftcheck."""
+    candidate = worktree / ".venv" / "bin" / "python" if worktree else None
+    if candidate is not None and candidate.exists() and untracked(worktree, ".venv"):
+        return str(candidate)
     return sys.executable
 
 
 def _worktree_tsc(worktree: Path | None) -> str:
     local = worktree / "node_modules" / ".bin" / "tsc" if worktree else None
-    if local is not None and local.exists():
+    if local is not None and local.exists() and untracked(worktree, "node_modules"):
         return str(local)
     return _require("tsc")
+
+
+@functools.cache
+def untracked(worktree: Path | None, folder: str) -> bool:
+    """Whether git tracks nothing under `folder`: an environment the user made (and
+    git ignores), not programs a repository could carry in and have run."""
+    if worktree is None:
+        return False
+    try:
+        listed = git.run_git(["ls-files", "-z", "--", folder], cwd=worktree).stdout
+    except DriftcheckError:
+        return False
+    return not listed
 
 
 def _mypy_files_configured(copy: Path) -> bool:

@@ -19,7 +19,7 @@ from threading import Lock
 
 from driftcheck.store.cache import Cache
 from driftcheck.store.codec import Codec, Invalid, pack_plain, register, unpack_plain
-from driftcheck.verify.checkers import Checker, CheckError
+from driftcheck.verify.checkers import Checker, CheckError, untracked
 from driftcheck.workspace import git
 
 # Folders a checker needs from the worktree but that git does not track.
@@ -151,7 +151,7 @@ def _link_dependencies(worktree: Path | None, copy: Path) -> None:
         return
     for name in DEPENDENCY_FOLDERS:
         source = worktree / name
-        if source.is_dir() and not (copy / name).exists():
+        if source.is_dir() and not (copy / name).exists() and untracked(worktree, name):
             (copy / name).symlink_to(source, target_is_directory=True)
 
 
