@@ -34,6 +34,17 @@ from collections import Counter
 from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
+from driftcheck.detectors.contradiction_parts import (
+    EXCERPT_LINES,
+    both_kept_note,
+    clip,
+    finding,
+    flat,
+    kinds,
+    merge_note,
+    same,
+    unannotated,
+)
 from driftcheck.detectors.edit_flow import EditFlow, edit_flow
 from driftcheck.detectors.edit_lines import (
     additive,
@@ -60,8 +71,6 @@ from driftcheck.symbols.types import type_spelling
 _EDITS = ("body", "signature")
 # Base lines between two edits that can still be one computation changed twice.
 _NEAR = 3
-# Most telling first: a symbol that is gone on one side is judged as gone.
-_EXCERPT_LINES = 24
 
 
 def detect(context: PairContext) -> Iterator[Finding]:
@@ -74,9 +83,9 @@ def detect(context: PairContext) -> Iterator[Finding]:
         rc = right.get(qualname)
         if rc is None:
             continue
-        finding = judge.judge(lc, rc)
-        if finding is not None and not _ignored(lc, rc):
-            yield finding
+        found = judge.judge(lc, rc)
+        if found is not None and not _ignored(lc, rc):
+            yield found
 
 
 def _primary(side: Side) -> dict[str, SymbolChange]:
@@ -167,20 +176,20 @@ class _Judge:
             return None
         if a.kind == "constant" and b.kind == "constant":
             return self._constants(a, b, added=True)
-        if a.fingerprint == b.fingerprint and _unannotated(a) == _unannotated(b):
+        if a.fingerprint == b.fingerprint and unannotated(a) == unannotated(b):
             return None  # the same definition, formatted, documented or annotated differently
         textual = self.conflicts(a, b)
         if textual is False and not self._both_kept(a, b):
             return None  # git merged the two additions into one definition
         left, right = self.left.name, self.right.name
-        return _finding(
+        return finding(
             "DC403",
             Severity.ERROR,
             (left, right),
             a,
             f"{left} and {right} both add {a.qualname} with different definitions "
             f"({a.path}:{a.start_line} and {b.path}:{b.start_line}); "
-            f"{_merge_note(textual, clean=_both_kept_note(a.path))}"
+            f"{merge_note(textual, clean=both_kept_note(a.path))}"
             "; agree on one definition",
             {
                 "textual_conflict": textual,
@@ -213,19 +222,19 @@ class _Judge:
         if textual:
             return None  # git reports a conflict on these lines: the textual finding says it
         known, merged = self.merged_symbol(a.path, a.qualname)
-        if known and merged is not None and (_same(merged, a) or _same(merged, b)):
+        if known and merged is not None and (same(merged, a) or same(merged, b)):
             return None  # one edit contains the other: the merge is that side's version
         doubled = self._doubled(lc, rc, merged) if known and merged is not None else []
         if not doubled and not self._one_computation(lc, rc):
             return None
         left, right = self.left.name, self.right.name
-        how = _merge_note(textual)
+        how = merge_note(textual)
         severity, what = Severity.WARNING, "compare both edits and keep one"
         if doubled:
             # Both declare the same name in different places: git keeps both copies.
             how = f"both add `{doubled[0]}` in different places, so git's merge has it twice"
             what, severity = "keep one copy", Severity.ERROR
-        return _finding(
+        return finding(
             "DC401",
             severity,
             (left, right),
@@ -236,8 +245,8 @@ class _Judge:
                 "textual_conflict": textual,
                 "left": self._version(self.left, a),
                 "right": self._version(self.right, b),
-                "left_change": _kinds(self.left, a.qualname),
-                "right_change": _kinds(self.right, b.qualname),
+                "left_change": kinds(self.left, a.qualname),
+                "right_change": kinds(self.right, b.qualname),
                 "left_edit": self._diff(self.left, lc),
                 "right_edit": self._diff(self.right, rc),
             },
@@ -267,7 +276,7 @@ class _Judge:
             if gone.new_qualname
             else "keep the symbol or drop the modification"
         )
-        return _finding(
+        return finding(
             "DC402",
             Severity.ERROR,
             (editor.name, remover.name),
@@ -294,8 +303,8 @@ class _Judge:
             self.semantics.index.definition_text(side.tree, symbol, limit=10_000)
             for side, symbol in ((self.left, a), (self.right, b))
         ]
-        flat = _flat(merged)
-        return all(_flat(text) in flat for text in texts)
+        merged_flat = flat(merged)
+        return all(flat(text) in merged_flat for text in texts)
 
     def _lost_in_merge(self, gone: SymbolChange, edited: Symbol) -> str | None:
         """What git's clean merge does with the edit to a symbol the other side
@@ -315,7 +324,7 @@ class _Judge:
         moved, new = self.merged_symbol(gone.after.path, gone.after.qualname)
         if not moved:
             return None  # git's merged file is unreadable (its conflict is reported)
-        if new is None or _same(new, gone.after):
+        if new is None or same(new, gone.after):
             return "git's merge would drop the modification"
         return None  # the merged new version differs from the remover's: the edit came along
 
@@ -337,7 +346,7 @@ class _Judge:
                 return None
         left, right = self.left.name, self.right.name
         verb = "add" if added else "set"
-        return _finding(
+        return finding(
             "DC404",
             Severity.ERROR,
             (left, right),
@@ -359,7 +368,7 @@ class _Judge:
         }
 
     def _quote(self, side: Side, symbol: Symbol) -> str:
-        return self.semantics.index.definition_text(side.tree, symbol, _EXCERPT_LINES)
+        return self.semantics.index.definition_text(side.tree, symbol, EXCERPT_LINES)
 
     def _snippets(self, side: Side, change: SymbolChange) -> tuple[list[str], list[str]]:
         """The symbol's lines at the base and on `side`."""
@@ -464,65 +473,4 @@ class _Judge:
         diff = difflib.unified_diff(old, new, "base", side.name, n=1, lineterm="")
         shift = (before.start_line - 1, after.start_line - 1)
         lines = [hunk_header(line, shift) for line in diff]
-        return _clip([line for line in lines if not line.startswith(("---", "+++"))])
-
-
-def _both_kept_note(path: str) -> str:
-    if path.endswith(".py"):
-        return "git would merge both and the later one silently wins"
-    return "git would merge both, and a name defined twice does not compile"
-
-
-def _same(x: Symbol, y: Symbol) -> bool:
-    return x.fingerprint == y.fingerprint and x.signature == y.signature
-
-
-def _unannotated(symbol: Symbol) -> tuple[object, ...] | None:
-    """The signature without annotations: what a call can tell apart."""
-    signature = symbol.signature
-    if signature is None:
-        return None
-    return tuple((p.name, p.kind, p.has_default, p.default) for p in signature.params)
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def _kinds(side: Side, qualname: str) -> str:
-    return "+".join(c.kind for c in side.changes if c.qualname == qualname)
-
-
-def _merge_note(
-    textual: bool | None, clean: str = "git would merge this cleanly, so both edits would land"
-) -> str:
-    if textual is None:
-        return "textual merge not simulated"
-    return "git also reports a textual conflict there" if textual else clean
-
-
-def _clip(lines: list[str]) -> str:
-    shown = lines[:_EXCERPT_LINES]
-    more = [f"… {len(lines) - _EXCERPT_LINES} more lines"] if len(lines) > _EXCERPT_LINES else []
-    return "\n".join(shown + more)
-
-
-def _finding(
-    code: str,
-    severity: Severity,
-    participants: tuple[str, str],
-    symbol: Symbol,
-    message: str,
-    details: dict[str, object],
-) -> Finding:
-    return Finding(
-        kind=CONTRADICTING_EDIT,
-        code=code,
-        severity=severity,
-        participants=participants,
-        path=symbol.path,
-        line=symbol.start_line,
-        symbol=symbol.qualname,
-        message=message,
-        details=details,
-    )
+        return clip([line for line in lines if not line.startswith(("---", "+++"))])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from driftcheck.symbols.languages.common import join
 from driftcheck.symbols.languages.treesitter import norm
+from driftcheck.symbols.languages.treesitter.chains import NEW, chain_text, is_name, render_chain
 from driftcheck.symbols.languages.treesitter.defs import (
     arity_suffix,
     collect_defs,
@@ -38,8 +39,6 @@ from driftcheck.symbols.table import ModuleSymbols, Reference, Symbol
 
 if TYPE_CHECKING:
     from tree_sitter import Node
-
-_NEW = "(new)"  # marks an instance-creating call in a rendered chain
 
 
 @dataclass
@@ -328,13 +327,13 @@ class Resolver:
     def chain(self, parts: list[tuple[str, str]], scope: Scope | None) -> str | None:
         """Qualname of a pure name chain, or of `new X(...).member`."""
         names = [text for _, text in parts]
-        if _NEW in names:
-            cut = names.index(_NEW)
+        if NEW in names:
+            cut = names.index(NEW)
             if cut + 2 != len(names):
                 return None  # only one member past a constructor call
             owner = self.chain(parts[:cut], scope)
             return join(owner, names[-1]) if owner else None
-        if any(not _is_name(n) for n in names):
+        if any(not is_name(n) for n in names):
             return None
         path = len(parts) > 1 and parts[1][0] == "::"
         is_self = scope is not None and names[0] in (*self.profile.self_names, scope.self_name)
@@ -346,69 +345,6 @@ class Resolver:
         if base is None:
             return None
         return join(base, ".".join(names[1:])) if len(names) > 1 else base
-
-
-def _is_name(text: str) -> bool:
-    return bool(text) and text[0] not in "(<[" and "(" not in text
-
-
-def render_chain(node: Node | None, src: norm.Source, profile: Profile) -> list[tuple[str, str]]:
-    """(separator, text) parts of a callee, root first: `a.b(...).c` -> a, b, (...), c."""
-    parts: list[tuple[str, str]] = []
-    current = node
-    while current is not None:
-        kind = current.type
-        if kind in profile.access:
-            obj_field, member_field, sep = profile.access[kind]
-            member = current.child_by_field_name(member_field)
-            parts.append((sep, src.text(member) if member is not None else "?"))
-            current = current.child_by_field_name(obj_field)
-        elif kind in profile.invocation_types:
-            obj_field, name_field = profile.invocation_types[kind]
-            name = current.child_by_field_name(name_field)
-            parts.append(("", "(...)"))
-            parts.append((".", src.text(name) if name is not None else "?"))
-            current = current.child_by_field_name(obj_field)
-        elif kind in profile.call_types:
-            field_name = profile.call_types[kind]
-            if field_name.startswith("new:"):
-                parts.append(("", _NEW))
-                text = norm.strip_type(src.text(current.child_by_field_name(field_name[4:])))
-                for i, piece in enumerate(reversed(text.split(".")) if text else ["<expr>"]):
-                    parts.append(("." if i < text.count(".") else "", piece))
-                current = None
-                continue
-            parts.append(("", "(...)"))
-            current = current.child_by_field_name(field_name)
-        elif kind in profile.subscript_types:
-            parts.append(("", "[...]"))
-            current = _child(current, profile.subscript_types[kind])
-        elif kind in profile.wrappers:
-            current = _child(current, profile.wrappers[kind])
-        else:
-            simple = current.child_count == 0 or kind in profile.identifier_types
-            parts.append(("", src.text(current) if simple else "<expr>"))
-            break
-    parts.reverse()
-    return parts
-
-
-def _child(node: Node, field_name: str) -> Node | None:
-    """The child in `field_name`, or the first named child when the name is ""."""
-    if field_name:
-        return node.child_by_field_name(field_name)
-    return node.named_children[0] if node.named_child_count else None
-
-
-def chain_text(parts: list[tuple[str, str]]) -> str:
-    out = []
-    for i, (sep, text) in enumerate(parts):
-        if text in ("(...)", "[...]", _NEW):
-            text = "(...)" if text == _NEW else text
-            out.append(text)
-        else:
-            out.append((sep if i else "") + text)
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- calls
@@ -445,7 +381,7 @@ def read_calls(
         resolved = _resolve_call(parts, key == "call.new", scope, resolver)
         if resolved is None and parts[0][1] in profile.builtins:
             continue  # `console.log`, `len(x)`, `Vec::new()`: never a call into the project
-        name = parts[-1][1] if _is_name(parts[-1][1]) else ""
+        name = parts[-1][1] if is_name(parts[-1][1]) else ""
         name = profile.constructor if key == "call.new" else name
         if profile.arity_in_name:
             name += arity_suffix(count)
