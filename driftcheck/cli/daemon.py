@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 
 import click
 
+from driftcheck.cli.common import Commands
 from driftcheck.errors import DriftcheckError, UsageError
 
 if TYPE_CHECKING:
     from driftcheck.daemon.registry import Daemon as Listed
 
 
-@click.group()
+@click.group(cls=Commands)
 def daemon() -> None:
     """The background judge that answers agent hooks quickly (Linux)."""
 
