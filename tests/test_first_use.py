@@ -260,3 +260,26 @@ def test_every_help_shows_whole_summaries_and_every_options_default() -> None:
                 problems.append(f"{path} {option.opts[0]}: no default shown")
     assert problems == []
     assert "..." not in helps[0].stdout.split("Commands:")[1]
+
+
+def test_a_file_with_a_syntax_error_is_named_in_one_line(workspace: Path) -> None:
+    """A file that does not parse was analysed only in part, silently (#20 item 8)."""
+    repo = init_repo(workspace / "repo", {**BASE, "web/cart.js": "export const rate = 1;\n"})
+    a, b = add_worktree(repo, "wt-a"), add_worktree(repo, "wt-b")
+    write(a, {"src/x.py": "import os\n\n\ndef broken(:\n    pass\n"})
+    write(b, {"web/cart.js": "export const rate = 1;\nfunction total( {\n"})
+    clean = run_cli("scan", cwd=repo)
+    lines = clean.stdout.splitlines()
+    (python,) = [line for line in lines if "src/x.py" in line]
+    assert python.strip() == (
+        "- wt-a: src/x.py has a syntax error at line 4; "
+        "its symbols were analysed only where they parse"
+    )
+    (javascript,) = [line for line in lines if "web/cart.js" in line]
+    assert javascript.strip().startswith("- wt-b: web/cart.js has a syntax error at line ")
+    report = run_cli("scan", "--format", "json", cwd=repo).json()
+    assert [w.split(":")[0] for w in report["warnings"]] == ["wt-a", "wt-b"]
+    # once fixed, nothing is said
+    write(a, {"src/x.py": "import os\n\n\ndef broken():\n    pass\n"})
+    write(b, {"web/cart.js": "export const rate = 1;\nfunction total() {}\n"})
+    assert "syntax error" not in run_cli("scan", cwd=repo).stdout

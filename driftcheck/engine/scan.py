@@ -15,6 +15,7 @@ from driftcheck.engine.inline_ignores import LineReader, drop_inline_ignored
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
+from driftcheck.engine.syntax_errors import syntax_warnings
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
@@ -82,6 +83,8 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
             result = build_result(
                 repo, found, analysis, config, started, options=options, read=read
             )
+            broken = syntax_warnings(session, found.participants, analysis.changed_by)
+            result.warnings = [*result.warnings, *broken]
             yield Scanned(repo, options, found, session, result, trunk)
 
 
@@ -102,7 +105,10 @@ def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
     )
     pairs = list(itertools.combinations(found.participants, 2))
     analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
-    return build_result(session.repo, found, analysis, config, started, read=session.index.lines)
+    result = build_result(session.repo, found, analysis, config, started, read=session.index.lines)
+    broken = syntax_warnings(session, found.participants, analysis.changed_by)
+    result.warnings = [*result.warnings, *broken]
+    return result
 
 
 def _verify(
