@@ -24,42 +24,61 @@ _MARKER = re.compile(r"(?:#|//|/\*|--|;|<!--)\s*driftcheck:\s*ignore\[([^\]\n]{1
 _MAX_SPAN = 400  # lines of one cited range looked at, at most
 _MAX_DEPTH = 3  # how deep locations are looked for in a finding's details
 
-# (tree, path) -> the file's lines in that tree ([] when absent or binary)
-LineReader = Callable[[str, str], list[str]]
+# (tree, paths) -> {path: raw content} for the regular files among them
+ContentReader = Callable[[str, list[str]], dict[str, bytes]]
+_NEEDLE = b"driftcheck:"
 
 
 def drop_inline_ignored(
-    findings: list[Finding], participants: Iterable[Participant], read: LineReader
+    findings: list[Finding], participants: Iterable[Participant], read: ContentReader
 ) -> list[Finding]:
-    """`findings` less those an inline comment silences."""
+    """`findings` less those an inline comment silences. Every file the findings cite
+    is read in one batch per side; only files that mention driftcheck are looked at."""
     if not findings:
         return findings
     trees = {p.name: p.tree for p in participants}
+    places = {id(f): list(_places(f, trees)) for f in findings}
+    wanted: dict[str, set[str]] = {}
+    for found in places.values():
+        for tree, path, _first, _last in found:
+            wanted.setdefault(tree, set()).add(path)
+    marked: dict[tuple[str, str], list[str]] = {}
+    for tree, paths in wanted.items():
+        for path, data in read(tree, sorted(paths)).items():
+            if _NEEDLE in data and b"\0" not in data:
+                text = data.decode("utf-8", "replace").replace("\r\n", "\n")
+                marked[tree, path] = text.split("\n")
+    if not marked:
+        return findings
     ordered = sorted(findings, key=Finding.sort_key)
     numbered = dict(zip(map(id, ordered), finding_ids(ordered), strict=True))
-    kept = []
-    for finding in findings:
-        wanted = {finding.id, numbered[id(finding)]}
-        if not _silenced(finding, wanted, trees, read):
-            kept.append(finding)
-    return kept
+    return [f for f in findings if not _silenced(places[id(f)], {f.id, numbered[id(f)]}, marked)]
+
+
+def _places(finding: Finding, trees: Mapping[str, str]) -> Iterator[tuple[str, str, int, int]]:
+    """(tree, path, first line, last line): each cited span in each side's file."""
+    for participant, path, first, last in _cited(finding):
+        sides = [participant] if participant in trees else dict.fromkeys(finding.participants)
+        for side in sides:
+            tree = trees.get(side or "")
+            if tree is not None:
+                yield tree, path, first, last
 
 
 def _silenced(
-    finding: Finding, wanted: set[str], trees: Mapping[str, str], read: LineReader
+    places: list[tuple[str, str, int, int]],
+    wanted: set[str],
+    marked: Mapping[tuple[str, str], list[str]],
 ) -> bool:
-    for participant, path, first, last in _cited(finding):
-        sides = [participant] if participant in trees else list(dict.fromkeys(finding.participants))
-        for side in sides:
-            tree = trees.get(side)
-            if tree is None:
-                continue
-            lines = read(tree, path)
-            start, end = max(first - 1, 1), min(last, first + _MAX_SPAN, len(lines))
-            for number in range(start, end + 1):
-                for match in _MARKER.finditer(lines[number - 1]):
-                    if wanted & {part.strip() for part in match.group(1).split(",")}:
-                        return True
+    for tree, path, first, last in places:
+        lines = marked.get((tree, path))
+        if lines is None:
+            continue
+        start, end = max(first - 1, 1), min(last, first + _MAX_SPAN, len(lines))
+        for number in range(start, end + 1):
+            for match in _MARKER.finditer(lines[number - 1]):
+                if wanted & {part.strip() for part in match.group(1).split(",")}:
+                    return True
     return False
 
 

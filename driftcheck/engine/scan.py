@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.config import Config, load_config
-from driftcheck.engine.inline_ignores import LineReader, drop_inline_ignored
+from driftcheck.engine.inline_ignores import ContentReader, drop_inline_ignored
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
@@ -79,7 +79,7 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
                 # Pruned pairs cannot meet, and another shard verifies the others.
                 analysis.verified = _verify(session, analysis.mine, verify, options, config)
                 analysis.findings += analysis.verified.findings
-            read = session.index.lines
+            read = session.index.file_contents
             result = build_result(
                 repo, found, analysis, config, started, options=options, read=read
             )
@@ -105,7 +105,9 @@ def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
     )
     pairs = list(itertools.combinations(found.participants, 2))
     analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
-    result = build_result(session.repo, found, analysis, config, started, read=session.index.lines)
+    result = build_result(
+        session.repo, found, analysis, config, started, read=session.index.file_contents
+    )
     broken = syntax_warnings(session, found.participants, analysis.changed_by)
     result.warnings = [*result.warnings, *broken]
     return result
@@ -149,7 +151,7 @@ def build_result(
     started: float,
     findings: list[Finding] | None = None,
     options: ScanOptions | None = None,
-    read: LineReader | None = None,
+    read: ContentReader | None = None,
 ) -> ScanResult:
     """The v1 result: configured, sorted findings and the run's statistics. With
     `read` (the participants' files), inline ignores are honoured too."""
@@ -197,7 +199,7 @@ def configured(
     findings: Iterable[Finding],
     config: Config,
     participants: Iterable[Participant] = (),
-    read: LineReader | None = None,
+    read: ContentReader | None = None,
 ) -> list[Finding]:
     """Apply severities, disabled kinds and ignored paths from configuration, and,
     given a reader of the participants' files, their inline ignores."""
