@@ -91,3 +91,14 @@ def test_the_hook_honours_an_inline_ignore_in_the_proposed_text(workspace: Path)
     quiet = run_cli("check", "use.py", "--content-file", str(proposal), "--format", "json", cwd=b)
     assert quiet.code == 0, quiet.stderr
     assert json.loads(quiet.stdout)["findings"] == []
+
+
+def test_an_html_comment_silences_a_conflict_in_markdown(workspace: Path) -> None:
+    """Any text file counts, not only source code."""
+    repo = init_repo(workspace / "repo", {"README.md": "# Shop\n\nRate: 1\n"})
+    a, b = add_worktree(repo, "a"), add_worktree(repo, "b")
+    write(a, {"README.md": "# Shop\n\nRate: 2\n"})
+    write(b, {"README.md": "# Shop\n\nRate: 3\n"})
+    (conflict,) = [f for f in findings(repo) if f["code"] == "DC101"]
+    write(a, {"README.md": f"# Shop\n\n<!-- driftcheck: ignore[{conflict['id']}] -->\nRate: 2\n"})
+    assert [f for f in findings(repo) if f["code"] == "DC101"] == []
