@@ -118,6 +118,8 @@ def test_stop_all_stops_every_daemon_and_each_log_says_why(
         assert f"stopped (pid {pid}, " in log
     again = run_cli("daemon", "list", cwd=tmp_path, env=ON)
     assert again.code == 0 and "no daemon runs" in again.stdout
+    none = run_cli("daemon", "stop", "--all", cwd=tmp_path, env=ON)
+    assert (none.code, none.stdout.strip()) == (0, "no daemon runs")
 
 
 def test_a_signal_and_an_idle_timeout_are_said_in_the_log(shops: list[Shop]) -> None:

@@ -117,16 +117,19 @@ def daemon_stop(repo: Path, every: bool) -> None:
 def _stop_all() -> None:
     from driftcheck.daemon import registry
 
-    failed = 0
+    failed = stopped = 0
     for found in _listed():
         if found.state not in ("running", "starting") or found.pid is None:
             continue
         where = found.repository or found.socket
         if registry.stop(found):
+            stopped += 1
             click.echo(f"stopped daemon {found.pid} ({where})")
         else:
             failed += 1
             click.echo(f"driftcheck: warning: daemon {found.pid} ({where}) did not stop", err=True)
+    if not stopped and not failed:
+        click.echo("no daemon runs")
     if failed:
         sys.exit(1)
 
