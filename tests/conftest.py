@@ -11,7 +11,8 @@ import pytest
 # type-checker: `pytest -m "not slow"` leaves them out for a quick check (README).
 SLOW_MODULES = frozenset(
     {
-        "test_daemon", "test_daemon_socket", "test_load", "test_mcp", "test_fuzz_hooks",
+        "test_daemon", "test_daemon_socket", "test_daemon_list", "test_load", "test_mcp",
+        "test_fuzz_hooks",
         "test_fuzz_parsers", "test_hardening_bugs", "test_hardening_corpus",
         "test_hardening_deadline", "test_hardening_readonly", "test_real_codebase",
         "test_real_typescript", "test_judge_equivalence", "test_session_equivalence",

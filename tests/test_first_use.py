@@ -196,3 +196,90 @@ def test_check_takes_repo_trunk_and_refs_like_scan(workspace: Path) -> None:
     joined = run_cli(*args, "--refs", "refs/heads/feature", "--format", "json", cwd=workspace)
     assert joined.code == 1, joined.stderr
     assert [f["code"] for f in joined.json()["findings"]] == ["DC201"]
+
+
+def _commands() -> list[tuple[str, object]]:
+    import click
+
+    from driftcheck.cli.main import cli
+
+    def walk(group: click.Group, path: str) -> list[tuple[str, object]]:
+        found: list[tuple[str, object]] = []
+        for name, command in group.commands.items():
+            found.append((f"{path} {name}".strip(), command))
+            if isinstance(command, click.Group):
+                found += walk(command, f"{path} {name}".strip())
+        return found
+
+    return [("", cli), *walk(cli, "")]
+
+
+def _option_blocks(help_text: str) -> dict[str, str]:
+    """Each option's entry in `--help` (its first flag -> its whole text, one line)."""
+    blocks: dict[str, str] = {}
+    lines = help_text.split("Options:", 1)[1].split("\nCommands:", 1)[0].splitlines()
+    current = None
+    for line in lines:
+        if line.startswith("  -"):
+            current = line.split()[0].rstrip(",")
+            blocks[current] = line
+        elif current and line.startswith("    "):
+            blocks[current] += " " + line.strip()
+    return {k: " ".join(v.split()) for k, v in blocks.items()}
+
+
+def test_every_help_shows_whole_summaries_and_every_options_default() -> None:
+    """`driftcheck --help` cut command summaries with '...'; options whose value
+    comes from somewhere when left out said nothing of it (#20 item 9)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import click
+
+    commands = _commands()
+    with ThreadPoolExecutor(2) as pool:
+        helps = list(pool.map(lambda c: run_cli(*c[0].split(), "--help", cwd=Path.cwd()), commands))
+    problems = []
+    for (path, command), shown in zip(commands, helps, strict=True):
+        assert shown.code == 0, (path, shown.stderr)
+        text = " ".join(shown.stdout.split())
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                summary = " ".join(sub.get_short_help_str(limit=10**6).split())
+                if f"{name} {summary}" not in text.replace("- ", "-"):
+                    problems.append(f"{path} --help: the summary of {name} is cut")
+        blocks = _option_blocks(shown.stdout)
+        for option in command.params:
+            if not isinstance(option, click.Option) or option.name in ("help", "version"):
+                continue
+            block = blocks.get(option.opts[0]) or blocks.get(option.opts[-1], "")
+            described = " ".join((option.help or "").split())[:30]
+            if len(described) < 12 or described not in block:
+                problems.append(f"{path} {option.opts[0]}: no description")
+            off_flag = option.is_flag and not option.secondary_opts
+            if not off_flag and not option.required and "default" not in block:
+                problems.append(f"{path} {option.opts[0]}: no default shown")
+    assert problems == []
+    assert "..." not in helps[0].stdout.split("Commands:")[1]
+
+
+def test_a_file_with_a_syntax_error_is_named_in_one_line(workspace: Path) -> None:
+    """A file that does not parse was analysed only in part, silently (#20 item 8)."""
+    repo = init_repo(workspace / "repo", {**BASE, "web/cart.js": "export const rate = 1;\n"})
+    a, b = add_worktree(repo, "wt-a"), add_worktree(repo, "wt-b")
+    write(a, {"src/x.py": "import os\n\n\ndef broken(:\n    pass\n"})
+    write(b, {"web/cart.js": "export const rate = 1;\nfunction total( {\n"})
+    clean = run_cli("scan", cwd=repo)
+    lines = clean.stdout.splitlines()
+    (python,) = [line for line in lines if "src/x.py" in line]
+    assert python.strip() == (
+        "- wt-a: src/x.py has a syntax error at line 4; "
+        "its symbols were analysed only where they parse"
+    )
+    (javascript,) = [line for line in lines if "web/cart.js" in line]
+    assert javascript.strip().startswith("- wt-b: web/cart.js has a syntax error at line ")
+    report = run_cli("scan", "--format", "json", cwd=repo).json()
+    assert [w.split(":")[0] for w in report["warnings"]] == ["wt-a", "wt-b"]
+    # once fixed, nothing is said
+    write(a, {"src/x.py": "import os\n\n\ndef broken():\n    pass\n"})
+    write(b, {"web/cart.js": "export const rate = 1;\nfunction total() {}\n"})
+    assert "syntax error" not in run_cli("scan", cwd=repo).stdout

@@ -17,7 +17,7 @@ _worktree = click.option(
     "where",
     default=".",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The worktree that claims (default: the current folder's).",
+    help="The worktree that claims.",
 )
 
 

@@ -27,6 +27,21 @@ PLAN_FORMATS = ("text", "json", "markdown", "html")
 FAIL_ON = ("error", "warning", "info", "never")
 
 
+class Commands(click.Group):
+    """A command group whose listing shows each command's summary whole: click cuts
+    it to the terminal's width and ends it with '...'."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)  # wraps a long summary, never cuts it
+
+
 class Progress:
     """A one-line ticker on stderr, shown only on a terminal and after a moment."""
 
@@ -74,13 +89,14 @@ def participant_options(trunk_help: str) -> Callable[[Callable[..., Any]], Calla
                     type=click.Path(file_okay=False),
                     help="Any folder inside the repository.",
                 ),
-                click.option("--trunk", help=trunk_help),
+                click.option("--trunk", help=f"{trunk_help}  [default: the configuration's trunk]"),
                 click.option(
                     "--refs",
                     "refs",
                     multiple=True,
                     metavar="PATTERN",
-                    help="Refs that take part as committed (repeatable; as for-each-ref matches).",
+                    help="Refs that take part as committed (repeatable; as for-each-ref matches).  "
+                    "[default: none]",
                 ),
                 click.option(
                     "--committed-only",
@@ -188,9 +204,15 @@ def _with_report_options(func: Callable[..., Any], formats: tuple[str, ...]) -> 
         "--fail-on",
         type=click.Choice(FAIL_ON),
         default=None,
-        help="Exit 1 when a finding reaches this severity [default: error, or config].",
+        help="Exit 1 when a finding reaches this severity.  "
+        "[default: `fail-on` in the configuration, else error]",
     )(func)
-    func = click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write here.")(func)
+    func = click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False),
+        help="Write here.  [default: standard output]",
+    )(func)
     func = click.option(
         "--color",
         type=click.Choice(["auto", "always", "never"]),

@@ -20,7 +20,7 @@ _MAX_HOOK_INPUT = 1 << 20
     "where",
     default=".",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The agent's worktree (default: the current folder).",
+    help="The agent's worktree.",
 )
 def mcp(where: Path) -> None:
     """Serve the MCP tools over stdio (see .mcp.json in hooks/claude)."""
@@ -34,7 +34,7 @@ def mcp(where: Path) -> None:
     "--worktree",
     "where",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The worktree asking (default: the current folder's).",
+    help="The worktree asking.  [default: the current folder's]",
 )
 @click.option(
     "--max-chars",

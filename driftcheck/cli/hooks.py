@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from driftcheck.cli.common import debug_option, emit, repo_option, report_options
+from driftcheck.cli.common import Commands, debug_option, emit, repo_option, report_options
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import DriftcheckError, UsageError
 
 
-@click.group()
+@click.group(cls=Commands)
 def hook() -> None:
     """Answer an agent's or git's hook (fails open on any problem)."""
 
@@ -51,9 +51,16 @@ def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> Non
     sys.exit(0)
 
 
-_strict = click.option("--strict/--no-strict", default=None, help="Deny instead of ask.")
+_strict = click.option(
+    "--strict/--no-strict",
+    default=None,
+    help="Deny instead of ask.  [default: `strict` in the configuration, else ask]",
+)
 _deadline = click.option(
-    "--deadline-ms", type=click.IntRange(min=1), help="Give up and allow after this long."
+    "--deadline-ms",
+    type=click.IntRange(min=1),
+    help="Give up and allow after this long.  "
+    "[default: `hook-deadline-ms` in the configuration, else 1500]",
 )
 
 
@@ -97,17 +104,21 @@ def hook_pre_commit(warn_only: bool, fail_on: str | None) -> None:
 @click.option(
     "--content-file",
     type=click.File("rb"),
-    help="The proposed content ('-' for stdin); default: the file as it is on disk.",
+    help="The proposed content ('-' for stdin).  [default: the file as it is on disk]",
 )
 @click.option("--deleted", is_flag=True, help="Judge deleting PATH.")
 @repo_option("The worktree whose proposed state is judged; a relative PATH is inside it.")
-@click.option("--trunk", help="The trunk ref (e.g. origin/main); joins when not checked out.")
+@click.option(
+    "--trunk",
+    help="The trunk ref (e.g. origin/main); joins when not checked out.  "
+    "[default: the configuration's trunk]",
+)
 @click.option(
     "--refs",
     "refs",
     multiple=True,
     metavar="PATTERN",
-    help="Refs that take part as committed (repeatable; as for-each-ref matches).",
+    help="Refs that take part as committed (repeatable; as for-each-ref matches).  [default: none]",
 )
 @report_options
 @debug_option

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from driftcheck.cli.common import repo_option
+from driftcheck.cli.common import Commands, repo_option
 
 
-@click.group()
+@click.group(cls=Commands)
 def install() -> None:
     """Wire driftcheck into Claude Code or git (only with your say-so)."""
 

@@ -16,13 +16,17 @@ import click
 
 from driftcheck import __version__
 from driftcheck.cli import claims, coordinate, daemon, hooks, install, plan, scan, watch
-from driftcheck.cli.common import debug_option
+from driftcheck.cli.common import Commands, debug_option
 from driftcheck.cli.handoff import Handoff
 from driftcheck.errors import UsageError
 from driftcheck.model import ExitCode
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Commands,
+    # Every option's default is shown in --help (a flag's off is not spelled out).
+    context_settings={"help_option_names": ["-h", "--help"], "show_default": True},
+)
 @click.version_option(__version__, prog_name="driftcheck")
 @debug_option
 def cli() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from driftcheck.cli.common import (
+    Commands,
     debug_option,
     emit,
     formats_and_output,
@@ -25,18 +26,22 @@ from driftcheck.model import ScanResult
 
 @click.command()
 @participant_options("The trunk ref (e.g. origin/main); joins when not checked out.")
-@click.option("--only", metavar="KIND[,KIND]", help="Run only these finding kinds.")
+@click.option(
+    "--only", metavar="KIND[,KIND]", help="Run only these finding kinds.  [default: every kind]"
+)
 @click.option(
     "--focus",
     metavar="NAME",
     multiple=True,
-    help="Report only findings that involve this participant (e.g. the PR under test).",
+    help="Report only findings that involve this participant (e.g. the PR under test).  "
+    "[default: every participant]",
 )
 @click.option(
     "--baseline",
     type=click.Path(dir_okay=False),
     metavar="FILE",
-    help="A previous `--format json` report: report only findings it does not have.",
+    help="A previous `--format json` report: report only findings it does not have.  "
+    "[default: none]",
 )
 @click.option(
     "--verify",
@@ -44,18 +49,20 @@ from driftcheck.model import ScanResult
     multiple=True,
     metavar="CHECKER",
     help="Also run a checker (mypy, tsc, 'go vet ./...' or a command) on both sides "
-    "of each pair and on git's merge; errors only the merge has are findings.",
+    "of each pair and on git's merge; errors only the merge has are findings.  "
+    "[default: the presets `verify` names in the configuration, if any]",
 )
 @click.option(
     "--verify-pattern",
     metavar="REGEX",
-    help="How a --verify command's error lines look (groups path, line, message).",
+    help="How a --verify command's error lines look (groups path, line, message).  "
+    "[default: `verify-pattern` in the configuration, else path:line[:col]: message]",
 )
 @click.option(
     "--shard",
     metavar="K/N",
     help="Analyse only shard K of N (balanced by estimated cost); "
-    "combine the JSON reports with `driftcheck merge-reports`.",
+    "combine the JSON reports with `driftcheck merge-reports`.  [default: the whole scan]",
 )
 @report_options
 @debug_option
@@ -133,7 +140,7 @@ def focus_on(result: ScanResult, names: tuple[str, ...]) -> ScanResult:
     "--focus",
     metavar="NAME",
     multiple=True,
-    help="Report only findings that involve this participant.",
+    help="Report only findings that involve this participant.  [default: every participant]",
 )
 @formats_and_output(("json", "sarif", "markdown", "text", "html"))
 @debug_option
@@ -156,7 +163,12 @@ def merge_reports(
 
 @click.command()
 @click.option("--keep", is_flag=True, help="Leave the demo repository on disk to explore.")
-@click.option("--path", "target", type=click.Path(file_okay=False), help="Build the demo here.")
+@click.option(
+    "--path",
+    "target",
+    type=click.Path(file_okay=False),
+    help="Build the demo here.  [default: a temporary folder]",
+)
 @report_options
 @debug_option
 def demo(
@@ -182,7 +194,7 @@ def demo(
     sys.exit(code)
 
 
-@click.group()
+@click.group(cls=Commands)
 def cache() -> None:
     """Inspect or clear driftcheck's cache (the only thing it writes in a repo)."""
 

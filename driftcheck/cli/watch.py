@@ -16,13 +16,23 @@ _DEFAULT_SIZE = (80, 24)
 
 @click.command()
 @click.option("--repo", default=".", show_default=True, help="Any folder inside the repository.")
-@click.option("--trunk", help="The trunk; it takes part when no worktree has it checked out.")
-@click.option("--refs", "refs", multiple=True, metavar="PATTERN", help="Refs to include.")
+@click.option(
+    "--trunk",
+    help="The trunk; it takes part when no worktree has it checked out.  "
+    "[default: the configuration's trunk]",
+)
+@click.option(
+    "--refs",
+    "refs",
+    multiple=True,
+    metavar="PATTERN",
+    help="Refs to include (repeatable).  [default: none]",
+)
 @click.option("--once", is_flag=True, help="Print one frame as text and exit.")
 @click.option(
     "--size",
     metavar="COLSxROWS",
-    help="The frame's size with --once [default: the terminal's, else 80x24].",
+    help="The frame's size with --once.  [default: the terminal's, else 80x24]",
 )
 @debug_option
 def watch(

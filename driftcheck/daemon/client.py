@@ -60,7 +60,7 @@ def socket_name(common_dir: str | os.PathLike[str]) -> str:
         [
             os.path.realpath(common_dir),
             os.path.realpath(sys.executable),
-            os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+            package_dir(),
             __version__,
             str(PROTOCOL),
         ]
@@ -70,6 +70,11 @@ def socket_name(common_dir: str | os.PathLike[str]) -> str:
     # where it is judged the slow way (the daemon judges other repositories in full).
     data = os.fsencode(identity)
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.sock"
+
+
+def package_dir() -> str:
+    """The folder of the driftcheck package this process runs (an installation)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def runtime_dir() -> str:
@@ -207,8 +212,13 @@ def ask(common_dir: str, request: dict[str, bytes], timeout: float) -> dict[str,
     ForeignListener say why none may be asked), TimeoutError when the answer is not
     all there in time (a stuck or trickling daemon), ValueError when it is
     unreadable."""
+    return ask_at(socket_name(common_dir), request, timeout)
+
+
+def ask_at(name: str, request: dict[str, bytes], timeout: float) -> dict[str, bytes]:
+    """`ask` the daemon listening at `name` in the runtime folder (any repository's,
+    any installation's: `daemon stop --all`), with the same checks."""
     until = time.monotonic() + timeout
-    name = socket_name(common_dir)
     folder = open_runtime_dir(create=False)
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:

@@ -6,14 +6,21 @@ succeeds: so a socket file a killed daemon left behind is removed and replaced,
 and two daemons starting at once never both think they serve. A leaving daemon
 removes both files; one that finds its lock file removed or its socket replaced
 under it leaves too (`still_ours`), so a race can cost a daemon, never a hook.
+
+Beside them, `<name>.json` says whose daemon it is (pid, repository, start time,
+installation) for `driftcheck daemon list`: the socket's name is a checksum, and a
+daemon of another protocol must not be asked anything.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import socket
+import sys
+import time
 
 from driftcheck.daemon import client
 
@@ -47,9 +54,29 @@ class Listener:
                 os.unlink(self.name, dir_fd=self._folder)
             self.sock.bind(client.through(self._folder, self.name))
             self._inode = self._stat_inode()
+            self._describe(common_dir)
         except BaseException:
             self.close()
             raise
+
+    def _describe(self, common_dir: str | os.PathLike[str]) -> None:
+        """Write `<name>.json` (whole or not at all: written aside, then renamed)."""
+        facts = {
+            "pid": os.getpid(),
+            "repository": os.path.realpath(common_dir),
+            "started": time.time(),
+            "version": client.__version__,
+            "protocol": client.PROTOCOL,
+            "python": os.path.realpath(sys.executable),
+            "package": client.package_dir(),
+        }
+        aside = f"{self.name}.json.{os.getpid()}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
+        with contextlib.suppress(OSError):  # a listing without it says less, no more
+            fd = os.open(aside, flags, 0o600, dir_fd=self._folder)
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                json.dump(facts, out)
+            os.rename(aside, self.name + ".json", src_dir_fd=self._folder, dst_dir_fd=self._folder)
 
     def listen(self) -> None:
         """Let hooks in (until now a connect is refused: they judge alone)."""
@@ -76,7 +103,7 @@ class Listener:
         """Close the socket, remove its file if it is still ours, release the name."""
         if self._lock >= 0 and getattr(self, "_inode", None) is not None and self.still_ours():
             # Socket first, then the lock (still held): the next daemon finds neither.
-            for leftover in (self.name, self.name + ".lock"):
+            for leftover in (self.name, self.name + ".json", self.name + ".lock"):
                 with contextlib.suppress(OSError):
                     os.unlink(leftover, dir_fd=self._folder)
         self.sock.close()

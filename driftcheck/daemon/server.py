@@ -202,7 +202,7 @@ class Daemon:
         if op == b"status":
             return {"status": json.dumps(self.status()).encode()}
         if op == b"stop":
-            log("told to stop, leaving")
+            log("told to stop (driftcheck daemon stop), leaving")
             self.stopping = True
             return {"stopped": b"%d" % os.getpid()}
         return allow(f"driftcheck: allowing the edit: unknown daemon request {op!r}")
@@ -387,12 +387,18 @@ def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
         listener = Listener(repo.common_dir)
     except NameTaken:
         return 0  # a daemon serves this repository already
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(signum, _signalled)
     try:
         daemon = Daemon(repo, listener, idle_minutes * 60, hook)
-    except BaseException:
+    except BaseException as exc:
         listener.close()
+        if isinstance(exc, Signalled):
+            log(f"stopped by signal {signal.Signals(exc.signum).name} while starting")
+            return 0
+        log(f"stopped by an error while starting: {exc!r}"[:600])
         raise
+    # Every way out says why in the log: the ways serve() leaves by itself log there.
     try:
         # The name is ours from the lock, but hooks are let in only once the worktrees
         # are watched and captured: until then they judge in their own process.
@@ -400,9 +406,27 @@ def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
         listener.listen()
         log(f"serving {repo.common_dir} (pid {os.getpid()})")
         daemon.serve()
+    except Signalled as exc:
+        log(f"stopped by signal {signal.Signals(exc.signum).name}, leaving")
+    except BaseException as exc:
+        log(f"stopped by an error: {exc!r}"[:600])
+        raise
     finally:
         daemon.close()
+        log(f"stopped (pid {os.getpid()}, {daemon.requests} requests)")
     return 0
+
+
+class Signalled(BaseException):
+    """SIGTERM, SIGHUP or SIGINT: unwind (the socket's files go) and say so."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _signalled(signum: int, _frame: object) -> None:
+    raise Signalled(signum)
 
 
 def log(text: str) -> None:

@@ -97,6 +97,9 @@ def judge(
         found = _discover(repo, session.scratch, options, overrides, session.live)
         current, pairs = _pairs_of(found, root)
         analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
+        findings = configured(
+            analysis.findings, config, found.participants, session.index.file_contents
+        )
     else:
         with git.Scratch(repo) as scratch:
             found = _discover(repo, scratch, options, overrides, None)
@@ -105,7 +108,10 @@ def judge(
             # scratch environment as discovery left it (kept states as an alternate).
             with AnalysisSession.open(repo, scratch) as own:
                 analysis = analyse_pairs(own, pairs, options, trunk=trunk_of(found))
-    findings = configured(analysis.findings, config)
+                # Inline ignores are read from each side's files (the proposal's too).
+                findings = configured(
+                    analysis.findings, config, found.participants, own.index.file_contents
+                )
     if files is not None:
         findings = [f for f in findings if _mentions(f, set(files))]
     result = build_result(repo, found, analysis, config, started, findings)

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from driftcheck.config import Config, load_config
+from driftcheck.engine.inline_ignores import ContentReader, drop_inline_ignored
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
+from driftcheck.engine.syntax_errors import syntax_warnings
 from driftcheck.errors import UsageError
 from driftcheck.model import Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
@@ -77,7 +79,12 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
                 # Pruned pairs cannot meet, and another shard verifies the others.
                 analysis.verified = _verify(session, analysis.mine, verify, options, config)
                 analysis.findings += analysis.verified.findings
-            result = build_result(repo, found, analysis, config, started, options=options)
+            read = session.index.file_contents
+            result = build_result(
+                repo, found, analysis, config, started, options=options, read=read
+            )
+            broken = syntax_warnings(session, found.participants, analysis.changed_by)
+            result.warnings = [*result.warnings, *broken]
             yield Scanned(repo, options, found, session, result, trunk)
 
 
@@ -98,7 +105,12 @@ def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
     )
     pairs = list(itertools.combinations(found.participants, 2))
     analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
-    return build_result(session.repo, found, analysis, config, started)
+    result = build_result(
+        session.repo, found, analysis, config, started, read=session.index.file_contents
+    )
+    broken = syntax_warnings(session, found.participants, analysis.changed_by)
+    result.warnings = [*result.warnings, *broken]
+    return result
 
 
 def _verify(
@@ -139,8 +151,10 @@ def build_result(
     started: float,
     findings: list[Finding] | None = None,
     options: ScanOptions | None = None,
+    read: ContentReader | None = None,
 ) -> ScanResult:
-    """The v1 result: configured, sorted findings and the run's statistics."""
+    """The v1 result: configured, sorted findings and the run's statistics. With
+    `read` (the participants' files), inline ignores are honoured too."""
     stats: dict[str, Any] = {
         "participants": len(found.participants),
         "pairs": analysis.pairs,
@@ -168,7 +182,7 @@ def build_result(
             "state": state_digest(found.participants, options),
         }
     if findings is None:
-        findings = configured(analysis.findings, config)
+        findings = configured(analysis.findings, config, found.participants, read)
     return ScanResult(
         repo=str(main_worktree(repo, found)),
         trunk=found.trunk,
@@ -181,9 +195,18 @@ def build_result(
     )
 
 
-def configured(findings: Iterable[Finding], config: Config) -> list[Finding]:
-    """Apply severities, disabled kinds and ignored paths from configuration."""
-    return [f for f in map(config.apply, findings) if f is not None]
+def configured(
+    findings: Iterable[Finding],
+    config: Config,
+    participants: Iterable[Participant] = (),
+    read: ContentReader | None = None,
+) -> list[Finding]:
+    """Apply severities, disabled kinds and ignored paths from configuration, and,
+    given a reader of the participants' files, their inline ignores."""
+    kept = [f for f in map(config.apply, findings) if f is not None]
+    if read is not None:
+        kept = drop_inline_ignored(kept, participants, read)
+    return kept
 
 
 def main_worktree(repo: git.RepoInfo, found: Discovery) -> Path:

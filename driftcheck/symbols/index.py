@@ -371,6 +371,20 @@ class SymbolIndex:
         self._raw.update(self._reader.blobs(missing))
         return {path: self._raw.get(oid, b"") for path, oid in blobs.items()}
 
+    def file_contents(self, tree: str, paths: Iterable[str]) -> dict[str, bytes]:
+        """Raw contents of any regular files at `paths` in `tree`, source or not (one
+        `ls-tree` for the paths no diff told of, one batch read)."""
+        known = self._blobs.setdefault(tree, {})
+        wanted = list(dict.fromkeys(paths))
+        missing = [p for p in wanted if p not in known]
+        if missing:
+            found = git.ls_tree(tree, missing, cwd=self.cwd, env=self.env)
+            known.update({p: found.get(p) for p in missing})
+        blobs = {p: oid for p in wanted if (oid := known[p]) is not None}
+        unread = [oid for oid in blobs.values() if oid not in self._raw]
+        self._raw.update(self._reader.blobs(unread))
+        return {path: self._raw[oid] for path, oid in blobs.items() if oid in self._raw}
+
     def lines(self, tree: str, path: str) -> list[str]:
         """The text of `path` in `tree` as lines (empty when absent or binary), so a
         finding can quote what each side wrote."""
