@@ -172,7 +172,7 @@ def analyse_pairs(
         bases=bases,
         keys=keys,
         answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())),
-        shared=SharedFacts(index=session.index),
+        shared=SharedFacts(index=session.index, kept=session.kept_facts()),
         trunk=trunk,
         forks=forks,
     )

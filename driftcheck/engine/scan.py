@@ -97,7 +97,14 @@ def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
         live=session.live,
     )
     pairs = list(itertools.combinations(found.participants, 2))
-    analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
+    analysis = analyse_pairs(
+        session,
+        pairs,
+        options,
+        trunk=trunk_of(found),
+        # The pairs `scan` enumerates (with a trunk, those that can meet): same answer.
+        participants=found.participants if options.prune else None,
+    )
     return build_result(session.repo, found, analysis, config, started)
 
 

@@ -1,0 +1,176 @@
+"""The daemon's scans for `driftcheck watch` after writes: incremental, and equal to a
+fresh scan.
+
+After a write in one worktree the daemon analyses again only the pairs that
+worktree is in (the others come from the pair cache), and within those pairs the
+unchanged side's facts and DC303 lookups are kept from the scan before
+(detectors/context.py KeptFacts). Whatever it reuses, its answer must be the one a
+fresh `driftcheck scan --format json` gives, apart from how it was worked out.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import git, run_cli
+
+from driftcheck.daemon import client
+from driftcheck.daemon.session import Session
+from driftcheck.demo.scenario import build
+from driftcheck.demo.shop import DEMO
+from driftcheck.detectors import duplicates, semantics
+from driftcheck.engine.options import ScanOptions
+from driftcheck.engine.scan import scan_in
+from driftcheck.workspace import git as dgit
+from driftcheck.workspace.live_states import LiveStates
+from driftcheck.workspace.watcher import Watcher
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux inotify")
+ON = {"DRIFTCHECK_DAEMON": "1"}
+# Statistics of how a result was worked out (what came from a cache, how long it
+# took), not of what was found: a warm daemon and a fresh process differ there.
+HOW = ("elapsed_ms", "pairs_from_cache")
+
+# Not trivial (DC303 looks at functions of a few statements): the base's paginate
+# under another name, in a new file.
+PAGES = '''\
+def page_of(rows: list, number: int, size: int = 20) -> list:
+    """The rows on page `number`."""
+    if size <= 0:
+        raise ValueError("size must be positive")
+    first = number * size
+    return rows[first : first + size]
+'''
+STALE = """\
+from decimal import Decimal
+
+from orders.processor import OrderProcessor
+
+
+def quick_total(items: list) -> Decimal:
+    return OrderProcessor().calculate_total(items, Decimal("1"))
+"""
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[Path]:
+    repo = build(DEMO, tmp_path / "demo")
+    yield repo
+    run_cli("daemon", "stop", "--repo", str(repo), cwd=repo, env=ON)
+
+
+def _worktrees(repo: Path) -> dict[str, Path]:
+    listing = git("worktree", "list", "--porcelain", cwd=repo)
+    paths = [Path(line[9:]) for line in listing.splitlines() if line.startswith("worktree ")]
+    return {p.name: p for p in paths}
+
+
+def _comparable(result: dict[str, Any]) -> dict[str, Any]:
+    return {**result, "stats": {k: v for k, v in result["stats"].items() if k not in HOW}}
+
+
+def _daemon_scan(repo: Path, trunk: str = "") -> dict[str, Any]:
+    """The daemon's answer to a live view asking for the scan now (feed.py)."""
+    request = {
+        "op": b"watch",
+        "since": b"-1",
+        "wait_ms": b"0",
+        "root": str(repo).encode(),
+        "trunk": trunk.encode(),
+        "refs": b"",
+    }
+    answer = client.ask(str(repo / ".git"), request, 120.0)
+    assert "scan" in answer, answer
+    result: dict[str, Any] = json.loads(answer["scan"])["result"]
+    return result
+
+
+def _writes(trees: dict[str, Path]) -> list[tuple[str, Callable[[], None]]]:
+    """Real writes across worktrees, each followed by a comparison."""
+    tests, registry, fix_a = trees["agent-tests"], trees["agent-registry"], trees["agent-fix-a"]
+    pricing = trees["agent-pricing"]
+    return [
+        ("a stale call appears", lambda: (tests / "quick.py").write_text(STALE)),
+        ("a function the base has", lambda: (registry / "pages.py").write_text(PAGES)),
+        (
+            "a README line both edit",
+            lambda: (fix_a / "README.md").write_text("# shop, fixed\n"),
+        ),
+        (
+            "two worktrees at once",
+            lambda: (
+                (tests / "quick.py").write_text(STALE + "\n\ndef more() -> int:\n    return 2\n"),
+                (pricing / "orders" / "__init__.py").write_text('"""Orders."""\n'),
+            ),
+        ),
+        ("a file deleted", lambda: (registry / "pages.py").unlink()),
+        ("the stale call goes", lambda: (tests / "quick.py").unlink()),
+    ]
+
+
+def test_the_daemons_scan_after_writes_equals_a_fresh_scan(demo: Path) -> None:
+    started = run_cli("daemon", "start", "--repo", str(demo), cwd=demo, env=ON)
+    assert started.code == 0, started.stderr
+    first = _daemon_scan(demo)
+    fresh = run_cli("scan", "--format", "json", cwd=demo).json()
+    assert _comparable(first) == _comparable(fresh)
+    codes = {f["code"] for f in first["findings"]}
+    for step, write in _writes(_worktrees(demo)):
+        write()
+        kept = _daemon_scan(demo)
+        fresh = run_cli("scan", "--format", "json", cwd=demo).json()
+        assert _comparable(kept) == _comparable(fresh), step
+        assert kept["stats"]["pairs_from_cache"] > 0, f"{step}: every pair analysed again"
+        codes |= {f["code"] for f in kept["findings"]}
+    # The writes made and removed findings of these kinds, so the comparisons mattered.
+    assert {"DC204", "DC303", "DC101"} <= codes
+    # With a trunk, a scan enumerates only the pairs that can meet: so does the daemon.
+    kept = _daemon_scan(demo, trunk="main")
+    fresh = run_cli("scan", "--trunk", "main", "--format", "json", cwd=demo).json()
+    assert _comparable(kept) == _comparable(fresh)
+
+
+def test_after_a_write_only_the_written_side_is_worked_out_again(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unchanged sides of the pairs a write touches keep their symbol changes
+    and their DC303 lookups from the scan before."""
+    trees = _worktrees(demo)
+    repo = dgit.open_repo(demo)
+    live = LiveStates(repo, Watcher())
+    session = Session(repo, live)
+    options = ScanOptions(repo=str(demo))
+    facts_of: list[str] = []  # trees whose own symbol changes were worked out
+    looked_up: list[str] = []  # paths of symbols DC303 looked up at the base
+    own_facts, base_functions = semantics.own_facts, duplicates._base_functions
+
+    def counted_facts(index: Any, tree: str, *args: Any) -> Any:
+        facts_of.append(tree)
+        return own_facts(index, tree, *args)
+
+    def counted_lookups(semantics: Any, symbol: Any, minimum: int) -> Any:
+        looked_up.append(symbol.path)
+        return base_functions(semantics, symbol, minimum)
+
+    monkeypatch.setattr(semantics, "own_facts", counted_facts)
+    monkeypatch.setattr(duplicates, "_base_functions", counted_lookups)
+    try:
+        scan_in(session, options)
+        (trees["agent-registry"] / "pages.py").write_text(PAGES)
+        live.refresh()
+        facts_of.clear()
+        looked_up.clear()
+        result = scan_in(session, options)
+        registry = next(p for p in result.participants if p.name == "agent/registry")
+        assert facts_of == [registry.tree], "the unchanged sides were worked out again"
+        assert looked_up == ["pages.py"], "DC303 looked up functions it had looked up before"
+        assert any(f.code == "DC303" and f.path == "pages.py" for f in result.findings)
+        assert result.stats["pairs_from_cache"] > 0
+    finally:
+        session.close()
+        live.close()
