@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from driftcheck.detectors import duplicates, semantics
 from driftcheck.engine.options import ScanOptions
 from driftcheck.engine.scan import scan_in
 from driftcheck.workspace import git as dgit
+from driftcheck.workspace import merge
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.watcher import Watcher
 
@@ -171,6 +173,43 @@ def test_after_a_write_only_the_written_side_is_worked_out_again(
         assert looked_up == ["pages.py"], "DC303 looked up functions it had looked up before"
         assert any(f.code == "DC303" and f.path == "pages.py" for f in result.findings)
         assert result.stats["pairs_from_cache"] > 0
+    finally:
+        session.close()
+        live.close()
+
+
+def test_the_merges_of_the_pairs_written_to_run_side_by_side(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's merges of the re-analysed pairs are made ahead, on threads of their
+    own, and each pair's textual findings come from its own merge."""
+    trees = _worktrees(demo)
+    repo = dgit.open_repo(demo)
+    live = LiveStates(repo, Watcher())
+    session = Session(repo, live)
+    options = ScanOptions(repo=str(demo))
+    made_on: list[str] = []
+    simulate = merge.simulate
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        made_on.append(threading.current_thread().name)
+        return simulate(*args, **kwargs)
+
+    monkeypatch.setattr(merge, "simulate", recorded)
+    try:
+        scan_in(session, options)
+        # agent/fix-a now edits the README line that agent/pricing and
+        # agent/cache-removal edit: three pairs of it meet.
+        (trees["agent-fix-a"] / "README.md").write_text("# shop, fixed\n")
+        live.refresh()
+        made_on.clear()
+        result = scan_in(session, options)
+        assert len(made_on) >= 2
+        assert all(name.startswith("driftcheck-merge") for name in made_on), made_on
+        fresh = run_cli("scan", "--format", "json", cwd=demo).json()
+        assert _comparable(result.to_json()) == _comparable(fresh)
+        readme = {tuple(f.participants) for f in result.findings if f.path == "README.md"}
+        assert any("agent/fix-a" in pair for pair in readme)
     finally:
         session.close()
         live.close()

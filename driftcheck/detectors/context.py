@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from driftcheck.config import Config
 from driftcheck.detectors.semantics import PairSemantics, SideFactsCache, build_semantics
-from driftcheck.model import Pair
+from driftcheck.model import Pair, Participant
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.table import Symbol
 from driftcheck.workspace import git, merge
@@ -66,6 +66,9 @@ class SharedFacts:
     # DC303 ("exists at the base already") is reported once per side, base and symbol
     # in one analysis (never kept: which pair reports it is this analysis' choice).
     existing_reported: set[tuple[str, str, str]] = field(default_factory=set)
+    # (left state commit, right state commit) -> git's merge, made ahead for pairs
+    # about to be analysed; taken by the pair that uses it.
+    merges: dict[tuple[str, str], merge.MergeResult] = field(default_factory=dict)
 
     @property
     def state_commits(self) -> dict[str, tuple[str | None, str | None]]:
@@ -132,17 +135,10 @@ class PairContext:
 
     def state_commits(self) -> tuple[str | None, str | None]:
         """Commits wrapping both sides' states (made once per state, on first use)."""
-        made = self.shared.state_commits
-        commits = []
-        for side in (self.pair.left, self.pair.right):
-            known = made.get(side.tree)
-            if known is None or known[0] != side.head:
-                known = made[side.tree] = (
-                    side.head,
-                    ensure_state_commit(side, self.scratch, self.cwd),
-                )
-            commits.append(known[1])
-        return commits[0], commits[1]
+        return (
+            state_commit(self.shared, self.pair.left, self.scratch, self.cwd),
+            state_commit(self.shared, self.pair.right, self.scratch, self.cwd),
+        )
 
     def merge_result(self) -> merge.MergeResult | None:
         """git's merge of the two states, simulated once for all detectors: clean and
@@ -153,11 +149,12 @@ class PairContext:
                 facts.merge = merge.MergeResult(tree="", clean=True, conflicts=[])
             else:
                 left, right = self.state_commits()
-                facts.merge = (
-                    merge.simulate(left, right, cwd=self.cwd, scratch=self.scratch)
-                    if left and right
-                    else None
-                )
+                facts.merge = None
+                if left and right:
+                    # Made ahead with the other pairs' merges (engine/merges.py), or now.
+                    facts.merge = self.shared.merges.pop((left, right), None) or merge.simulate(
+                        left, right, cwd=self.cwd, scratch=self.scratch
+                    )
             facts.merge_known = True
         return facts.merge
 
@@ -197,3 +194,14 @@ class PairContext:
             )
             facts.semantics_known = True
         return facts.semantics
+
+
+def state_commit(
+    shared: SharedFacts, side: Participant, scratch: git.Scratch, cwd: str
+) -> str | None:
+    """The commit wrapping `side`'s state, made once per state and head."""
+    made = shared.state_commits
+    known = made.get(side.tree)
+    if known is None or known[0] != side.head:
+        known = made[side.tree] = (side.head, ensure_state_commit(side, scratch, cwd))
+    return known[1]

@@ -14,12 +14,21 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
+from driftcheck.engine.merges import merge_ahead
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.overlap import paths_can_meet
 from driftcheck.engine.pruning import PairPlan, plan_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.engine.shards import Shard, assign
-from driftcheck.model import DUPLICATE, KINDS, STALE_CALLER, Finding, Pair, Participant
+from driftcheck.model import (
+    DUPLICATE,
+    KINDS,
+    STALE_CALLER,
+    TEXTUAL_CONFLICT,
+    Finding,
+    Pair,
+    Participant,
+)
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.store.pair_cache import distinct, pair_key
@@ -192,9 +201,12 @@ def analyse_pairs(
     result.assigned = len(mine)
     result.mine = [pairs[n] for n in mine]
     try:
+        todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
         if options.focus is None and _semantic_selected(options):
-            todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
             _prefetch(session.index, todo, run)
+        if options.focus is None and any(kind == TEXTUAL_CONFLICT for kind, _ in selected):
+            meeting = [pair for pair in todo if _meet(run, *pair)]
+            merge_ahead(run.shared, meeting, scratch=session.scratch, cwd=cwd)
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
         gc.freeze()
@@ -297,11 +309,7 @@ def _analyse_pair(
         return
     base, base_tree = found.commit, found.tree
     left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
-    # Against one of several bases the changes may look apart while git, merging
-    # against all of them, conflicts: such a pair is always merged.
-    meet = paths_can_meet(left_changes, right_changes) or (
-        found.several and bool(left_changes or right_changes)
-    )
+    meet = _meet(run, left, right)
     if meet and options.focus is not None:
         # Only conflicts about the proposed files are reported, and only they
         # (or a deletion, through a rename) can make one.
@@ -355,6 +363,19 @@ def _analyse_pair(
     _note_too_large(findings, result)
     if key is not None:
         run.session.cache.put(PAIR_NAMESPACE, key, findings)
+
+
+def _meet(run: PairRun, left: Participant, right: Participant) -> bool:
+    """Whether git must merge the pair: its changed paths can meet. Against one of
+    several bases the changes may look apart while git, merging against all of
+    them, conflicts: such a pair is always merged."""
+    found = run.base_of(left, right)
+    if found is None:
+        return False
+    left_changes, right_changes = run.diff(found.tree, left.tree), run.diff(found.tree, right.tree)
+    return paths_can_meet(left_changes, right_changes) or (
+        found.several and bool(left_changes or right_changes)
+    )
 
 
 def _note_too_large(findings: list[Finding], result: PairAnalysis) -> None:
