@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import git, run_cli
+from helpers import eventually, git, run_cli
 
-from driftcheck.daemon import client
+from driftcheck.daemon import client, feed
 from driftcheck.daemon.session import Session
 from driftcheck.demo.scenario import build
 from driftcheck.demo.shop import DEMO
 from driftcheck.detectors import duplicates, semantics
 from driftcheck.engine.options import ScanOptions
-from driftcheck.engine.scan import scan_in
+from driftcheck.engine.scan import Answered, scan_in
 from driftcheck.workspace import git as dgit
 from driftcheck.workspace import merge
 from driftcheck.workspace.live_states import LiveStates
@@ -92,6 +92,12 @@ def _daemon_scan(repo: Path, trunk: str = "") -> dict[str, Any]:
     return result
 
 
+def _status(repo: Path) -> dict[str, Any]:
+    answer = client.ask(str(repo / ".git"), {"op": b"status"}, 30.0)
+    status: dict[str, Any] = json.loads(answer["status"])
+    return status
+
+
 def _writes(trees: dict[str, Path]) -> list[tuple[str, Callable[[], None]]]:
     """Real writes across worktrees, each followed by a comparison."""
     tests, registry, fix_a = trees["agent-tests"], trees["agent-registry"], trees["agent-fix-a"]
@@ -116,11 +122,14 @@ def _writes(trees: dict[str, Path]) -> list[tuple[str, Callable[[], None]]]:
 
 
 def test_the_daemons_scan_after_writes_equals_a_fresh_scan(demo: Path) -> None:
+    fresh = run_cli("scan", "--format", "json", cwd=demo).json()  # a warm pair cache
     started = run_cli("daemon", "start", "--repo", str(demo), cwd=demo, env=ON)
     assert started.code == 0, started.stderr
     first = _daemon_scan(demo)
-    fresh = run_cli("scan", "--format", "json", cwd=demo).json()
     assert _comparable(first) == _comparable(fresh)
+    assert first["stats"]["pairs_from_cache"] == first["stats"]["pairs_analysed"]
+    # Idle, the daemon works out what those pairs need before the first write.
+    eventually(lambda: _status(demo)["warming_pairs"] == 0, 60, "the warming never ended")
     codes = {f["code"] for f in first["findings"]}
     for step, write in _writes(_worktrees(demo)):
         write()
@@ -210,6 +219,57 @@ def test_the_merges_of_the_pairs_written_to_run_side_by_side(
         assert _comparable(result.to_json()) == _comparable(fresh)
         readme = {tuple(f.participants) for f in result.findings if f.path == "README.md"}
         assert any("agent/fix-a" in pair for pair in readme)
+    finally:
+        session.close()
+        live.close()
+
+
+def test_a_view_started_on_a_warm_cache_is_warmed_before_the_first_write(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every pair of the first scan comes from the pair cache (nothing loaded);
+    the idle steps work out what those pairs need, so the first write costs what
+    the later ones do: only the written side is worked out."""
+    assert run_cli("scan", "--format", "json", cwd=demo).code in (0, 1)  # a warm cache
+    trees = _worktrees(demo)
+    repo = dgit.open_repo(demo)
+    live = LiveStates(repo, Watcher())
+    session = Session(repo, live)
+    options = ScanOptions(repo=str(demo))
+    facts_of: list[str] = []
+    own_facts = semantics.own_facts
+
+    def counted_facts(index: Any, tree: str, *args: Any) -> Any:
+        facts_of.append(tree)
+        return own_facts(index, tree, *args)
+
+    monkeypatch.setattr(semantics, "own_facts", counted_facts)
+    warming = feed.Warming()
+    try:
+        answered: list[Answered] = []
+        first = scan_in(session, options, answered)
+        assert first.stats["pairs_from_cache"] == first.stats["pairs_analysed"] > 0
+        assert facts_of == [], "a scan all from the pair cache parsed nothing"
+        warming.plan(session, answered)
+        steps = 0
+        while warming.pending():
+            warming.step(session)
+            steps += 1
+        assert steps == first.stats["pairs_from_cache"]
+        assert facts_of, "warming worked nothing out"
+        (trees["agent-registry"] / "pages.py").write_text(PAGES)
+        live.refresh()
+        facts_of.clear()
+        answered.clear()
+        result = scan_in(session, options, answered)
+        registry = next(p for p in result.participants if p.name == "agent/registry")
+        assert facts_of == [registry.tree], "the first write worked out the other sides"
+        # What this scan analysed is warm already; the pairs it took from the cache
+        # were warmed before: nothing left to do.
+        warming.plan(session, answered)
+        assert not warming.pending()
+        fresh = run_cli("scan", "--format", "json", cwd=demo).json()
+        assert _comparable(result.to_json()) == _comparable(fresh)
     finally:
         session.close()
         live.close()

@@ -35,6 +35,8 @@ class Session(AnalysisSession):
     def __init__(self, repo: git.RepoInfo, live: LiveStates) -> None:
         self.judged = 0
         self._kept = KeptFacts()
+        # Pairs (names, heads, trees) analysed for what the session keeps (feed.py).
+        self.warmed: set[tuple[str | None, ...]] = set()
         scratch = git.Scratch(repo)
         try:
             store = StateStore.open(repo.cache_dir, scratch.env["GIT_ALTERNATE_OBJECT_DIRECTORIES"])

@@ -69,6 +69,7 @@ class PairAnalysis:
     # Files left out of the analysis for their size: path -> bytes.
     too_large: dict[str, int] = field(default_factory=dict)
     mine: list[Sides] = field(default_factory=list)  # the pairs this run analysed
+    answered: list[Sides] = field(default_factory=list)  # ... answered from the pair cache
 
 
 @dataclass
@@ -132,8 +133,10 @@ def analyse_pairs(
     *,
     participants: list[Participant] | None = None,
     shard: Shard | None = None,
+    reuse: bool = True,
 ) -> PairAnalysis:
-    """Run the selected detectors over every pair that can drift. With a `trunk`,
+    """Run the selected detectors over every pair that can drift (with `reuse` off,
+    the pair cache is neither read nor written: a warm-up, daemon/feed.py). With a `trunk`,
     the semantic detectors see each side's own work: its changes against its fork
     point from the trunk (git's merge, and so textual conflicts, stay git's).
 
@@ -174,13 +177,14 @@ def analyse_pairs(
             cache=cache,
         )
     keys = _pair_keys(pairs, bases, forks, trunk, options, cache, [k for k, _ in selected])
+    keys = keys if reuse else {}
     run = PairRun(
         session=session,
         options=options,
         selected=selected,
         bases=bases,
         keys=keys,
-        answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())),
+        answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())) if reuse else {},
         shared=SharedFacts(index=session.index, kept=session.kept_facts()),
         trunk=trunk,
         forks=forks,
@@ -340,6 +344,7 @@ def _analyse_pair(
         _note_too_large(run.answered[key], result)
         result.findings.extend(run.answered[key])
         result.from_cache += 1
+        result.answered.append((left, right))
         return
     context = PairContext(
         pair=Pair(left, right, base),
