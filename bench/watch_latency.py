@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -29,6 +30,7 @@ from run import DRIFTCHECK, _prune_to, _unpark
 from workload import _ENV, CACHE, add_worktrees, build_base
 
 from driftcheck.config import load_config
+from driftcheck.daemon import client
 from driftcheck.watch.app import WatchApp
 from driftcheck.watch.snapshot import Snapshot
 from driftcheck.watch.source import Feed
@@ -38,6 +40,11 @@ STALE = (
     "from django.utils.text import get_text_list\n\n\n"
     "def bench_watch_{n}(items):\n    return get_text_list(items)\n"
 )
+
+
+def _warming_left(repo: Path) -> int:
+    answer = client.ask(str(repo / ".git"), {"op": b"status"}, 30.0)
+    return int(json.loads(answer["status"]).get("warming_pairs", 0))
 
 
 def has_call(app: WatchApp, name: str) -> bool:
@@ -65,6 +72,10 @@ async def measure(repo: Path, worktrees: list[Path], repeat: int) -> dict[str, l
     scans: list[int] = []  # snapshots from the write until it showed
     async with app.run_test(size=(80, 24)):
         await until(lambda: app.snapshots >= 1 and app.mode == "daemon", seconds=600)
+        # A view left open: the daemon has worked out, while idle, what the pairs it
+        # answered from the pair cache need (daemon/feed.py Warming).
+        warmed = await until(lambda: _warming_left(repo) == 0, seconds=300)
+        print(f"the daemon warmed up in {warmed:.1f} s after the first snapshot")
         others = worktrees[2:] or worktrees[1:]
         for n in range(repeat):
             wt = others[n % len(others)]
