@@ -27,6 +27,8 @@ from driftcheck.demo.shop import DEMO
 from driftcheck.detectors import duplicates, semantics
 from driftcheck.engine.options import ScanOptions
 from driftcheck.engine.scan import Answered, scan_in
+from driftcheck.symbols import index as index_module
+from driftcheck.symbols.languages.python import frontend as python_frontend
 from driftcheck.workspace import git as dgit
 from driftcheck.workspace import merge
 from driftcheck.workspace.live_states import LiveStates
@@ -168,18 +170,28 @@ def test_after_a_write_only_the_written_side_is_worked_out_again(
         looked_up.append(symbol.path)
         return base_functions(semantics, symbol, minimum)
 
+    sorted_out: list[str] = []  # paths of whole trees sorted into code and tests
+    is_test_path = index_module.is_test_path
+
+    def counted_sorting(path: str) -> bool:
+        sorted_out.append(path)
+        return is_test_path(path)
+
     monkeypatch.setattr(semantics, "own_facts", counted_facts)
     monkeypatch.setattr(duplicates, "_base_functions", counted_lookups)
+    monkeypatch.setattr(index_module, "is_test_path", counted_sorting)
     try:
         scan_in(session, options)
         (trees["agent-registry"] / "pages.py").write_text(PAGES)
         live.refresh()
         facts_of.clear()
         looked_up.clear()
+        sorted_out.clear()
         result = scan_in(session, options)
         registry = next(p for p in result.participants if p.name == "agent/registry")
         assert facts_of == [registry.tree], "the unchanged sides were worked out again"
         assert looked_up == ["pages.py"], "DC303 looked up functions it had looked up before"
+        assert sorted_out == [], "the base tree's files were sorted out again"
         assert any(f.code == "DC303" and f.path == "pages.py" for f in result.findings)
         assert result.stats["pairs_from_cache"] > 0
     finally:
@@ -270,6 +282,44 @@ def test_a_view_started_on_a_warm_cache_is_warmed_before_the_first_write(
         assert not warming.pending()
         fresh = run_cli("scan", "--format", "json", cwd=demo).json()
         assert _comparable(result.to_json()) == _comparable(fresh)
+    finally:
+        session.close()
+        live.close()
+
+
+def test_a_conflict_met_again_is_not_parsed_again(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The versions of a conflicted file (read to tell two added members from a
+    disagreement) are parsed once per content, not at every scan of the pair."""
+    trees = _worktrees(demo)
+    repo = dgit.open_repo(demo)
+    live = LiveStates(repo, Watcher())
+    session = Session(repo, live)
+    options = ScanOptions(repo=str(demo))
+    utils = trees["agent-fix-b"] / "utils.py"
+    # agent/fix-a committed `start = (page - 1) * per_page`: the same line, otherwise.
+    utils.write_text(utils.read_text().replace("start = page * per_page", "start = page * 2"))
+    parsed: list[str] = []
+    parse = python_frontend.parse
+
+    def counted(path: str, *args: Any, **kwargs: Any) -> Any:
+        parsed.append(path)
+        return parse(path, *args, **kwargs)
+
+    monkeypatch.setattr(python_frontend, "parse", counted)
+    try:
+        live.refresh()
+        first = scan_in(session, options)
+        conflicts = [f for f in first.findings if f.kind == "textual-conflict"]
+        assert any(f.path == "utils.py" for f in conflicts)
+        assert "utils.py" in parsed
+        (trees["agent-fix-a"] / "notes.py").write_text("NOTES = 1\n")
+        live.refresh()
+        parsed.clear()
+        again = scan_in(session, options)
+        assert [f for f in again.findings if f.kind == "textual-conflict"] == conflicts
+        assert "utils.py" not in parsed, "the conflict's versions were parsed again"
     finally:
         session.close()
         live.close()
