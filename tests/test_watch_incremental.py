@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from helpers import eventually, git, run_cli
 
 from driftcheck.daemon import client, feed
 from driftcheck.daemon.session import Session
+from driftcheck.deadline import DeadlineExceeded, deadline
 from driftcheck.demo.scenario import build
 from driftcheck.demo.shop import DEMO
 from driftcheck.detectors import duplicates, semantics
@@ -321,5 +323,33 @@ def test_a_conflict_met_again_is_not_parsed_again(
         assert [f for f in again.findings if f.kind == "textual-conflict"] == conflicts
         assert "utils.py" not in parsed, "the conflict's versions were parsed again"
     finally:
+        session.close()
+        live.close()
+
+
+def test_a_deadline_does_not_wait_for_the_merges_under_way(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tool call's deadline in the daemon stops an analysis while its merges run
+    side by side: it does not wait for merges under way (here, ones that hang)."""
+    trees = _worktrees(demo)
+    (trees["agent-fix-a"] / "README.md").write_text("# shop, fixed\n")  # three pairs meet
+    repo = dgit.open_repo(demo)
+    live = LiveStates(repo, Watcher())
+    session = Session(repo, live)
+    release = threading.Event()
+
+    def hanging(*args: Any, **kwargs: Any) -> Any:
+        release.wait(30)
+        raise RuntimeError("released")
+
+    monkeypatch.setattr(merge, "simulate", hanging)
+    started = time.monotonic()
+    try:
+        with pytest.raises(DeadlineExceeded), deadline(0.5):
+            scan_in(session, ScanOptions(repo=str(demo)))
+        assert time.monotonic() - started < 10, "the deadline waited for the merges"
+    finally:
+        release.set()
         session.close()
         live.close()

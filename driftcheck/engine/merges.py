@@ -55,6 +55,9 @@ def merge_ahead(
                 shared.merges[commits] = job.result()
             except Exception:  # the pair merges again by itself, and says why
                 continue
-    finally:
-        # A deadline that stops the analysis stops the merges not begun yet.
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        # A deadline (or Ctrl-C) stops the analysis now: the merges not begun are
+        # dropped, and those under way end on their own, unread.
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
