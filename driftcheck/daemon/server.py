@@ -100,6 +100,7 @@ class Daemon:
             self.watcher = None
         self.live = LiveStates(repo, self.watcher)
         self.inbox = Inbox()
+        self.warming = feed.Warming()
         self.session: Session | None = None
         self._cache_identity: tuple[int, int] | None = None
         self._code = _code_stamp()
@@ -127,6 +128,8 @@ class Daemon:
             timeout = min(60.0, self.idle_s)
             if self.live.stale():
                 timeout = max(0.0, changed + _QUIET_S - time.monotonic())
+            elif self.warming.pending():
+                timeout = 0.0  # a look for requests and events between steps
             ready = selector.select(timeout=timeout)
             for key, _ in ready:
                 if key.fileobj is self.listener.sock:
@@ -140,6 +143,8 @@ class Daemon:
                     changed = time.monotonic()
             if not ready and self.live.stale() and time.monotonic() - changed >= _QUIET_S:
                 self._prepare()
+            elif not ready and not self.live.stale() and self.warming.pending():
+                self._warm()
             if time.monotonic() - last > self.idle_s:
                 log(f"idle for {round(self.idle_s)} s, leaving")
                 break
@@ -197,7 +202,11 @@ class Daemon:
         if op == b"watch":  # `driftcheck watch`: a long poll, answered in feed.py
             self.requests += 1
             return feed.answer(
-                request, live=self.live, session=self._ready_session, renew=self._renew
+                request,
+                live=self.live,
+                session=self._ready_session,
+                renew=self._renew,
+                warming=self.warming,
             )
         if op == b"status":
             return {"status": json.dumps(self.status()).encode()}
@@ -353,6 +362,15 @@ class Daemon:
             self.session.index.learn(side.tree, present)
             self.session.index.similar_files(side.tree, present, [], set())
 
+    def _warm(self) -> None:
+        """One step of working out, while idle, what the live view's next scan
+        will need (feed.Warming)."""
+        try:
+            self.warming.step(self._ready_session())
+        except Exception as exc:  # the session may be broken: start afresh
+            log(f"warming up failed: {exc!r}")
+            self._renew()
+
     def _renew(self) -> None:
         """Start afresh: a new session, and every worktree captured again (what went
         wrong may have been a kept state, say its objects removed by `cache clear`)."""
@@ -360,6 +378,7 @@ class Daemon:
             with contextlib.suppress(Exception):
                 self.session.close()
         self.session = None
+        self.warming.clear()
         self.live.forget()
 
     def status(self) -> dict[str, Any]:
@@ -373,6 +392,7 @@ class Daemon:
             "socket": self.listener.path,
             "clients": self.inbox.clients,
             "clients_refused": self.inbox.refused,
+            "warming_pairs": self.warming.left,  # for the live view, while idle
             **self.live.status(),
         }
 

@@ -2,7 +2,8 @@
 
 `SharedFacts` lives for one analysis (all its pairs): the symbol index and what
 pairs have in common (a participant's state commit, a side's symbol changes
-against a merge base). `PairFacts` lives for one pair: git's merge of it and its
+against a merge base); the part of it keyed by content (`KeptFacts`) may outlive
+the analysis in a long-lived session. `PairFacts` lives for one pair: git's merge of it and its
 semantic facts, each worked out on first ask and then shared by its detectors.
 """
 
@@ -13,8 +14,9 @@ from dataclasses import dataclass, field
 
 from driftcheck.config import Config
 from driftcheck.detectors.semantics import PairSemantics, SideFactsCache, build_semantics
-from driftcheck.model import Pair
+from driftcheck.model import Pair, Participant
 from driftcheck.symbols.index import SymbolIndex
+from driftcheck.symbols.table import Symbol
 from driftcheck.workspace import git, merge
 from driftcheck.workspace.capture import ensure_state_commit
 
@@ -29,20 +31,60 @@ class SideScope:
     changes: Mapping[str, str]  # path -> A/M/D/T against base_tree
 
 
+# DC303's lookups, by what decides them: (base tree, added symbol, minimum size) ->
+# the base functions it may repeat; and, with the threshold and which of those the
+# side itself removed or rewrote, the best match (None: no match).
+ExistingKey = tuple[str, Symbol, int]
+ExistingMatches = dict[tuple[ExistingKey, float, frozenset[str]], tuple[Symbol, float] | None]
+
+
+@dataclass
+class KeptFacts:
+    """The facts of `SharedFacts` that are keyed by content (trees, blobs, symbols),
+    so a long-lived session (the daemon's) keeps them between analyses: after one
+    write, the pairs of the worktree written to are analysed again, and the other
+    side of each finds its own facts worked out already. Each entry names everything
+    that decides it; a kept state commit lives in the session's own scratch store."""
+
+    state_commits: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    side_facts: SideFactsCache = field(default_factory=dict)
+    renames: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    existing_candidates: dict[ExistingKey, list[Symbol]] = field(default_factory=dict)
+    existing_matches: ExistingMatches = field(default_factory=dict)
+
+    def size(self) -> int:
+        return sum(len(kept) for kept in vars(self).values())
+
+
 @dataclass
 class SharedFacts:
     """Shared by every pair of one analysis."""
 
     index: SymbolIndex
-    # state tree -> (the head it was made on, the commit wrapping it)
-    state_commits: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
-    # A participant meets the same merge base in many pairs: its changes, once.
-    side_facts: SideFactsCache = field(default_factory=dict)
-    # (base tree, tree) -> git's file renames between them (old path -> new path): a
-    # side meets the same base in many pairs.
-    renames: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
-    # DC303 ("exists at the base already") is reported once per side, base and symbol.
+    # Kept across analyses by a long-lived session; else this analysis' own.
+    kept: KeptFacts = field(default_factory=KeptFacts)
+    # DC303 ("exists at the base already") is reported once per side, base and symbol
+    # in one analysis (never kept: which pair reports it is this analysis' choice).
     existing_reported: set[tuple[str, str, str]] = field(default_factory=set)
+    # (left state commit, right state commit) -> git's merge, made ahead for pairs
+    # about to be analysed; taken by the pair that uses it.
+    merges: dict[tuple[str, str], merge.MergeResult] = field(default_factory=dict)
+
+    @property
+    def state_commits(self) -> dict[str, tuple[str | None, str | None]]:
+        """state tree -> (the head it was made on, the commit wrapping it)"""
+        return self.kept.state_commits
+
+    @property
+    def side_facts(self) -> SideFactsCache:
+        """A participant meets the same merge base in many pairs: its changes, once."""
+        return self.kept.side_facts
+
+    @property
+    def renames(self) -> dict[tuple[str, str], dict[str, str]]:
+        """(base tree, tree) -> git's file renames between them (old path -> new
+        path): a side meets the same base in many pairs."""
+        return self.kept.renames
 
 
 @dataclass
@@ -93,17 +135,10 @@ class PairContext:
 
     def state_commits(self) -> tuple[str | None, str | None]:
         """Commits wrapping both sides' states (made once per state, on first use)."""
-        made = self.shared.state_commits
-        commits = []
-        for side in (self.pair.left, self.pair.right):
-            known = made.get(side.tree)
-            if known is None or known[0] != side.head:
-                known = made[side.tree] = (
-                    side.head,
-                    ensure_state_commit(side, self.scratch, self.cwd),
-                )
-            commits.append(known[1])
-        return commits[0], commits[1]
+        return (
+            state_commit(self.shared, self.pair.left, self.scratch, self.cwd),
+            state_commit(self.shared, self.pair.right, self.scratch, self.cwd),
+        )
 
     def merge_result(self) -> merge.MergeResult | None:
         """git's merge of the two states, simulated once for all detectors: clean and
@@ -114,11 +149,12 @@ class PairContext:
                 facts.merge = merge.MergeResult(tree="", clean=True, conflicts=[])
             else:
                 left, right = self.state_commits()
-                facts.merge = (
-                    merge.simulate(left, right, cwd=self.cwd, scratch=self.scratch)
-                    if left and right
-                    else None
-                )
+                facts.merge = None
+                if left and right:
+                    # Made ahead with the other pairs' merges (engine/merges.py), or now.
+                    facts.merge = self.shared.merges.pop((left, right), None) or merge.simulate(
+                        left, right, cwd=self.cwd, scratch=self.scratch
+                    )
             facts.merge_known = True
         return facts.merge
 
@@ -158,3 +194,14 @@ class PairContext:
             )
             facts.semantics_known = True
         return facts.semantics
+
+
+def state_commit(
+    shared: SharedFacts, side: Participant, scratch: git.Scratch, cwd: str
+) -> str | None:
+    """The commit wrapping `side`'s state, made once per state and head."""
+    made = shared.state_commits
+    known = made.get(side.tree)
+    if known is None or known[0] != side.head:
+        known = made[side.tree] = (side.head, ensure_state_commit(side, scratch, cwd))
+    return known[1]

@@ -407,11 +407,8 @@ def _existing(
         # the new function) is not "already there" for it: it is being refactored.
         gone = {c.qualname for c in side.changes if c.kind in (*GONE, "body", "signature")}
         for symbol in adds:
-            candidates = [
-                f for f in _base_functions(semantics, symbol, minimum) if f.qualname not in gone
-            ]
             reported.add((side.name, semantics.base_tree, symbol.qualname))
-            match = _best_match(symbol, candidates, threshold)
+            match = _existing_match(context, semantics, symbol, gone, minimum, threshold)
             if match is None:
                 continue
             existing, score = match
@@ -437,6 +434,29 @@ def _existing(
                     ),
                 },
             )
+
+
+def _existing_match(
+    context: PairContext,
+    semantics: PairSemantics,
+    symbol: Symbol,
+    gone: set[str],
+    minimum: int,
+    threshold: float,
+) -> tuple[Symbol, float] | None:
+    """The base function `symbol` repeats best, if any. Both lookups are kept by
+    what decides them (the shared facts may outlive this analysis): a side met in
+    many pairs, or again after a write elsewhere, is looked up once."""
+    kept = context.shared.kept
+    key = (semantics.base_tree, symbol, minimum)
+    found = kept.existing_candidates.get(key)
+    if found is None:
+        found = kept.existing_candidates[key] = _base_functions(semantics, symbol, minimum)
+    removed = frozenset(f.qualname for f in found if f.qualname in gone)
+    if (key, threshold, removed) not in kept.existing_matches:
+        candidates = [f for f in found if f.qualname not in removed]
+        kept.existing_matches[key, threshold, removed] = _best_match(symbol, candidates, threshold)
+    return kept.existing_matches[key, threshold, removed]
 
 
 def _base_functions(semantics: PairSemantics, symbol: Symbol, minimum: int) -> list[Symbol]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
-from driftcheck.symbols.index import MAX_PARSE_BYTES
+from driftcheck.symbols.index import MAX_PARSE_BYTES, SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import Symbol
 from driftcheck.workspace import merge
@@ -38,7 +38,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
     labels = {left_commit: left.name, right_commit: right.name}
     for conflict in result.conflicts:
         finding = _finding(conflict, left.name, right.name, labels)
-        added = _member_adds(conflict)
+        added = _member_adds(conflict, context.index)
         if added is not None:
             owner, by_side = added
             names = [
@@ -59,7 +59,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
 
 
 def _member_adds(
-    conflict: merge.FileConflict,
+    conflict: merge.FileConflict, index: SymbolIndex
 ) -> tuple[str, tuple[list[Symbol], list[Symbol]]] | None:
     """(owners, members added by left and right) when, in every hunk, both sides only
     insert lines at the same base position and those lines belong to definitions that
@@ -74,7 +74,12 @@ def _member_adds(
     if any(len(c) > MAX_PARSE_BYTES for c in conflict.contents.values()):
         return None  # too large to parse (a 50 MB file took minutes and gigabytes)
     base = conflict.contents.get(1, b"")
-    known = {s.qualname for s in frontend.parse(conflict.path, base).symbols}
+    # Parsed through the index: kept by content, so the same versions met again
+    # (the daemon's next scan, another pair) are not parsed again.
+    base_table = index.definitions_of_content(conflict.path, base)
+    if base_table is None:
+        return None
+    known = {s.qualname for s in base_table.symbols}
     found: list[list[Symbol]] = []
     places: list[list[tuple[str | None, frozenset[int]]]] = []
     for stage, side in ((2, "left"), (3, "right")):
@@ -87,7 +92,10 @@ def _member_adds(
         for tag, i1, _i2, j1, j2 in codes:
             if tag == "insert":
                 inserted.update({j: i1 for j in range(j1 + 1, j2 + 1)})
-        added = [s for s in frontend.parse(conflict.path, text).symbols if s.qualname not in known]
+        table = index.definitions_of_content(conflict.path, text)
+        if table is None:
+            return None
+        added = [s for s in table.symbols if s.qualname not in known]
         members: list[Symbol] = []
         places.append([])
         for hunk in conflict.hunks:

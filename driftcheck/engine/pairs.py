@@ -14,12 +14,21 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
+from driftcheck.engine.merges import merge_ahead
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.overlap import paths_can_meet
 from driftcheck.engine.pruning import PairPlan, plan_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.engine.shards import Shard, assign
-from driftcheck.model import DUPLICATE, KINDS, STALE_CALLER, Finding, Pair, Participant
+from driftcheck.model import (
+    DUPLICATE,
+    KINDS,
+    STALE_CALLER,
+    TEXTUAL_CONFLICT,
+    Finding,
+    Pair,
+    Participant,
+)
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.store.pair_cache import distinct, pair_key
@@ -60,6 +69,7 @@ class PairAnalysis:
     # Files left out of the analysis for their size: path -> bytes.
     too_large: dict[str, int] = field(default_factory=dict)
     mine: list[Sides] = field(default_factory=list)  # the pairs this run analysed
+    answered: list[Sides] = field(default_factory=list)  # ... answered from the pair cache
 
 
 @dataclass
@@ -123,8 +133,10 @@ def analyse_pairs(
     *,
     participants: list[Participant] | None = None,
     shard: Shard | None = None,
+    reuse: bool = True,
 ) -> PairAnalysis:
-    """Run the selected detectors over every pair that can drift. With a `trunk`,
+    """Run the selected detectors over every pair that can drift (with `reuse` off,
+    the pair cache is neither read nor written: a warm-up, daemon/feed.py). With a `trunk`,
     the semantic detectors see each side's own work: its changes against its fork
     point from the trunk (git's merge, and so textual conflicts, stay git's).
 
@@ -165,14 +177,15 @@ def analyse_pairs(
             cache=cache,
         )
     keys = _pair_keys(pairs, bases, forks, trunk, options, cache, [k for k, _ in selected])
+    keys = keys if reuse else {}
     run = PairRun(
         session=session,
         options=options,
         selected=selected,
         bases=bases,
         keys=keys,
-        answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())),
-        shared=SharedFacts(index=session.index),
+        answered=cache.get_many(PAIR_NAMESPACE, set(keys.values())) if reuse else {},
+        shared=SharedFacts(index=session.index, kept=session.kept_facts()),
         trunk=trunk,
         forks=forks,
     )
@@ -192,9 +205,12 @@ def analyse_pairs(
     result.assigned = len(mine)
     result.mine = [pairs[n] for n in mine]
     try:
+        todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
         if options.focus is None and _semantic_selected(options):
-            todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
             _prefetch(session.index, todo, run)
+        if options.focus is None and any(kind == TEXTUAL_CONFLICT for kind, _ in selected):
+            meeting = [pair for pair in todo if _meet(run, *pair)]
+            merge_ahead(run.shared, meeting, scratch=session.scratch, cwd=cwd)
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
         gc.freeze()
@@ -297,11 +313,7 @@ def _analyse_pair(
         return
     base, base_tree = found.commit, found.tree
     left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
-    # Against one of several bases the changes may look apart while git, merging
-    # against all of them, conflicts: such a pair is always merged.
-    meet = paths_can_meet(left_changes, right_changes) or (
-        found.several and bool(left_changes or right_changes)
-    )
+    meet = _meet(run, left, right)
     if meet and options.focus is not None:
         # Only conflicts about the proposed files are reported, and only they
         # (or a deletion, through a rename) can make one.
@@ -332,6 +344,7 @@ def _analyse_pair(
         _note_too_large(run.answered[key], result)
         result.findings.extend(run.answered[key])
         result.from_cache += 1
+        result.answered.append((left, right))
         return
     context = PairContext(
         pair=Pair(left, right, base),
@@ -355,6 +368,19 @@ def _analyse_pair(
     _note_too_large(findings, result)
     if key is not None:
         run.session.cache.put(PAIR_NAMESPACE, key, findings)
+
+
+def _meet(run: PairRun, left: Participant, right: Participant) -> bool:
+    """Whether git must merge the pair: its changed paths can meet. Against one of
+    several bases the changes may look apart while git, merging against all of
+    them, conflicts: such a pair is always merged."""
+    found = run.base_of(left, right)
+    if found is None:
+        return False
+    left_changes, right_changes = run.diff(found.tree, left.tree), run.diff(found.tree, right.tree)
+    return paths_can_meet(left_changes, right_changes) or (
+        found.several and bool(left_changes or right_changes)
+    )
 
 
 def _note_too_large(findings: list[Finding], result: PairAnalysis) -> None:

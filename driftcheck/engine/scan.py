@@ -17,7 +17,7 @@ from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.engine.syntax_errors import syntax_warnings
 from driftcheck.errors import UsageError
-from driftcheck.model import Finding, Participant, ScanResult
+from driftcheck.model import TEXTUAL_CONFLICT, Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
 from driftcheck.workspace import filters, git
 from driftcheck.workspace.participants import Discovery, discover
@@ -88,10 +88,23 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
             yield Scanned(repo, options, found, session, result, trunk)
 
 
-def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
+@dataclass
+class Answered:
+    """Pairs a scan answered from the pair cache, and how it analysed the others."""
+
+    options: ScanOptions
+    trunk: Participant | None
+    pairs: list[tuple[Participant, Participant]]
+    analysed: list[tuple[Participant, Participant]]  # every pair it looked at
+
+
+def scan_in(
+    session: AnalysisSession, options: ScanOptions, answered: list[Answered] | None = None
+) -> ScanResult:
     """A whole scan with a long-lived session (the daemon's, for `driftcheck watch`):
     worktrees come from its watched states, parses from its symbol index, so only
-    what changed since the last scan is captured and analysed again."""
+    what changed since the last scan is captured and analysed again. The pairs
+    answered from the pair cache are added to `answered`."""
     started = time.monotonic()
     config = options.config or load_config(Path(options.repo))
     options = replace(options, config=config, trunk=options.trunk or config.trunk)
@@ -104,13 +117,35 @@ def scan_in(session: AnalysisSession, options: ScanOptions) -> ScanResult:
         live=session.live,
     )
     pairs = list(itertools.combinations(found.participants, 2))
-    analysis = analyse_pairs(session, pairs, options, trunk=trunk_of(found))
+    analysis = analyse_pairs(
+        session,
+        pairs,
+        options,
+        trunk=trunk_of(found),
+        # The pairs `scan` enumerates (with a trunk, those that can meet): same answer.
+        participants=found.participants if options.prune else None,
+    )
+    if answered is not None:
+        answered.append(Answered(options, trunk_of(found), analysis.answered, analysis.mine))
     result = build_result(
         session.repo, found, analysis, config, started, read=session.index.file_contents
     )
     broken = syntax_warnings(session, found.participants, analysis.changed_by)
     result.warnings = [*result.warnings, *broken]
     return result
+
+
+def analyse_again(
+    session: AnalysisSession,
+    options: ScanOptions,
+    trunk: Participant | None,
+    pairs: list[tuple[Participant, Participant]],
+) -> None:
+    """Analyse `pairs` without the pair cache, for what the session keeps of it
+    (symbol tables, whole-tree indexes, each side's facts); the findings are not
+    needed. git's merges are left out: they are the pair's own."""
+    only = options.only - {TEXTUAL_CONFLICT}
+    analyse_pairs(session, pairs, replace(options, only=only), trunk=trunk, reuse=False)
 
 
 def _verify(

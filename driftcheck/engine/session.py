@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
+from driftcheck.detectors.context import KeptFacts
 from driftcheck.store.cache import Cache, open_cache
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.workspace import git
@@ -41,6 +42,11 @@ class AnalysisSession:
         cache = open_cache(repo.cache_dir, enabled=use_cache)
         index = SymbolIndex(cwd=str(repo.common_dir), env=scratch.env, cache=cache)
         return cls(repo, scratch, cache, index)
+
+    def kept_facts(self) -> KeptFacts:
+        """The content-keyed facts an analysis starts from: none for a session of
+        one run (a long-lived one keeps them, daemon/session.py)."""
+        return KeptFacts()
 
     def close(self) -> None:
         """Stop the index's git and parsing processes and close the cache, on every path."""

@@ -32,20 +32,25 @@ class SymbolGraph:
     (about a quarter of a second)."""
 
     def __init__(self) -> None:
-        self._symbols: dict[tuple[str, str], Symbol] = {}
-        self._by_name: dict[tuple[str, str], list[Symbol]] = defaultdict(list)
+        # participant -> qualname -> symbol: filled a table at a time from the table's
+        # own map (made once per table, which the symbol index keeps), since every
+        # pair builds a graph of its changed files again.
+        self._symbols: dict[str, dict[str, Symbol]] = defaultdict(dict)
+        self._tables: dict[str, list[ModuleSymbols]] = defaultdict(list)
+        self._by_name: dict[str, dict[str, list[Symbol]]] = {}  # made when first asked
         self._modules: dict[tuple[str, str], ModuleSymbols] = {}
         self._unwired: dict[str, list[ModuleSymbols]] = defaultdict(list)
         self._graph: networkx.MultiDiGraph | None = None
 
     # -- building -------------------------------------------------------------
     def add_modules(self, *, participant: str, tables: Iterable[ModuleSymbols]) -> None:
+        symbols = self._symbols[participant]
         for table in tables:
             self._modules[participant, table.path] = table
-            for symbol in table.symbols:
-                self._symbols[_node(participant, symbol.qualname)] = symbol
-                self._by_name[participant, symbol.name].append(symbol)
+            symbols.update(table.by_qualname)
+            self._tables[participant].append(table)
             self._unwired[participant].append(table)
+        self._by_name.pop(participant, None)
 
     def _networkx(self) -> networkx.MultiDiGraph:
         """The graph with every edge recorded so far (nodes carry their symbols)."""
@@ -61,10 +66,17 @@ class SymbolGraph:
 
     # -- questions --------------------------------------------------------------
     def symbol(self, *, participant: str, qualname: str) -> Symbol | None:
-        return self._symbols.get(_node(participant, qualname))
+        known = self._symbols.get(participant)
+        return known.get(qualname) if known is not None else None
 
     def definitions_named(self, *, participant: str, name: str) -> list[Symbol]:
-        return list(self._by_name.get((participant, name), ()))
+        named = self._by_name.get(participant)
+        if named is None:
+            named = self._by_name[participant] = defaultdict(list)
+            for table in self._tables.get(participant, ()):
+                for symbol in table.symbols:
+                    named[symbol.name].append(symbol)
+        return list(named.get(name, ()))
 
     def callers_of(self, *, participant: str, qualname: str) -> list[tuple[str, Reference]]:
         """(path, reference) for every reference to `qualname` the participant has."""

@@ -48,6 +48,7 @@ class SymbolIndex:
         self._definitions: dict[tuple[str, str], ModuleSymbols] = {}
         self._packed: dict[tuple[str, str], bytes] = {}  # definitions a summary came with
         self._listings: dict[str, dict[str, str]] = {}
+        self._parsable_files: dict[tuple[str, bool], list[tuple[str, str]]] = {}
         self._module_maps: dict[str, dict[str, str]] = {}  # tree -> module -> path
         self._path_modules: dict[str, str | None] = {}
         self._suffixes: dict[str, dict[str, list[str]]] = {}  # tree -> last segment -> modules
@@ -327,12 +328,15 @@ class SymbolIndex:
 
     def _parsable(self, tree: str, *, tests: bool) -> list[tuple[str, str]]:
         """(blob, path) of the files of `tree` a frontend reads; without test code
-        unless `tests`."""
-        return [
-            (oid, path)
-            for path, oid in self._listing(tree).items()
-            if frontend_for(path) is not None and (tests or not is_test_path(path))
-        ]
+        unless `tests`. Kept per tree: a long-lived session asks it of the same base
+        trees at every scan, and a large tree has thousands of paths to sort out."""
+        if (tree, tests) not in self._parsable_files:
+            self._parsable_files[tree, tests] = [
+                (oid, path)
+                for path, oid in self._listing(tree).items()
+                if frontend_for(path) is not None and (tests or not is_test_path(path))
+            ]
+        return self._parsable_files[tree, tests]
 
     def similar_files(
         self, tree: str, paths: Iterable[str], symbols: Iterable[Symbol], names: set[str]
