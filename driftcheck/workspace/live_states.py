@@ -10,6 +10,18 @@ last captured tree and an index holding it. A worktree is captured again when:
 - repository-wide settings changed (`config`, `info/exclude`, sparse rules);
 - its watch is incomplete (out of inotify watches): then every time.
 
+A capture can change the worktree it captures: a clean filter that touches or
+rewrites its file (`git-filters = true`) runs whenever git hashes that file, and
+the change it makes is an event like any other, which asked for another capture,
+which ran the filter again: about three captures a second, forever, in an idle
+daemon. So each capture notes whether its own worktree changed while it ran
+(events are drained just before and just after it). When the captures those
+changes called for found the same tree twice in a row, the worktree is
+"self-changing": its changes no longer call for a capture while nobody asks nor
+wake a live view (it rescans it every few seconds instead), and each request
+captures it, as for a worktree without a full watch. The first capture that finds
+another tree there ends that.
+
 A proposed edit is applied to a copy of the kept index, so judging it costs the
 few git calls that hash and place the proposed content, not a capture.
 """
@@ -45,6 +57,9 @@ from driftcheck.workspace.worktrees import WorktreeEntry, git_dir, list_worktree
 ADMIN = "\0git"  # the watcher's label for the repository's own folder
 # Never watched: objects come with ref updates, and driftcheck's cache is ours.
 _ADMIN_SKIP = frozenset({"objects", "driftcheck", "logs", "hooks", "lfs", "modules", "rr-cache"})
+# Captures in a row, each called for by changes made during the one before, that
+# found the same tree: past this a worktree's changes are taken for its captures'.
+_ECHOES = 2
 
 
 @dataclass
@@ -70,29 +85,42 @@ class LiveStates:
         # the kept tree directly (tree_edit), not through a copy of the kept index.
         self.read_trees: ReadTrees | None = None
         self._settled = False
+        self.changes = 0  # how many times the watcher reported something
         self._captured: set[str] = set()  # since the last take_captured()
         # Bumped whenever the watcher reports a change: a live view waits on it
         # (wait_for_change) instead of asking git again and again.
         self.generation = 0
         self.changed_at: dict[str, float] = {}  # worktree folder -> wall time of its last event
         self._change = threading.Condition()
+        # Per worktree: what its last capture found (HEAD, tree), whether it changed
+        # while that capture ran, and how many captures in a row found it unchanged.
+        self._last_found: dict[str, tuple[str | None, str]] = {}
+        self._echoed: set[str] = set()
+        self._echoes: dict[str, int] = {}
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def refresh(self) -> None:
-        """Forget what the watcher says has changed since the last call."""
+    def refresh(self) -> set[str]:
+        """Forget what the watcher says has changed since the last call; the
+        labels it reported."""
         if self.watcher is None:
             self._known.clear()
             self._entries = None
-            return
+            return set()
         events = self.watcher.events()
+        if events:
+            self.changes += 1
+        echoing = self.self_changing()
+        news = False  # a change worth telling a live view about
         for event in events:
             self._settled = False
-            if event.label != ADMIN:
-                self.changed_at[event.label] = time.time()
+            if event.label not in echoing:
+                news = True
+                if event.label != ADMIN:
+                    self.changed_at[event.label] = time.time()
             if event.label == ADMIN:
                 self._admin_event(event.path)
                 continue
@@ -104,10 +132,32 @@ class LiveStates:
                 self._entries = None
                 self._known.clear()
             self._known.pop(label, None)
-        if events:
+        if news:
             with self._change:
                 self.generation += 1
                 self._change.notify_all()
+        return {event.label for event in events}
+
+    def self_changing(self) -> set[str]:
+        """Worktrees whose own captures change them (see the module's notes)."""
+        return {path for path, count in self._echoes.items() if count >= _ECHOES}
+
+    def _note_capture(self, path: str, found: tuple[str | None, str]) -> None:
+        """After a capture of `path` that found `found`: whether it changed while
+        the capture ran, and whether the capture that change called for was for
+        nothing (the same HEAD and tree as before)."""
+        assert self.watcher is not None
+        echoed = path in self.refresh()
+        previous = self._last_found.get(path)
+        if previous != found:
+            self._echoes.pop(path, None)
+        elif path in self._echoed:
+            self._echoes[path] = self._echoes.get(path, 0) + 1
+        self._last_found[path] = found
+        if echoed:
+            self._echoed.add(path)
+        else:
+            self._echoed.discard(path)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """The generation once it differs from `since`, or after `timeout` seconds
@@ -138,7 +188,7 @@ class LiveStates:
             return False
         if self._entries is None:
             return True
-        unwatched = self.watcher.broken()
+        unwatched = self.watcher.broken() | self.self_changing()
         return any(
             e.path not in self._known and e.path not in unwatched
             for e in self._entries
@@ -150,10 +200,12 @@ class LiveStates:
         taken, self._captured = self._captured, set()
         return taken
 
-    def settle(self) -> None:
-        """Everything was captured that could be: not stale until the next change
-        (a worktree that cannot be captured is left to the requests)."""
-        self._settled = True
+    def settle(self, since: int) -> None:
+        """Everything was captured that could be, as of `changes` was `since`: not
+        stale until the next change (a worktree that cannot be captured is left to
+        the requests). Changes seen since, during the captures, still count."""
+        if self.changes == since:
+            self._settled = True
 
     def forget(self) -> None:
         """Capture everything again next time."""
@@ -234,12 +286,16 @@ class LiveStates:
         index = self.folder / name
         partial = index.with_suffix(".partial")
         own_index = git_dir(entry.path) / "index"
+        if self.watcher is not None:
+            self.refresh()  # changes made before the capture are not its own
         tree = store.capture(entry.path, own_index, entry.head, partial)
         os.replace(partial, index)  # a capture cut short leaves the last good one
         known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
         self._known[entry.path] = known
         self.captures += 1
         self._captured.add(entry.path)
+        if self.watcher is not None:
+            self._note_capture(entry.path, (entry.head, tree))
         return known
 
     def _watch(self, entries: list[WorktreeEntry]) -> None:
@@ -249,6 +305,8 @@ class LiveStates:
         for label in self.watcher.labels() - wanted - {ADMIN}:
             self.watcher.unwatch(label)
             self._known.pop(label, None)
+            self._last_found.pop(label, None)
+            self._echoes.pop(label, None)
         for path in sorted(wanted - self.watcher.labels()):
             self._watch_worktree(path)
 
@@ -258,13 +316,37 @@ class LiveStates:
         ignored = _ignored_folders(path)
         self.watcher.watch(path, path, lambda rel: rel in ignored or _is_git_folder(rel))
 
+    def retry_starved(self) -> None:
+        """Watch again the trees that found no watches left, if some were freed
+        since (another daemon left); changes made meanwhile went unseen, so
+        what is kept of them is forgotten."""
+        if self.watcher is None:
+            return
+        for label in sorted(self.watcher.starved()):  # the repository's own first
+            if not self.watcher.has_room():
+                return
+            if label == ADMIN:
+                self.watcher.watch(ADMIN, str(self.repo.common_dir), _skip_admin)
+                self.forget()
+            else:
+                self._watch_worktree(label)
+
+    def _named(self, labels: set[str]) -> list[str]:
+        return sorted(str(self.repo.common_dir) if label == ADMIN else label for label in labels)
+
     def watcher_summary(self) -> str:
         if self.watcher is None:
             return "no watcher"
-        broken = self.watcher.broken()
-        return f"{self.watcher.watches} folders watched" + (
-            f", {len(broken)} trees not fully watched" if broken else ""
-        )
+        broken, starved = self.watcher.broken(), self.watcher.starved()
+        summary = f"{self.watcher.watches} folders watched"
+        if broken - starved:
+            summary += f", {len(broken - starved)} trees not fully watched"
+        if starved:
+            summary += (
+                f", {len(starved)} not watched: out of the inotify watches all your daemons"
+                " share (captured on every request)"
+            )
+        return summary
 
     def status(self) -> dict[str, object]:
         return {
@@ -273,6 +355,10 @@ class LiveStates:
             "reused": self.reused,
             "watches": self.watcher.watches if self.watcher else 0,
             "unwatched": sorted(self.watcher.broken()) if self.watcher else [],
+            # Not watched for want of watches (the shared budget): captured on every request.
+            "over_budget": self._named(self.watcher.starved()) if self.watcher else [],
+            # Changed by their own captures (a filter that writes): captured on every request.
+            "self_changing": sorted(self.self_changing()),
         }
 
 
