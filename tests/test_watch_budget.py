@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import add_worktree, init_repo
+from helpers import add_worktree, init_repo, inotify_watches
 
 from driftcheck.daemon.budget import PREFIX, SharedBudget, start_time
 from driftcheck.workspace import git as dgit
@@ -139,17 +139,6 @@ def test_the_budget_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     assert LocalBudget().total > 0  # a bad value: half of the kernel's limit
 
 
-def _inotify_watches(pid: int) -> int:
-    """Watches the kernel holds for `pid`, from its file descriptors' details."""
-    count = 0
-    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
-        try:
-            count += sum(line.startswith("inotify wd:") for line in info.read_text().splitlines())
-        except OSError:
-            continue
-    return count
-
-
 def test_a_tree_that_does_not_fit_holds_no_watches_and_is_tried_again(
     runtime: Path, holders: list[Holder], workspace: Path
 ) -> None:
@@ -172,13 +161,13 @@ def test_a_tree_that_does_not_fit_holds_no_watches_and_is_tried_again(
     assert status["over_budget"] == [str(workspace / "wt")]
     assert str(workspace / "wt") in watcher.broken()  # captured on every request
     assert 0 < watcher.watches < needed
-    assert _inotify_watches(os.getpid()) == watcher.watches
+    assert inotify_watches(os.getpid()) == watcher.watches
     assert holders[0].granted + budget.held <= 60
 
     holders[0].kill()
     live.retry_starved()
     assert watcher.starved() == set() and watcher.broken() == set()
-    assert watcher.watches == needed == _inotify_watches(os.getpid())
+    assert watcher.watches == needed == inotify_watches(os.getpid())
     assert [e.path for e in live.worktrees()] == [e.path for e in entries]
     watcher.close()
     budget.close()
