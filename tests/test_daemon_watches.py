@@ -7,6 +7,7 @@ that touches its own file does not keep an idle daemon capturing.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from helpers import add_worktree, eventually, git, init_repo, inotify_watches, r
 from test_daemon import hook, stale_write
 from test_hook_claude import Shop, build_shop, payload
 
+from driftcheck.daemon import client as daemon_client
 from driftcheck.demo import shop as demo
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux inotify")
@@ -131,6 +133,13 @@ def _settled_captures(repo: Path, seconds: float = 30) -> int:
     return int(last)
 
 
+def _view(repo: Path, since: int, wait_ms: int) -> dict[str, bytes]:
+    """What `driftcheck watch` asks: a scan once the generation is past `since`."""
+    request = {"op": b"watch", "since": b"%d" % since, "wait_ms": b"%d" % wait_ms}
+    request["root"] = os.fsencode(repo)
+    return daemon_client.ask(str(repo / ".git"), request, timeout=60)
+
+
 def test_a_filter_that_touches_its_file_does_not_keep_an_idle_daemon_capturing(
     workspace: Path, daemons: list[Path]
 ) -> None:
@@ -149,14 +158,27 @@ def test_a_filter_that_touches_its_file_does_not_keep_an_idle_daemon_capturing(
     assert idle["self_changing"], "no worktree was ever changed by its own capture"
     assert set(idle["self_changing"]) <= {str(w) for w in worktrees}
 
-    # A real change in such a worktree is still seen, by the next request.
+    # A live view (`driftcheck watch`) waits for a change: the echo never wakes it.
+    generation = int(_view(repo, -1, 0)["generation"])  # a scan: it captures that one
+    scanned = status(repo)["captures"]
+    waited = time.monotonic()
+    woke = _view(repo, generation, 3000)
+    assert int(woke["generation"]) == generation and "scan" not in woke
+    assert time.monotonic() - waited >= 2.5
+    assert status(repo)["captures"] == scanned
+
+    # A real change in such a worktree wakes it, and is seen by the next request.
     noisy = Path(idle["self_changing"][0])
     asking = next(w for w in worktrees if w != noisy)
     write(noisy, {"shop.py": "def total(a, b):\n    return a + b\n"})
+    waited = time.monotonic()
+    assert int(_view(repo, generation, 30_000)["generation"]) > generation
+    assert time.monotonic() - waited < 20
     content = "from shop import total\n\ntotal(1)\n"
     use = payload("Write", {"file_path": str(asking / "use.py"), "content": content}, asking)
+    requests = status(repo)["requests"]
     answer = hook(use, asking, ON)
-    assert status(repo)["requests"] == idle["requests"] + 1, "the daemon did not answer"
+    assert status(repo)["requests"] == requests + 1, "the daemon did not answer"
     alone = hook(use, asking, OFF)
     assert "total(a, b)" in answer.stdout
     assert (answer.code, answer.stdout) == (alone.code, alone.stdout)

@@ -32,9 +32,8 @@ from driftcheck.workspace.live_states import LiveStates
 # A parked request is answered within this at most (the caller's own wait is
 # usually shorter), so a vanished view costs one thread for a while, no more.
 WAIT_LIMIT_MS = 30_000
-# Where the watcher cannot see every change (a tree not fully watched, no inotify)
-# or a tree's changes are its captures' own, a parked request is answered with
-# "scan again" this often instead.
+# Where the watcher cannot see every change (a tree not fully watched, no inotify),
+# a parked request is answered with "scan again" this often instead.
 UNWATCHED_S = 2.0
 
 
@@ -63,7 +62,7 @@ def answer(
 
 
 def _park(request: Request, live: LiveStates, since: int, wait: float) -> None:
-    blind = live.watcher is None or bool(live.watcher.broken() or live.self_changing())
+    blind = live.watcher is None or bool(live.watcher.broken())
     generation = live.wait_for_change(since, min(wait, UNWATCHED_S) if blind else wait)
     fields = {"generation": b"%d" % generation}
     if blind and generation == since:

@@ -14,13 +14,15 @@ A capture can change the worktree it captures: a clean filter that touches or
 rewrites its file (`git-filters = true`) runs whenever git hashes that file, and
 the change it makes is an event like any other, which asked for another capture,
 which ran the filter again: about three captures a second, forever, in an idle
-daemon. So each capture notes whether its own worktree changed while it ran
-(events are drained just before and just after it). When the captures those
-changes called for found the same tree twice in a row, the worktree is
-"self-changing": its changes no longer call for a capture while nobody asks nor
-wake a live view (it rescans it every few seconds instead), and each request
-captures it, as for a worktree without a full watch. The first capture that finds
-another tree there ends that.
+daemon (and a live view scanning as fast as it could). So each capture notes
+whether its own worktree changed while it ran: events are drained just before
+and just after it, and whatever git's run caused is queued by then. When the
+captures those changes called for found the same tree twice in a row, the
+worktree is "self-changing", and the changes its own captures make are an echo:
+they still make the next request capture it (a real edit made during a capture
+looks the same), but they no longer call for a capture while nobody asks nor
+wake a live view. Its changes seen at any other time are real ones, as anywhere.
+The first capture that finds another tree there ends that.
 
 A proposed edit is applied to a copy of the kept index, so judging it costs the
 few git calls that hash and place the proposed content, not a capture.
@@ -97,15 +99,17 @@ class LiveStates:
         self._last_found: dict[str, tuple[str | None, str]] = {}
         self._echoed: set[str] = set()
         self._echoes: dict[str, int] = {}
+        self._echo_only: set[str] = set()  # changed by nothing but their last capture
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def refresh(self) -> set[str]:
+    def refresh(self, echo_of: str | None = None) -> set[str]:
         """Forget what the watcher says has changed since the last call; the
-        labels it reported."""
+        labels it reported. `echo_of`: the worktree captured just now, whose
+        changes reported here its capture may have made."""
         if self.watcher is None:
             self._known.clear()
             self._entries = None
@@ -117,7 +121,10 @@ class LiveStates:
         news = False  # a change worth telling a live view about
         for event in events:
             self._settled = False
-            if event.label not in echoing:
+            if event.label != echo_of:
+                self._echo_only.discard(event.label)
+            # An echo is still forgotten below: the next request captures again.
+            if not (event.label == echo_of and event.label in echoing):
                 news = True
                 if event.label != ADMIN:
                     self.changed_at[event.label] = time.time()
@@ -147,17 +154,18 @@ class LiveStates:
         the capture ran, and whether the capture that change called for was for
         nothing (the same HEAD and tree as before)."""
         assert self.watcher is not None
-        echoed = path in self.refresh()
         previous = self._last_found.get(path)
         if previous != found:
             self._echoes.pop(path, None)
         elif path in self._echoed:
             self._echoes[path] = self._echoes.get(path, 0) + 1
         self._last_found[path] = found
-        if echoed:
+        if path in self.refresh(echo_of=path):
             self._echoed.add(path)
+            self._echo_only.add(path)
         else:
             self._echoed.discard(path)
+            self._echo_only.discard(path)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """The generation once it differs from `since`, or after `timeout` seconds
@@ -188,7 +196,7 @@ class LiveStates:
             return False
         if self._entries is None:
             return True
-        unwatched = self.watcher.broken() | self.self_changing()
+        unwatched = self.watcher.broken() | (self.self_changing() & self._echo_only)
         return any(
             e.path not in self._known and e.path not in unwatched
             for e in self._entries
@@ -307,6 +315,7 @@ class LiveStates:
             self._known.pop(label, None)
             self._last_found.pop(label, None)
             self._echoes.pop(label, None)
+            self._echo_only.discard(label)
         for path in sorted(wanted - self.watcher.labels()):
             self._watch_worktree(path)
 
