@@ -121,12 +121,12 @@ TOUCHY = {
 
 
 def _settled_captures(repo: Path, seconds: float = 30) -> int:
-    """The daemon's capture count once it stayed the same for 1.5 s (or after
+    """The daemon's capture count once it stayed the same for 2 s (or after
     `seconds`, whatever it is then)."""
     until = time.monotonic() + seconds
     last, since = status(repo)["captures"], time.monotonic()
-    while time.monotonic() < until and time.monotonic() - since < 1.5:
-        time.sleep(0.25)
+    while time.monotonic() < until and time.monotonic() - since < 2:
+        time.sleep(1)
         now = status(repo)["captures"]
         if now != last:
             last, since = now, time.monotonic()
