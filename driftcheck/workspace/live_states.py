@@ -16,13 +16,14 @@ the change it makes is an event like any other, which asked for another capture,
 which ran the filter again: about three captures a second, forever, in an idle
 daemon (and a live view scanning as fast as it could). So each capture notes
 whether its own worktree changed while it ran: events are drained just before
-and just after it, and whatever git's run caused is queued by then. When the
-captures those changes called for found the same tree twice in a row, the
-worktree is "self-changing", and the changes its own captures make are an echo:
-they still make the next request capture it (a real edit made during a capture
-looks the same), but they no longer call for a capture while nobody asks nor
-wake a live view. Its changes seen at any other time are real ones, as anywhere.
-The first capture that finds another tree there ends that.
+and just after it, and whatever git's run caused is queued by then. Once two
+captures in a row were called for by nothing but such changes (whatever they
+found: a filter may write a new log each time), the worktree is "self-changing"
+and the changes its own captures make are an echo. They still make the next
+request capture it (a real edit made during a capture looks the same), but they
+no longer call for a capture while nobody asks, nor wake a live view. Its changes
+seen at any other time are real ones, as anywhere; a capture they call for, or
+one that changes nothing, ends that.
 
 A proposed edit is applied to a copy of the kept index, so judging it costs the
 few git calls that hash and place the proposed content, not a capture.
@@ -59,8 +60,8 @@ from driftcheck.workspace.worktrees import WorktreeEntry, git_dir, list_worktree
 ADMIN = "\0git"  # the watcher's label for the repository's own folder
 # Never watched: objects come with ref updates, and driftcheck's cache is ours.
 _ADMIN_SKIP = frozenset({"objects", "driftcheck", "logs", "hooks", "lfs", "modules", "rr-cache"})
-# Captures in a row, each called for by changes made during the one before, that
-# found the same tree: past this a worktree's changes are taken for its captures'.
+# Captures in a row called for by nothing but changes made during the one before:
+# from this many on, a worktree's changes during its captures are taken for theirs.
 _ECHOES = 2
 
 
@@ -94,12 +95,10 @@ class LiveStates:
         self.generation = 0
         self.changed_at: dict[str, float] = {}  # worktree folder -> wall time of its last event
         self._change = threading.Condition()
-        # Per worktree: what its last capture found (HEAD, tree), whether it changed
-        # while that capture ran, and how many captures in a row found it unchanged.
-        self._last_found: dict[str, tuple[str | None, str]] = {}
-        self._echoed: set[str] = set()
+        # Worktrees changed by nothing but their last capture, and per worktree how
+        # many captures in a row were called for by that alone.
+        self._echo_only: set[str] = set()
         self._echoes: dict[str, int] = {}
-        self._echo_only: set[str] = set()  # changed by nothing but their last capture
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
@@ -149,22 +148,15 @@ class LiveStates:
         """Worktrees whose own captures change them (see the module's notes)."""
         return {path for path, count in self._echoes.items() if count >= _ECHOES}
 
-    def _note_capture(self, path: str, found: tuple[str | None, str]) -> None:
-        """After a capture of `path` that found `found`: whether it changed while
-        the capture ran, and whether the capture that change called for was for
-        nothing (the same HEAD and tree as before)."""
+    def _note_capture(self, path: str, echo_called: bool) -> None:
+        """After a capture of `path` (`echo_called`: nothing but the last capture's
+        own changes called for it): whether it changed while this one ran."""
         assert self.watcher is not None
-        previous = self._last_found.get(path)
-        if previous != found:
-            self._echoes.pop(path, None)
-        elif path in self._echoed:
-            self._echoes[path] = self._echoes.get(path, 0) + 1
-        self._last_found[path] = found
         if path in self.refresh(echo_of=path):
-            self._echoed.add(path)
+            self._echoes[path] = self._echoes.get(path, 0) + 1 if echo_called else 0
             self._echo_only.add(path)
-        else:
-            self._echoed.discard(path)
+        else:  # a capture that changes nothing: nothing to tell apart
+            self._echoes.pop(path, None)
             self._echo_only.discard(path)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
@@ -218,13 +210,16 @@ class LiveStates:
     def forget(self) -> None:
         """Capture everything again next time."""
         self._known.clear()
+        self._echo_only.clear()  # those captures are not called for by an echo
         self._entries = None
 
     def _forget_worktree(self, path: str | None) -> None:
         if path is None:
             self._known.clear()
+            self._echo_only.clear()
         else:
             self._known.pop(path, None)
+            self._echo_only.discard(path)
             self.changed_at[path] = time.time()  # staged, committed or checked out
 
     def worktrees(self) -> list[WorktreeEntry]:
@@ -296,6 +291,7 @@ class LiveStates:
         own_index = git_dir(entry.path) / "index"
         if self.watcher is not None:
             self.refresh()  # changes made before the capture are not its own
+        echo_called = entry.path in self._echo_only
         tree = store.capture(entry.path, own_index, entry.head, partial)
         os.replace(partial, index)  # a capture cut short leaves the last good one
         known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
@@ -303,7 +299,7 @@ class LiveStates:
         self.captures += 1
         self._captured.add(entry.path)
         if self.watcher is not None:
-            self._note_capture(entry.path, (entry.head, tree))
+            self._note_capture(entry.path, echo_called)
         return known
 
     def _watch(self, entries: list[WorktreeEntry]) -> None:
@@ -313,7 +309,6 @@ class LiveStates:
         for label in self.watcher.labels() - wanted - {ADMIN}:
             self.watcher.unwatch(label)
             self._known.pop(label, None)
-            self._last_found.pop(label, None)
             self._echoes.pop(label, None)
             self._echo_only.discard(label)
         for path in sorted(wanted - self.watcher.labels()):
