@@ -145,8 +145,10 @@ def test_a_filter_that_touches_its_file_does_not_keep_an_idle_daemon_capturing(
 ) -> None:
     repo = init_repo(workspace / "repo", TOUCHY)
     # The filter runs whenever git hashes a .py file (one changed, or racily clean
-    # after a checkout), and touches it: git hashes it again next time.
-    git("config", "filter.touchy.clean", "touch %f; cat", cwd=repo)
+    # after a checkout), and touches it: git hashes it again next time. Dated an
+    # hour ahead, the file stays racily clean, so git never trusts its stat again.
+    touch = "touch -d @$(($(date +%s) + 3600)) %f; cat"
+    git("config", "filter.touchy.clean", touch, cwd=repo)
     worktrees = [repo, add_worktree(repo, "edited"), add_worktree(repo, "agent")]
     write(worktrees[1], {"shop.py": "def total(a):\n    return a + 1\n"})
 
