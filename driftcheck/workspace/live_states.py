@@ -38,6 +38,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,20 +100,28 @@ class LiveStates:
         # many captures in a row were called for by that alone.
         self._echo_only: set[str] = set()
         self._echoes: dict[str, int] = {}
+        # Captures run on worker threads (participants.py): the watcher is drained
+        # under this lock, and a change seen while a worktree's capture runs, by
+        # whichever thread drains, is that capture's to judge.
+        self._lock = threading.RLock()
+        self._capturing: set[str] = set()
+        self._changed_while_captured: set[str] = set()
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def refresh(self, echo_of: str | None = None) -> set[str]:
-        """Forget what the watcher says has changed since the last call; the
-        labels it reported. `echo_of`: the worktree captured just now, whose
-        changes reported here its capture may have made."""
+    def refresh(self) -> None:
+        """Forget what the watcher says has changed since the last call."""
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         if self.watcher is None:
             self._known.clear()
             self._entries = None
-            return set()
+            return
         events = self.watcher.events()
         if events:
             self.changes += 1
@@ -120,13 +129,16 @@ class LiveStates:
         news = False  # a change worth telling a live view about
         for event in events:
             self._settled = False
-            if event.label != echo_of:
-                self._echo_only.discard(event.label)
+            label = event.label
+            if label in self._capturing:
+                self._changed_while_captured.add(label)
+            else:
+                self._echo_only.discard(label)
             # An echo is still forgotten below: the next request captures again.
-            if not (event.label == echo_of and event.label in echoing):
+            if not (label in self._capturing and label in echoing):
                 news = True
-                if event.label != ADMIN:
-                    self.changed_at[event.label] = time.time()
+                if label != ADMIN:
+                    self.changed_at[label] = time.time()
             if event.label == ADMIN:
                 self._admin_event(event.path)
                 continue
@@ -142,22 +154,37 @@ class LiveStates:
             with self._change:
                 self.generation += 1
                 self._change.notify_all()
-        return {event.label for event in events}
 
     def self_changing(self) -> set[str]:
         """Worktrees whose own captures change them (see the module's notes)."""
         return {path for path, count in self._echoes.items() if count >= _ECHOES}
 
-    def _note_capture(self, path: str, echo_called: bool) -> None:
-        """After a capture of `path` (`echo_called`: nothing but the last capture's
-        own changes called for it): whether it changed while this one ran."""
-        assert self.watcher is not None
-        if path in self.refresh(echo_of=path):
-            self._echoes[path] = self._echoes.get(path, 0) + 1 if echo_called else 0
-            self._echo_only.add(path)
-        else:  # a capture that changes nothing: nothing to tell apart
-            self._echoes.pop(path, None)
-            self._echo_only.discard(path)
+    def _capture_starts(self, path: str) -> bool:
+        """Before a capture of `path`: whether nothing but the last capture's own
+        changes called for it."""
+        with self._lock:
+            self._refresh()  # changes made before the capture are not its own
+            self._capturing.add(path)
+            self._changed_while_captured.discard(path)
+            return path in self._echo_only
+
+    def _capture_ends(self, path: str, echo_called: bool | None) -> None:
+        """After a capture of `path` (`echo_called`: None if it failed): whether
+        the worktree changed while it ran, which is all git's run did to it."""
+        with self._lock:
+            self._refresh()
+            self._capturing.discard(path)
+            changed = path in self._changed_while_captured
+            self._changed_while_captured.discard(path)
+            if echo_called is None:
+                return
+            if changed:
+                self._known.pop(path, None)  # seen, maybe, before the state was kept
+                self._echoes[path] = self._echoes.get(path, 0) + 1 if echo_called else 0
+                self._echo_only.add(path)
+            else:  # a capture that changes nothing: nothing to tell apart
+                self._echoes.pop(path, None)
+                self._echo_only.discard(path)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """The generation once it differs from `since`, or after `timeout` seconds
@@ -263,7 +290,8 @@ class LiveStates:
             else:
                 self.reused += 1
         if known is None:  # as a run without a daemon captures it
-            tree = worktree_tree(entry, scratch, committed_only=False, override=override)
+            with self._window(entry.path):
+                tree = worktree_tree(entry, scratch, committed_only=False, override=override)
             return state_of(entry, tree, head_tree, scratch)
         if override is None or not override.files:
             return known.state
@@ -289,18 +317,30 @@ class LiveStates:
         index = self.folder / name
         partial = index.with_suffix(".partial")
         own_index = git_dir(entry.path) / "index"
-        if self.watcher is not None:
-            self.refresh()  # changes made before the capture are not its own
-        echo_called = entry.path in self._echo_only
-        tree = store.capture(entry.path, own_index, entry.head, partial)
-        os.replace(partial, index)  # a capture cut short leaves the last good one
-        known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
-        self._known[entry.path] = known
-        self.captures += 1
-        self._captured.add(entry.path)
-        if self.watcher is not None:
-            self._note_capture(entry.path, echo_called)
+        with self._window(entry.path):
+            tree = store.capture(entry.path, own_index, entry.head, partial)
+            os.replace(partial, index)  # a capture cut short leaves the last good one
+            known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
+            with self._lock:
+                self._known[entry.path] = known
+                self.captures += 1
+                self._captured.add(entry.path)
         return known
+
+    @contextlib.contextmanager
+    def _window(self, path: str) -> Iterator[None]:
+        """A capture of `path` runs inside: what changes there meanwhile is
+        judged when it ends (see the module's notes)."""
+        if self.watcher is None:
+            yield
+            return
+        echo_called = self._capture_starts(path)
+        try:
+            yield
+        except BaseException:
+            self._capture_ends(path, None)
+            raise
+        self._capture_ends(path, echo_called)
 
     def _watch(self, entries: list[WorktreeEntry]) -> None:
         if self.watcher is None:
