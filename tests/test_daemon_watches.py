@@ -121,11 +121,11 @@ TOUCHY = {
 
 
 def _settled_captures(repo: Path, seconds: float = 30) -> int:
-    """The daemon's capture count once it stayed the same for 2 s (or after
+    """The daemon's capture count once it stayed the same for 3 s (or after
     `seconds`, whatever it is then)."""
     until = time.monotonic() + seconds
     last, since = status(repo)["captures"], time.monotonic()
-    while time.monotonic() < until and time.monotonic() - since < 2:
+    while time.monotonic() < until and time.monotonic() - since < 3:
         time.sleep(1)
         now = status(repo)["captures"]
         if now != last:
