@@ -154,3 +154,14 @@ def processes_with(marker: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def inotify_watches(pid: int) -> int:
+    """Inotify watches the kernel holds for process `pid` (from its descriptors' details)."""
+    count = 0
+    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
+        try:
+            count += sum(line.startswith("inotify wd:") for line in info.read_text().splitlines())
+        except OSError:
+            continue
+    return count

@@ -12,7 +12,7 @@ from helpers import git
 from driftcheck.workspace import git as dgit
 from driftcheck.workspace.object_reader import ObjectReader
 from driftcheck.workspace.tree_edit import CannotEdit, edit_tree
-from driftcheck.workspace.watcher import Watcher
+from driftcheck.workspace.watcher import LocalBudget, Watcher
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
 
@@ -48,10 +48,14 @@ def test_changes_anywhere_below_are_seen_with_their_tree(tmp_path: Path) -> None
 def test_past_its_budget_a_tree_is_marked_not_fully_watched(tmp_path: Path) -> None:
     for n in range(5):
         (tmp_path / f"d{n}").mkdir()
-    watcher = Watcher()
-    watcher.budget = 3  # other tools need watches too: never take them all
+    watcher = Watcher(LocalBudget(3))  # other tools need watches too: never take them all
+    watcher.watch("small", str(tmp_path / "d0"))
     watcher.watch("tree", str(tmp_path))
-    assert watcher.watches == 3 and watcher.broken() == {"tree"}
+    # A tree that does not fit holds none: they would tell nothing, and others need them.
+    assert watcher.watches == 1 and watcher.broken() == watcher.starved() == {"tree"}
+    (tmp_path / "d1" / "f.py").write_text("x")
+    (tmp_path / "d0" / "f.py").write_text("x")
+    assert {(e.label, e.path) for e in watcher.events()} == {("small", "f.py")}
     watcher.close()
 
 

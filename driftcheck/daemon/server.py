@@ -41,6 +41,7 @@ from typing import Any, Protocol
 from driftcheck.coordination import tools
 from driftcheck.daemon import client as daemon_client
 from driftcheck.daemon import feed
+from driftcheck.daemon.budget import SharedBudget
 from driftcheck.daemon.connections import Inbox, Request, allow
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
@@ -50,13 +51,15 @@ from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
 from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates
-from driftcheck.workspace.watcher import Watcher, WatchUnavailable
+from driftcheck.workspace.watcher import Watcher, WatchUnavailable, kernel_half, user_budget
 
 _LOG_LIMIT = 1 << 20
 # How often the daemon looks at its own files for an upgrade (a stat of each).
 _CODE_CHECK_S = 1.0
 # How long the worktrees must be quiet before changed ones are captured unasked.
 _QUIET_S = 0.3
+# How often trees left unwatched for want of watches are tried again.
+_RETRY_WATCH_S = 30.0
 
 
 class HookAnswer(Protocol):
@@ -92,9 +95,11 @@ class Daemon:
         self.idle_s = idle_s
         self.started = time.time()
         self.requests = 0
+        self.prepared = 0  # captures of what changed while nobody asked (warm-up included)
         self.stopping = False
+        self.budget = _shared_budget()
         try:
-            self.watcher: Watcher | None = Watcher()
+            self.watcher: Watcher | None = Watcher(self.budget)
         except WatchUnavailable as exc:
             log(f"no file watcher ({exc}): every request captures every worktree")
             self.watcher = None
@@ -116,6 +121,8 @@ class Daemon:
         self.live.close()
         if self.watcher is not None:
             self.watcher.close()
+        if self.budget is not None:
+            self.budget.close()  # after the watches: the kernel has freed them
 
     def serve(self) -> None:
         selector = selectors.DefaultSelector()
@@ -123,7 +130,7 @@ class Daemon:
         selector.register(self.inbox.wake, selectors.EVENT_READ)
         if self.watcher is not None:
             selector.register(self.watcher.fd, selectors.EVENT_READ)
-        last = changed = time.monotonic()
+        last = changed = retried = time.monotonic()
         while not self.stopping:
             timeout = min(60.0, self.idle_s)
             if self.live.stale():
@@ -145,6 +152,10 @@ class Daemon:
                 self._prepare()
             elif not ready and not self.live.stale() and self.warming.pending():
                 self._warm()
+            if self.watcher is not None and time.monotonic() - retried >= _RETRY_WATCH_S:
+                retried = time.monotonic()
+                if self.watcher.starved():
+                    self.live.retry_starved()
             if time.monotonic() - last > self.idle_s:
                 log(f"idle for {round(self.idle_s)} s, leaving")
                 break
@@ -325,6 +336,8 @@ class Daemon:
         """Capture again what changed, while nobody waits: the next hook then finds
         every state kept. Done once the worktrees are quiet, so a busy build that
         writes all the time costs nothing here."""
+        self.prepared += 1
+        since = self.live.changes
         if self.session is None:
             self._open_session()
         assert self.session is not None
@@ -337,7 +350,7 @@ class Daemon:
             log(f"preparing failed: {exc!r}")
             self._renew()
         self._keep()
-        self.live.settle()
+        self.live.settle(since)
 
     def _summarize_changes(self, participants: list[Participant]) -> None:
         """Parse what the worktrees captured just now changed, as far as the next
@@ -387,8 +400,12 @@ class Daemon:
             "repository": str(self.repo.common_dir),
             "uptime_s": round(time.time() - self.started),
             "requests": self.requests,
+            "prepared": self.prepared,
             "idle_exit_s": self.idle_s,
             "watcher": self.watcher is not None,
+            # Inotify watches all of this user's daemons may hold, and this one's share.
+            "watch_budget": self.budget.total if self.budget else None,
+            "watches_reserved": self.budget.held if self.budget else None,
             "socket": self.listener.path,
             "clients": self.inbox.clients,
             "clients_refused": self.inbox.refused,
@@ -447,6 +464,21 @@ class Signalled(BaseException):
 
 def _signalled(signum: int, _frame: object) -> None:
     raise Signalled(signum)
+
+
+def _shared_budget() -> SharedBudget | None:
+    """This daemon's share of the watches all of the user's daemons hold; None
+    (the watcher keeps to half of the limit alone) without a runtime folder."""
+    try:
+        total = user_budget()
+    except ValueError as exc:
+        total = kernel_half()
+        log(f"{exc}: using {total}, half of the kernel's limit")
+    try:
+        return SharedBudget(total)
+    except OSError as exc:
+        log(f"no shared watch budget ({exc})")
+        return None
 
 
 def log(text: str) -> None:

@@ -10,6 +10,21 @@ last captured tree and an index holding it. A worktree is captured again when:
 - repository-wide settings changed (`config`, `info/exclude`, sparse rules);
 - its watch is incomplete (out of inotify watches): then every time.
 
+A capture can change the worktree it captures: a clean filter that touches or
+rewrites its file (`git-filters = true`) runs whenever git hashes that file, and
+the change it makes is an event like any other, which asked for another capture,
+which ran the filter again: about three captures a second, forever, in an idle
+daemon (and a live view scanning as fast as it could). So each capture notes
+whether its own worktree changed while it ran: events are drained just before
+and just after it, and whatever git's run caused is queued by then. Once two
+captures in a row were called for by nothing but such changes (whatever they
+found: a filter may write a new log each time), the worktree is "self-changing"
+and the changes its own captures make are an echo. They still make the next
+request capture it (a real edit made during a capture looks the same), but they
+no longer call for a capture while nobody asks, nor wake a live view. Its changes
+seen at any other time are real ones, as anywhere; a capture they call for, or
+one that changes nothing, ends that.
+
 A proposed edit is applied to a copy of the kept index, so judging it costs the
 few git calls that hash and place the proposed content, not a capture.
 """
@@ -23,6 +38,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +61,9 @@ from driftcheck.workspace.worktrees import WorktreeEntry, git_dir, list_worktree
 ADMIN = "\0git"  # the watcher's label for the repository's own folder
 # Never watched: objects come with ref updates, and driftcheck's cache is ours.
 _ADMIN_SKIP = frozenset({"objects", "driftcheck", "logs", "hooks", "lfs", "modules", "rr-cache"})
+# Captures in a row called for by nothing but changes made during the one before:
+# from this many on, a worktree's changes during its captures are taken for theirs.
+_ECHOES = 2
 
 
 @dataclass
@@ -70,12 +89,23 @@ class LiveStates:
         # the kept tree directly (tree_edit), not through a copy of the kept index.
         self.read_trees: ReadTrees | None = None
         self._settled = False
+        self.changes = 0  # how many times the watcher reported something
         self._captured: set[str] = set()  # since the last take_captured()
         # Bumped whenever the watcher reports a change: a live view waits on it
         # (wait_for_change) instead of asking git again and again.
         self.generation = 0
         self.changed_at: dict[str, float] = {}  # worktree folder -> wall time of its last event
         self._change = threading.Condition()
+        # Worktrees changed by nothing but their last capture, and per worktree how
+        # many captures in a row were called for by that alone.
+        self._echo_only: set[str] = set()
+        self._echoes: dict[str, int] = {}
+        # Captures run on worker threads (participants.py): the watcher is drained
+        # under this lock, and a change seen while a worktree's capture runs, by
+        # whichever thread drains, is that capture's to judge.
+        self._lock = threading.RLock()
+        self._capturing: set[str] = set()
+        self._changed_while_captured: set[str] = set()
         if watcher is not None:
             watcher.watch(ADMIN, str(repo.common_dir), _skip_admin)
 
@@ -84,15 +114,31 @@ class LiveStates:
 
     def refresh(self) -> None:
         """Forget what the watcher says has changed since the last call."""
+        with self._lock:
+            self._refresh()
+
+    def _refresh(self) -> None:
         if self.watcher is None:
             self._known.clear()
             self._entries = None
             return
         events = self.watcher.events()
+        if events:
+            self.changes += 1
+        echoing = self.self_changing()
+        news = False  # a change worth telling a live view about
         for event in events:
             self._settled = False
-            if event.label != ADMIN:
-                self.changed_at[event.label] = time.time()
+            label = event.label
+            if label in self._capturing:
+                self._changed_while_captured.add(label)
+            else:
+                self._echo_only.discard(label)
+            # An echo is still forgotten below: the next request captures again.
+            if not (label in self._capturing and label in echoing):
+                news = True
+                if label != ADMIN:
+                    self.changed_at[label] = time.time()
             if event.label == ADMIN:
                 self._admin_event(event.path)
                 continue
@@ -104,10 +150,41 @@ class LiveStates:
                 self._entries = None
                 self._known.clear()
             self._known.pop(label, None)
-        if events:
+        if news:
             with self._change:
                 self.generation += 1
                 self._change.notify_all()
+
+    def self_changing(self) -> set[str]:
+        """Worktrees whose own captures change them (see the module's notes)."""
+        return {path for path, count in self._echoes.items() if count >= _ECHOES}
+
+    def _capture_starts(self, path: str) -> bool:
+        """Before a capture of `path`: whether nothing but the last capture's own
+        changes called for it."""
+        with self._lock:
+            self._refresh()  # changes made before the capture are not its own
+            self._capturing.add(path)
+            self._changed_while_captured.discard(path)
+            return path in self._echo_only
+
+    def _capture_ends(self, path: str, echo_called: bool | None) -> None:
+        """After a capture of `path` (`echo_called`: None if it failed): whether
+        the worktree changed while it ran, which is all git's run did to it."""
+        with self._lock:
+            self._refresh()
+            self._capturing.discard(path)
+            changed = path in self._changed_while_captured
+            self._changed_while_captured.discard(path)
+            if echo_called is None:
+                return
+            if changed:
+                self._known.pop(path, None)  # seen, maybe, before the state was kept
+                self._echoes[path] = self._echoes.get(path, 0) + 1 if echo_called else 0
+                self._echo_only.add(path)
+            else:  # a capture that changes nothing: nothing to tell apart
+                self._echoes.pop(path, None)
+                self._echo_only.discard(path)
 
     def wait_for_change(self, since: int, timeout: float) -> int:
         """The generation once it differs from `since`, or after `timeout` seconds
@@ -138,7 +215,7 @@ class LiveStates:
             return False
         if self._entries is None:
             return True
-        unwatched = self.watcher.broken()
+        unwatched = self.watcher.broken() | (self.self_changing() & self._echo_only)
         return any(
             e.path not in self._known and e.path not in unwatched
             for e in self._entries
@@ -150,21 +227,26 @@ class LiveStates:
         taken, self._captured = self._captured, set()
         return taken
 
-    def settle(self) -> None:
-        """Everything was captured that could be: not stale until the next change
-        (a worktree that cannot be captured is left to the requests)."""
-        self._settled = True
+    def settle(self, since: int) -> None:
+        """Everything was captured that could be, as of `changes` was `since`: not
+        stale until the next change (a worktree that cannot be captured is left to
+        the requests). Changes seen since, during the captures, still count."""
+        if self.changes == since:
+            self._settled = True
 
     def forget(self) -> None:
         """Capture everything again next time."""
         self._known.clear()
+        self._echo_only.clear()  # those captures are not called for by an echo
         self._entries = None
 
     def _forget_worktree(self, path: str | None) -> None:
         if path is None:
             self._known.clear()
+            self._echo_only.clear()
         else:
             self._known.pop(path, None)
+            self._echo_only.discard(path)
             self.changed_at[path] = time.time()  # staged, committed or checked out
 
     def worktrees(self) -> list[WorktreeEntry]:
@@ -208,7 +290,8 @@ class LiveStates:
             else:
                 self.reused += 1
         if known is None:  # as a run without a daemon captures it
-            tree = worktree_tree(entry, scratch, committed_only=False, override=override)
+            with self._window(entry.path):
+                tree = worktree_tree(entry, scratch, committed_only=False, override=override)
             return state_of(entry, tree, head_tree, scratch)
         if override is None or not override.files:
             return known.state
@@ -234,13 +317,30 @@ class LiveStates:
         index = self.folder / name
         partial = index.with_suffix(".partial")
         own_index = git_dir(entry.path) / "index"
-        tree = store.capture(entry.path, own_index, entry.head, partial)
-        os.replace(partial, index)  # a capture cut short leaves the last good one
-        known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
-        self._known[entry.path] = known
-        self.captures += 1
-        self._captured.add(entry.path)
+        with self._window(entry.path):
+            tree = store.capture(entry.path, own_index, entry.head, partial)
+            os.replace(partial, index)  # a capture cut short leaves the last good one
+            known = _Known(entry.head, state_of(entry, tree, head_tree, scratch), index)
+            with self._lock:
+                self._known[entry.path] = known
+                self.captures += 1
+                self._captured.add(entry.path)
         return known
+
+    @contextlib.contextmanager
+    def _window(self, path: str) -> Iterator[None]:
+        """A capture of `path` runs inside: what changes there meanwhile is
+        judged when it ends (see the module's notes)."""
+        if self.watcher is None:
+            yield
+            return
+        echo_called = self._capture_starts(path)
+        try:
+            yield
+        except BaseException:
+            self._capture_ends(path, None)
+            raise
+        self._capture_ends(path, echo_called)
 
     def _watch(self, entries: list[WorktreeEntry]) -> None:
         if self.watcher is None:
@@ -249,6 +349,8 @@ class LiveStates:
         for label in self.watcher.labels() - wanted - {ADMIN}:
             self.watcher.unwatch(label)
             self._known.pop(label, None)
+            self._echoes.pop(label, None)
+            self._echo_only.discard(label)
         for path in sorted(wanted - self.watcher.labels()):
             self._watch_worktree(path)
 
@@ -258,13 +360,37 @@ class LiveStates:
         ignored = _ignored_folders(path)
         self.watcher.watch(path, path, lambda rel: rel in ignored or _is_git_folder(rel))
 
+    def retry_starved(self) -> None:
+        """Watch again the trees that found no watches left, if some were freed
+        since (another daemon left); changes made meanwhile went unseen, so
+        what is kept of them is forgotten."""
+        if self.watcher is None:
+            return
+        for label in sorted(self.watcher.starved()):  # the repository's own first
+            if not self.watcher.has_room():
+                return
+            if label == ADMIN:
+                self.watcher.watch(ADMIN, str(self.repo.common_dir), _skip_admin)
+                self.forget()
+            else:
+                self._watch_worktree(label)
+
+    def _named(self, labels: set[str]) -> list[str]:
+        return sorted(str(self.repo.common_dir) if label == ADMIN else label for label in labels)
+
     def watcher_summary(self) -> str:
         if self.watcher is None:
             return "no watcher"
-        broken = self.watcher.broken()
-        return f"{self.watcher.watches} folders watched" + (
-            f", {len(broken)} trees not fully watched" if broken else ""
-        )
+        broken, starved = self.watcher.broken(), self.watcher.starved()
+        summary = f"{self.watcher.watches} folders watched"
+        if broken - starved:
+            summary += f", {len(broken - starved)} trees not fully watched"
+        if starved:
+            summary += (
+                f", {len(starved)} not watched: out of the inotify watches all your daemons"
+                " share (captured on every request)"
+            )
+        return summary
 
     def status(self) -> dict[str, object]:
         return {
@@ -273,6 +399,10 @@ class LiveStates:
             "reused": self.reused,
             "watches": self.watcher.watches if self.watcher else 0,
             "unwatched": sorted(self.watcher.broken()) if self.watcher else [],
+            # Not watched for want of watches (the shared budget): captured on every request.
+            "over_budget": self._named(self.watcher.starved()) if self.watcher else [],
+            # Changed by their own captures (a filter that writes): captured on every request.
+            "self_changing": sorted(self.self_changing()),
         }
 
 

@@ -9,10 +9,15 @@ exactly which watched trees changed before it.
 Each watched tree has a label. A watch per folder is added at once, and for new
 folders when their creation is seen (anything created inside before that is seen
 anyway: the capture that follows the event looks at the whole worktree). When
-the kernel drops events (queue overflow) or a watch cannot be added (out of
-watches), the labels concerned are reported as changed every time: slower,
-never wrong. Watches are a per-user budget that editors need too, so at most
-half of it is used.
+the kernel drops events (queue overflow) or a watch cannot be added, the labels
+concerned are reported as changed every time: slower, never wrong.
+
+Watches come from a per-user limit (`fs.inotify.max_user_watches`) that editors
+need too, so they are reserved before they are added (`Reserve`): a daemon
+shares one budget with the user's other daemons (daemon/budget.py); elsewhere
+the process keeps to half of the limit alone. A tree that does not fit is not
+watched at all (a partial watch would hold watches that tell nothing) and is
+"starved": the daemon tries it again later, when watches may have been freed.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import struct
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 _IN_MODIFY = 0x002
 _IN_ATTRIB = 0x004
@@ -82,12 +88,54 @@ def _libc() -> ctypes.CDLL:
     return libc
 
 
-def _watch_budget() -> int:
+# The total watches all of a user's daemons may hold, instead of half the limit.
+BUDGET_VARIABLE = "DRIFTCHECK_WATCH_BUDGET"
+# Watches are reserved this many at a time while a tree is added...
+_CHUNK = 256
+# ... and what is left over is given back past this many spare ones.
+_SPARE = 8
+
+
+def user_budget() -> int:
+    """How many watches driftcheck may hold in all, for this user: half of the
+    kernel's per-user limit, or $DRIFTCHECK_WATCH_BUDGET. ValueError when that
+    variable is not a positive whole number."""
+    chosen = os.environ.get(BUDGET_VARIABLE, "").strip()
+    if chosen:
+        if not (chosen.isascii() and chosen.isdigit() and len(chosen) <= 9 and int(chosen)):
+            raise ValueError(f"{BUDGET_VARIABLE}={chosen[:20]!r} is not a positive whole number")
+        return int(chosen)
+    return kernel_half()
+
+
+def kernel_half() -> int:
     try:
         with open("/proc/sys/fs/inotify/max_user_watches", encoding="ascii") as handle:
-            return max(1, int(handle.read()) // 2)
+            return max(1, int(handle.read(32)) // 2)
     except (OSError, ValueError):
         return 4096  # half of the smallest default
+
+
+class Reserve(Protocol):
+    def __call__(self, wanted: int, *, at_least: int) -> int:
+        """Hold `wanted` watches in all if they are free (never fewer than
+        `at_least`, the ones held already); how many are held now."""
+        ...
+
+
+class LocalBudget:
+    """A budget kept by this process alone (no daemon: nobody to share with)."""
+
+    def __init__(self, total: int | None = None) -> None:
+        if total is None:
+            try:
+                total = user_budget()
+            except ValueError:
+                total = kernel_half()
+        self.total = total
+
+    def __call__(self, wanted: int, *, at_least: int) -> int:
+        return max(at_least, min(wanted, self.total))
 
 
 @dataclass
@@ -103,11 +151,13 @@ class _Tree:
     top: str
     skip: Skip
     broken: bool = False  # a watch is missing: changes may go unseen
+    starved: bool = False  # not watched at all: no watches were left for it
     descriptors: set[int] = field(default_factory=set)
 
 
 class Watcher:
-    def __init__(self) -> None:
+    def __init__(self, reserve: Reserve | None = None) -> None:
+        self._reserve: Reserve = reserve or LocalBudget()
         self._libc = _libc()
         fd = self._libc.inotify_init1(_IN_NONBLOCK | _IN_CLOEXEC)
         if fd < 0:
@@ -115,10 +165,12 @@ class Watcher:
         self.fd = fd
         self._trees: dict[str, _Tree] = {}
         self._folders: dict[int, tuple[str, str]] = {}  # descriptor -> (label, relative)
-        self.budget = _watch_budget()
+        self.budget = 0  # watches reserved (see Reserve)
 
     def close(self) -> None:
-        os.close(self.fd)
+        os.close(self.fd)  # the kernel drops every watch with it
+        self._folders.clear()
+        self.budget = self._reserve(0, at_least=0)
 
     @property
     def watches(self) -> int:
@@ -131,34 +183,73 @@ class Watcher:
         """Trees some of whose folders have no watch: treat them as always changed."""
         return {label for label, tree in self._trees.items() if tree.broken}
 
+    def starved(self) -> set[str]:
+        """Trees not watched for want of watches (worth trying again later)."""
+        return {label for label, tree in self._trees.items() if tree.starved}
+
     def watch(self, label: str, top: str, skip: Skip = lambda _p: False) -> None:
         """Watch every folder under `top` (not following links), except skipped ones."""
         self.unwatch(label)
         tree = self._trees[label] = _Tree(top=top, skip=skip)
         self._add_tree(tree, label, "")
+        self._give_back()
 
     def unwatch(self, label: str) -> None:
         tree = self._trees.pop(label, None)
         if tree is None:
             return
+        self._drop_watches(tree)
+        self._give_back()
+
+    def _drop_watches(self, tree: _Tree) -> None:
         for wd in tree.descriptors:
             self._folders.pop(wd, None)
             self._libc.inotify_rm_watch(self.fd, wd)
+        tree.descriptors.clear()
+
+    def _starve(self, tree: _Tree) -> None:
+        """No watches left for `tree`: it holds none (those it has would tell
+        nothing the capture on every request does not)."""
+        self._drop_watches(tree)
+        tree.broken = tree.starved = True
+        self._give_back()
+
+    def _more(self) -> bool:
+        """Whether one more watch may be added, reserving a chunk if needed."""
+        held = len(self._folders)
+        if held < self.budget:
+            return True
+        self.budget = self._reserve(held + _CHUNK, at_least=held)
+        return held < self.budget
+
+    def has_room(self) -> bool:
+        """Whether another watch could be added now."""
+        return self._more()
+
+    def _give_back(self) -> None:
+        held = len(self._folders)
+        if self.budget > held + _SPARE:
+            self.budget = self._reserve(held + _SPARE, at_least=held)
 
     def _add_tree(self, tree: _Tree, label: str, relative: str) -> None:
+        if tree.starved:
+            return
         stack = [relative]
         while stack:
             rel = stack.pop()
             folder = os.path.join(tree.top, rel) if rel else tree.top
-            if len(self._folders) >= self.budget:
-                tree.broken = True
+            if not self._more():
+                self._starve(tree)
                 return
             wd = self._libc.inotify_add_watch(self.fd, os.fsencode(folder), _MASK)
             if wd < 0:
                 err = ctypes.get_errno()
+                if err == errno.ENOSPC:  # the kernel's limit itself: others took the rest
+                    self._starve(tree)
+                    return
                 # Gone already (its deletion is an event of its own), or not a folder.
                 if err not in (errno.ENOENT, errno.ENOTDIR):
-                    tree.broken = True  # ENOSPC: out of watches; EACCES: unreadable
+                    tree.broken = True  # EACCES: unreadable
                 continue
             tree.descriptors.add(wd)
             self._folders[wd] = (label, rel)
@@ -180,10 +271,13 @@ class Watcher:
             try:
                 data = os.read(self.fd, 65536)
             except BlockingIOError:
-                return found
+                break
             except InterruptedError:
                 continue
             found.extend(self._decode(data))
+        if found:
+            self._give_back()  # new folders may have taken a chunk
+        return found
 
     def _decode(self, data: bytes) -> Iterable[Event]:
         offset = 0
