@@ -92,12 +92,12 @@ def test_a_dead_daemons_files_are_shown_as_stale_and_removed(
     killed, kept = start(shops[0]), start(shops[1])
     os.kill(killed, signal.SIGKILL)
     eventually(lambda: gone(killed), 10, "the daemon did not die")
-    before = sorted(p.name for p in runtime.iterdir())
+    before = daemon_files(runtime)
     assert len(before) == 6, before  # socket, lock and description of each
     found = listed(tmp_path)
     assert [(d["state"], d["removed"]) for d in found if d["pid"] is None] == [("stale", True)]
     assert [d["pid"] for d in found if d["state"] == "running"] == [kept]
-    assert len(list(runtime.iterdir())) == 3
+    assert len(daemon_files(runtime)) == 3
     text = run_cli("daemon", "list", cwd=tmp_path, env=ON)
     assert str(kept) in text.stdout and str(killed) not in text.stdout
 
@@ -111,7 +111,9 @@ def test_stop_all_stops_every_daemon_and_each_log_says_why(
     for pid in pids:
         assert f"stopped daemon {pid} " in stopped.stdout
         assert gone(pid)
-    assert listed(tmp_path) == [] and list(runtime.iterdir()) == []
+    assert listed(tmp_path) == [] and daemon_files(runtime) == []
+    # The shared watch budget's lock stays for the next daemon; no daemon's share does.
+    assert sorted(p.name for p in runtime.iterdir()) == ["watches.lock"]
     for shop, pid in zip(shops, pids, strict=True):
         log = log_of(shop)
         assert "told to stop (driftcheck daemon stop), leaving" in log
@@ -193,3 +195,8 @@ def test_a_listener_of_another_user_is_listed_as_such_and_sent_nothing(
     finally:
         assert received(impostor) == 0
         os.close(lock)
+
+
+def daemon_files(runtime: Path) -> list[str]:
+    """The runtime folder's files that belong to one daemon (not the shared watch budget's)."""
+    return sorted(p.name for p in runtime.iterdir() if not p.name.startswith("watches."))
