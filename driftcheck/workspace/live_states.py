@@ -20,12 +20,12 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftcheck.deadline import owned_tempdir
 from driftcheck.errors import GitError
 from driftcheck.workspace import git
 from driftcheck.workspace.capture import (
@@ -58,7 +58,7 @@ class LiveStates:
     def __init__(self, repo: git.RepoInfo, watcher: Watcher | None) -> None:
         self.repo = repo
         self.watcher = watcher
-        self.folder = Path(tempfile.mkdtemp(prefix="driftcheck-live-"))
+        self.folder = Path(owned_tempdir("driftcheck-live-"))
         self.captures = 0  # worktree captures done (for `daemon status` and tests)
         self.reused = 0  # worktree states served without a capture
         self._entries: list[WorktreeEntry] | None = None
