@@ -63,6 +63,7 @@ class HookAnswer(Protocol):
     stdout: str | None
     stderr: list[str]
     trouble: bool  # something went wrong past the payload: renew the session
+    late: bool  # ... namely the deadline: keep the worktree states, rebuild the rest now
 
 
 class HookRunner(Protocol):
@@ -105,6 +106,8 @@ class Daemon:
         self._code = _code_stamp()
         self._code_checked = time.monotonic()
         self._upgraded = False
+        self._rebuild = False  # a request missed its deadline: warm up again, unasked
+        self.misses = 0
 
     def close(self) -> None:
         self.listener.close()  # first: a hook that comes now finds no daemon
@@ -135,6 +138,8 @@ class Daemon:
                 elif key.fileobj is self.inbox.wake:
                     self._answer_all()
                     last = time.monotonic()
+                    if self._rebuild:  # before the next request, which finds it warm
+                        self._prepare()
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
                     changed = time.monotonic()
@@ -242,7 +247,9 @@ class Daemon:
         except Exception as exc:  # the session itself failed: allow, start afresh
             self._renew()
             return allow(f"driftcheck: allowing the edit after a daemon error: {exc!r}"[:400])
-        if answer.trouble:
+        if answer.trouble and answer.late:
+            self._recover()
+        elif answer.trouble:
             self._renew()
         return {
             "stdout": (answer.stdout or "").encode(),
@@ -276,7 +283,7 @@ class Daemon:
         except ValueError:
             answer = tools.error("bad-input", "arguments are not JSON")
         except DeadlineExceeded:
-            self._renew()  # a read cut short may have left the session half-way
+            self._recover()
             answer = tools.error("deadline", f"no answer within {seconds} s")
         except Exception as exc:
             self._renew()
@@ -316,6 +323,7 @@ class Daemon:
         """Capture again what changed, while nobody waits: the next hook then finds
         every state kept. Done once the worktrees are quiet, so a busy build that
         writes all the time costs nothing here."""
+        self._rebuild = False
         if self.session is None:
             self._open_session()
         assert self.session is not None
@@ -353,6 +361,20 @@ class Daemon:
             self.session.index.learn(side.tree, present)
             self.session.index.similar_files(side.tree, present, [], set())
 
+    def _recover(self) -> None:
+        """After a deadline: a read from git cut short may have left the session
+        half-way, so it is renewed; the worktree states are kept (each is recorded
+        only once whole, live_states.py) and the rest is rebuilt as soon as this
+        batch is answered, with no deadline. Dropping the states too made the next
+        request capture every worktree again: on a large repository it missed as
+        well, and so did every one after it."""
+        self.misses += 1
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.close()
+        self.session = None
+        self._rebuild = True
+
     def _renew(self) -> None:
         """Start afresh: a new session, and every worktree captured again (what went
         wrong may have been a kept state, say its objects removed by `cache clear`)."""
@@ -368,6 +390,7 @@ class Daemon:
             "repository": str(self.repo.common_dir),
             "uptime_s": round(time.time() - self.started),
             "requests": self.requests,
+            "deadline_misses": self.misses,
             "idle_exit_s": self.idle_s,
             "watcher": self.watcher is not None,
             "socket": self.listener.path,

@@ -172,8 +172,10 @@ class LiveStates:
             # Cleared first: a change while git lists them is seen next time.
             entries = list_worktrees(self.repo)
             self._admin_names = _admin_names(self.repo.common_dir)
-            self._entries = entries
+            # Kept only once all are watched: a deadline half-way lists them again, so
+            # no worktree is ever kept without a watch (its changes would go unseen).
             self._watch(entries)
+            self._entries = entries
         for label in self._rewatch & {e.path for e in self._entries}:
             self._watch_worktree(label)
         self._rewatch.clear()

@@ -135,7 +135,11 @@ class Watcher:
         """Watch every folder under `top` (not following links), except skipped ones."""
         self.unwatch(label)
         tree = self._trees[label] = _Tree(top=top, skip=skip)
-        self._add_tree(tree, label, "")
+        try:
+            self._add_tree(tree, label, "")
+        except BaseException:  # a deadline: folders left unwatched, changes unseen
+            tree.broken = True
+            raise
 
     def unwatch(self, label: str) -> None:
         tree = self._trees.pop(label, None)
