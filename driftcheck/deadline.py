@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -104,18 +105,22 @@ def owned_tempdir(prefix: str = "driftcheck-") -> str:
     return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-{_pid_namespace()}-")
 
 
-def sweep_stale_tempdirs(where: str | None = None) -> int:
+def sweep_stale_tempdirs(where: str | None = None, budget_s: float = 0.05) -> int:
     """Remove the temp folders of driftcheck processes that are gone (killed with
     SIGKILL, say); how many. Only this user's folders, only real folders (a link is
     never followed), only owners in this pid namespace known to be dead: a live
-    owner, one of another user or one we cannot tell about keeps its folder."""
+    owner, one of another user or one we cannot tell about keeps its folder. Stops
+    after `budget_s` (a hook's deadline is running): the next run goes on."""
     folder = where or tempfile.gettempdir()
     ours, namespace, removed = os.getuid(), _pid_namespace(), 0
+    until = time.monotonic() + budget_s
     try:
         entries = list(os.scandir(folder))
     except OSError:
         return 0
     for entry in entries:
+        if removed and time.monotonic() > until:
+            break  # one at least: every run makes progress
         found = _OWNED.fullmatch(entry.name)
         if found is None or int(found[2]) != namespace or _alive(int(found[1])):
             continue

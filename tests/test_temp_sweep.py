@@ -45,7 +45,7 @@ def test_a_dead_owners_folders_go_a_live_owners_stay(tmp: Path) -> None:
     dead = dead_pid()
     gone = [made_by(tmp, dead), made_by(tmp, dead, "live-"), made_by(tmp, dead, "")]
     mine = made_by(tmp, os.getpid())
-    assert sweep_stale_tempdirs(str(tmp)) == 3
+    assert sweep_stale_tempdirs(str(tmp), budget_s=60) == 3
     assert not any(folder.exists() for folder in gone)
     assert (mine / "objects" / "index").is_file()
 
@@ -88,3 +88,14 @@ def test_names_carry_the_owner_and_any_command_sweeps(tmp: Path, tmp_path: Path)
     result = run_cli("--version", cwd=tmp_path, env={"TMPDIR": str(tmp)})
     assert result.code == 0, result.stderr
     assert not stale.exists()
+
+
+def test_a_sweep_within_its_budget_still_makes_progress(tmp: Path) -> None:
+    """A hook's deadline is running while it sweeps: past its budget a sweep stops,
+    after one folder at least, and the next run goes on."""
+    dead = dead_pid()
+    for kind in ("hook-", "live-", "head-", "", "x-"):
+        made_by(tmp, dead, kind)
+    assert sweep_stale_tempdirs(str(tmp), budget_s=0) == 1
+    assert sweep_stale_tempdirs(str(tmp), budget_s=60) == 4
+    assert list(tmp.iterdir()) == []
