@@ -10,7 +10,9 @@ process with threads, and it rules out vfork). So the first git a process starts
 also starts a warden: a small interpreter in its own session that reads a pipe.
 Each group is announced there when it starts ("+pgid") and again once it was
 reaped ("-pgid"). When the pipe closes (the process ended, however it ended) the
-warden kills every group still announced and leaves.
+warden kills every group still announced and leaves. A process that ends normally
+with no git left running ends its warden itself, so nothing outlives it even for
+the moment a fresh interpreter takes to start.
 
 The warden runs `python -I -S` with this module's script and nothing imported
 from anywhere: it reads nothing but its pipe and signals nothing but the groups
@@ -19,6 +21,7 @@ named there, which only this user's processes could have written.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import subprocess
@@ -57,6 +60,7 @@ class _Warden:
         self.process: subprocess.Popen[bytes] | None = None
         self.owner = 0  # the pid that started it: a forked worker starts its own
         self.failed = False
+        self.announced: set[int] = set()  # groups not yet released
 
     def ensure(self) -> int | None:
         """The pipe to this process's warden, started on first use (and again if it
@@ -92,19 +96,37 @@ class _Warden:
             # A stuck warden must never hold git up: a full pipe drops the message.
             os.set_blocking(write_end, False)
             self.fd, self.owner = write_end, os.getpid()
+            self.announced = set()
             return write_end
+
+    def retire(self) -> None:
+        """At a normal exit: with nothing left to kill, end the warden now rather
+        than when it notices; otherwise close its pipe and let it do its work."""
+        with self.lock:
+            if self.fd is None or self.owner != os.getpid() or self.process is None:
+                return
+            if not self.announced:
+                with contextlib.suppress(OSError):
+                    self.process.kill()
+                    self.process.wait()
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.fd = None
 
 
 _WARDEN = _Warden()
+atexit.register(_WARDEN.retire)
 
 
 def guard(pgid: int) -> None:
     """Kill process group `pgid` if this process dies before `release(pgid)`."""
     _send(b"+%d\n" % pgid)
+    _WARDEN.announced.add(pgid)
 
 
 def release(pgid: int) -> None:
     """`pgid`'s leader was reaped: nothing of it is left for the warden to kill."""
+    _WARDEN.announced.discard(pgid)
     _send(b"-%d\n" % pgid)
 
 
