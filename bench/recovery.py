@@ -156,6 +156,8 @@ def main() -> int:
     else:
         recovered = sum(s for s, _ in after[: first + 1])
         print(f"recovered: hook {first + 1} after the miss answered in time, {recovered:.1f} s on")
+    log = (repo / ".git" / "driftcheck" / "daemon.log").read_text().splitlines()
+    print("daemon log:", next((x for x in reversed(log) if "warm again" in x), "no rebuild"))
     status = daemon("status", repo=repo)
     if status is not None:
         print(f"daemon: {status.get('captures')} captures, misses {status.get('deadline_misses')}")

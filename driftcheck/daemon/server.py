@@ -139,7 +139,10 @@ class Daemon:
                     self._answer_all()
                     last = time.monotonic()
                     if self._rebuild:  # before the next request, which finds it warm
+                        began = time.monotonic()
                         self._prepare()
+                        spent = round(time.monotonic() - began, 2)
+                        log(f"warm again {spent} s after a request missed its deadline")
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
                     changed = time.monotonic()
