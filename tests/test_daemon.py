@@ -212,14 +212,21 @@ def test_messages_carry_any_bytes_and_garbage_is_refused() -> None:
             daemon_client.unpack(garbage)
 
 
-def test_a_hook_that_misses_its_deadline_still_starts_a_daemon(shop: Shop) -> None:
+@pytest.mark.parametrize("where", ["before judging", "while judging"])
+def test_a_hook_that_misses_its_deadline_still_starts_a_daemon(
+    shop: Shop, tmp_path: Path, where: str
+) -> None:
     """On a large repository judging alone misses the deadline every time: the
     daemon it should have started is the only way out (it used to start one only
     after a judgement that finished in time, so no daemon ever ran there)."""
     assert status(shop.repo) is None
-    late = run_cli(
-        "hook", "claude", "--deadline-ms", "1", cwd=shop.agent, input=stale_write(shop), env=ON
-    )
+    if where == "before judging":
+        env, deadline, data = ON, "1", stale_write(shop)
+    else:  # git passes the proposed file through a filter that outlasts the deadline
+        slow_filter(shop, tmp_path)
+        env, deadline = {**ON, "DRIFTCHECK_GIT_FILTERS": "1"}, "700"
+        data = payload("Write", {"file_path": shop.file("new.slow"), "content": "x\n"}, shop.agent)
+    late = run_cli("hook", "claude", "--deadline-ms", deadline, cwd=shop.agent, input=data, env=env)
     assert late.code == 0 and late.stdout == "", late.stderr
     assert "deadline reached" in late.stderr
     wait_for(shop.repo, True)
@@ -229,11 +236,8 @@ def test_a_hook_that_misses_its_deadline_still_starts_a_daemon(shop: Shop) -> No
 SLOW_FILTER_S = 2
 
 
-@pytest.fixture
-def slow_shop(shop: Shop, tmp_path: Path) -> Shop:
-    """Git runs a clean filter that takes SLOW_FILTER_S on every `*.slow` file: the
-    pricing worktree holds one, so capturing that worktree takes longer than a
-    hook's default deadline (as capturing every worktree of a large repository does)."""
+def slow_filter(shop: Shop, tmp_path: Path) -> None:
+    """Git runs a clean filter that takes SLOW_FILTER_S on every `*.slow` file."""
     script = tmp_path / "slow-filter.sh"
     script.write_text(f"#!/bin/sh\nsleep {SLOW_FILTER_S}\ncat\n")
     script.chmod(0o755)
@@ -241,6 +245,13 @@ def slow_shop(shop: Shop, tmp_path: Path) -> Shop:
     (git_dir / "info").mkdir(exist_ok=True)
     (git_dir / "info" / "attributes").write_text("*.slow filter=slow\n")
     subprocess.run(["git", "config", "filter.slow.clean", str(script)], cwd=shop.repo, check=True)
+
+
+@pytest.fixture
+def slow_shop(shop: Shop, tmp_path: Path) -> Shop:
+    """The pricing worktree holds a `*.slow` file: capturing it takes longer than a
+    hook's default deadline (as capturing every worktree of a large repository does)."""
+    slow_filter(shop, tmp_path)
     (shop.pricing / "data.slow").write_text("pricing data\n")
     return shop
 
