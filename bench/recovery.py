@@ -48,8 +48,8 @@ def git(*args: str, cwd: Path) -> str:
     return done.stdout.strip()
 
 
-def build(worktrees: int, files: int) -> tuple[Path, list[Path]]:
-    root = CACHE / f"recovery-{worktrees}-{files}"
+def build(worktrees: int, files: int, dirty_every: int = 1) -> tuple[Path, list[Path]]:
+    root = CACHE / f"recovery-{worktrees}-{files}-{dirty_every}"
     repo = root / "repo"
     names = [root / f"wt{n:04d}" for n in range(worktrees)]
     if (names[-1] / ".git").exists():
@@ -64,6 +64,8 @@ def build(worktrees: int, files: int) -> tuple[Path, list[Path]]:
     git("commit", "-q", "-m", "base", cwd=repo)
     for n, folder in enumerate(names):
         git("worktree", "add", "-q", "-b", f"b{n}", str(folder), cwd=repo)
+        if n % dirty_every:
+            continue
         k = n % files
         target = folder / "pkg" / f"m{k // 50}" / f"mod{k}.py"
         target.write_text(target.read_text() + f"\n\ndef edited_{n}():\n    return {n}\n")
@@ -103,13 +105,27 @@ def daemon(*args: str, repo: Path) -> dict[str, object] | None:
     return found
 
 
+def daemon_process(repo: Path) -> bool:
+    """Whether a `driftcheck daemon run` for `repo` runs (Linux /proc)."""
+    wanted = f"daemon\0run\0--repo\0{repo}/.git".encode()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if wanted in (entry / "cmdline").read_bytes():
+                    return True
+            except OSError:
+                continue
+    return False
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worktrees", type=int, default=150)
     parser.add_argument("--files", type=int, default=400)
     parser.add_argument("--hooks", type=int, default=8)
+    parser.add_argument("--dirty-every", type=int, default=1, help="1: every worktree edited")
     args = parser.parse_args()
-    repo, names = build(args.worktrees, args.files)
+    repo, names = build(args.worktrees, args.files, args.dirty_every)
     script = repo.parent / "slow-filter.sh"
     script.write_text(f"#!/bin/sh\nsleep {SLOW_S}\ncat\n")
     script.chmod(0o755)
@@ -119,20 +135,24 @@ def main() -> int:
     agent = names[0]
     target = agent / "pkg" / "m0" / "mod1.py"
     content = target.read_text() + "\n\ndef proposed():\n    return 1\n"
-    print(f"{args.worktrees} worktrees of {args.files} files; code: {DRIFTCHECK_CODE}")
+    edited = len(range(0, args.worktrees, args.dirty_every))
+    print(f"{args.worktrees} worktrees of {args.files} files, {edited} edited; {DRIFTCHECK_CODE}")
 
     daemon("stop", repo=repo)
     time.sleep(1)
     began = time.monotonic()
     spent, said = hook(agent, target, content)
     print(f"first hook, no daemon: {spent * 1000:.0f} ms  {said[:70]!r}")
-    served = None
+    served = running = None
     while time.monotonic() - began < 180:
+        if running is None and daemon_process(repo):
+            running = time.monotonic() - began
         if daemon("status", repo=repo) is not None:
             served = time.monotonic() - began
             break
         time.sleep(0.5)
-    print("a daemon answers", "never (180 s)" if served is None else f"after {served:.1f} s")
+    print("a daemon runs", "never" if running is None else f"after {running:.1f} s", end=", ")
+    print("answers", "never (180 s)" if served is None else f"after {served:.1f} s")
     if served is None:
         subprocess.run([*DRIFTCHECK, "daemon", "start", "--repo", str(repo)], cwd=repo, env=ENV)
 
