@@ -210,3 +210,81 @@ def test_messages_carry_any_bytes_and_garbage_is_refused() -> None:
     for garbage in (b"x", b"5:ab", b"3:abc9:x", b"99999999999999999999999:", b"-1:"):
         with pytest.raises(ValueError):
             daemon_client.unpack(garbage)
+
+
+@pytest.mark.parametrize("where", ["before judging", "while judging"])
+def test_a_hook_that_misses_its_deadline_still_starts_a_daemon(
+    shop: Shop, tmp_path: Path, where: str
+) -> None:
+    """On a large repository judging alone misses the deadline every time: the
+    daemon it should have started is the only way out (it used to start one only
+    after a judgement that finished in time, so no daemon ever ran there)."""
+    assert status(shop.repo) is None
+    if where == "before judging":
+        env, deadline, data = ON, "1", stale_write(shop)
+    else:  # git passes the proposed file through a filter that outlasts the deadline
+        slow_filter(shop, tmp_path)
+        env, deadline = {**ON, "DRIFTCHECK_GIT_FILTERS": "1"}, "700"
+        data = payload("Write", {"file_path": shop.file("new.slow"), "content": "x\n"}, shop.agent)
+    late = run_cli("hook", "claude", "--deadline-ms", deadline, cwd=shop.agent, input=data, env=env)
+    assert late.code == 0 and late.stdout == "", late.stderr
+    assert "deadline reached" in late.stderr
+    wait_for(shop.repo, True)
+    assert "DC204" in both(stale_write(shop), shop).stdout
+
+
+SLOW_FILTER_S = 2
+
+
+def slow_filter(shop: Shop, tmp_path: Path) -> None:
+    """Git runs a clean filter that takes SLOW_FILTER_S on every `*.slow` file."""
+    script = tmp_path / "slow-filter.sh"
+    script.write_text(f"#!/bin/sh\nsleep {SLOW_FILTER_S}\ncat\n")
+    script.chmod(0o755)
+    git_dir = shop.repo / ".git"
+    (git_dir / "info").mkdir(exist_ok=True)
+    (git_dir / "info" / "attributes").write_text("*.slow filter=slow\n")
+    subprocess.run(["git", "config", "filter.slow.clean", str(script)], cwd=shop.repo, check=True)
+
+
+@pytest.fixture
+def slow_shop(shop: Shop, tmp_path: Path) -> Shop:
+    """The pricing worktree holds a `*.slow` file: capturing it takes longer than a
+    hook's default deadline (as capturing every worktree of a large repository does)."""
+    slow_filter(shop, tmp_path)
+    (shop.pricing / "data.slow").write_text("pricing data\n")
+    return shop
+
+
+def test_the_daemon_answers_in_time_again_after_a_deadline_miss(slow_shop: Shop) -> None:
+    """A miss used to drop every kept worktree state: the next request captured all
+    of them again, missed too, dropped them again, and so on for good."""
+    shop, filters = slow_shop, {**ON, "DRIFTCHECK_GIT_FILTERS": "1"}
+    result = run_cli("daemon", "start", "--repo", str(shop.repo), cwd=shop.repo, env=filters)
+    assert result.code == 0, result.stderr
+
+    def timely() -> CliResult:  # the default deadline, 1500 ms
+        return run_cli("hook", "claude", cwd=shop.agent, input=stale_write(shop), env=filters)
+
+    warm = timely()
+    assert "DC204" in warm.stdout, warm.stderr
+    before = status(shop.repo)
+    assert before is not None
+    # The miss: a proposal git must pass through the slow filter, on a short deadline.
+    slow = payload("Write", {"file_path": shop.file("new.slow"), "content": "x\n"}, shop.agent)
+    missed = run_cli(
+        "hook", "claude", "--deadline-ms", "700", cwd=shop.agent, input=slow, env=filters
+    )
+    assert "deadline reached" in missed.stderr, missed.stderr
+    missed_at = time.monotonic()
+    assert status(shop.repo) is not None  # answered once the daemon has rebuilt
+    rebuilt = time.monotonic() - missed_at
+    for _ in range(3):
+        answer = timely()
+        assert "DC204" in answer.stdout and "deadline" not in answer.stderr, answer.stderr
+    after = status(shop.repo)
+    assert after is not None and after["requests"] == before["requests"] + 4, "not answered"
+    # The worktree states were kept: nothing was captured again.
+    assert after["captures"] == before["captures"], (before, after)
+    assert after["deadline_misses"] == 1
+    print(f"rebuilt {rebuilt:.2f} s after the miss was answered")

@@ -17,7 +17,16 @@ from pathlib import Path
 
 import pytest
 from corpus.harness import claude_write, codex_patch
-from helpers import add_worktree, commit_all, git, init_repo, processes_with, run_cli, write
+from helpers import (
+    add_worktree,
+    commit_all,
+    eventually,
+    git,
+    init_repo,
+    processes_with,
+    run_cli,
+    write,
+)
 
 SLEEP = 30  # seconds the stuck filter would hold git
 
@@ -158,6 +167,55 @@ def test_big_repository_scan_interrupted(workspace: Path, tmpdir_env: dict[str, 
     git("status", cwd=repo)
     returncode, err, _after = _interrupt(["scan", "--no-cache"], repo, tmpdir_env, signal.SIGINT)
     assert returncode == 130, err
+    assert_nothing_left(tmpdir_env)
+
+
+def _commands(pids: list[int]) -> list[str]:
+    found = []
+    for pid in pids:
+        try:
+            found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("command", ["hook", "scan"])
+def test_sigkill_leaves_no_git_and_the_next_run_removes_its_folders(
+    stuck: Path, workspace: Path, tmpdir_env: dict[str, str], command: str
+) -> None:
+    """SIGKILL runs no clean-up: git, the filter git started and the temp folders used
+    to stay. git's groups now go with the process, and the next run sweeps the
+    folders of owners that are gone."""
+    marker = f"TMPDIR={tmpdir_env['TMPDIR']}"
+    wt = workspace / "agent"
+    if command == "hook":
+        data: str | None = claude_write(wt / "notes.md", "agent\n", wt)
+        proc = start(["hook", "claude", "--deadline-ms", "60000"], wt, tmpdir_env, data)
+        assert proc.stdin is not None
+        proc.stdin.write(data.encode())
+        proc.stdin.close()
+        proc.stdin = None
+    else:
+        proc = start(["scan"], stuck, tmpdir_env)
+
+    def filter_running() -> bool:
+        return any(c.startswith(f"sleep {SLEEP}") for c in _commands(processes_with(marker)))
+
+    eventually(filter_running, 30, "the stuck filter never started")
+    assert proc.poll() is None
+    proc.kill()
+    proc.communicate(timeout=30)
+    left = Path(tmpdir_env["TMPDIR"])
+    assert any(left.iterdir()), "the killed run made no temp folder: nothing is tested"
+    eventually(
+        lambda: not processes_with(marker),
+        5,
+        f"left running: {_commands(processes_with(marker))}",
+    )
+    nothing = run_cli("hook", "claude", cwd=wt, input="{}", env=tmpdir_env)
+    assert nothing.code == 0, nothing.stderr
     assert_nothing_left(tmpdir_env)
 
 

@@ -67,7 +67,11 @@ def main(argv: list[str] | None = None, handoff: Handoff | None = None) -> int:
     import signal
     import threading
 
+    from driftcheck.deadline import sweep_stale_tempdirs
+
     args = sys.argv[1:] if argv is None else argv
+    # What a driftcheck killed with SIGKILL left behind: nothing else removes it.
+    sweep_stale_tempdirs()
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:

@@ -300,9 +300,14 @@ def start_in_background(
     if not available():
         return None
     try:
-        os.close(open_runtime_dir(create=True))
+        folder = open_runtime_dir(create=True)
     except OSError:
         return None  # nowhere private to listen: hooks keep judging alone
+    try:
+        if _claimed(folder, socket_name(common_dir)):
+            return None  # one is warming up (a large repository takes seconds): not another
+    finally:
+        os.close(folder)
     log_path = os.path.join(common_dir, "driftcheck", "daemon.log")
     try:
         os.makedirs(os.path.dirname(log_path), exist_ok=True)
@@ -319,3 +324,23 @@ def start_in_background(
             )
     except OSError:
         return None
+
+
+def _claimed(folder: int, name: str) -> bool:
+    """Whether a daemon holds this repository's name (listener.py's lock): it does
+    from its start, seconds before it answers on a large repository."""
+    import fcntl
+
+    try:
+        lock = os.open(name + ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(lock)  # closing drops a lock taken just now
+    return False

@@ -41,10 +41,8 @@ class Listener:
         try:
             flags = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW
             self._lock = os.open(self.name + ".lock", flags, 0o600, dir_fd=self._folder)
-            try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise NameTaken(self.path) from None
+            if not _take(self._lock):
+                raise NameTaken(self.path)
             if self._lock_inode() != os.fstat(self._lock).st_ino:
                 # A leaving daemon removed the file we locked: the name is whoever's
                 # lock is at the path now.
@@ -112,3 +110,15 @@ class Listener:
                 with contextlib.suppress(OSError):
                     os.close(fd)
         self._lock = self._folder = -1
+
+
+def _take(lock: int) -> bool:
+    """Whether the name's lock is ours. A hook looks whether a daemon holds it (a
+    shared lock, released at once: client._claimed); that look is waited out."""
+    for _ in range(5):
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            time.sleep(0.01)
+    return False

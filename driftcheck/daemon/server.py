@@ -66,6 +66,7 @@ class HookAnswer(Protocol):
     stdout: str | None
     stderr: list[str]
     trouble: bool  # something went wrong past the payload: renew the session
+    late: bool  # ... namely the deadline: keep the worktree states, rebuild the rest now
 
 
 class HookRunner(Protocol):
@@ -111,6 +112,8 @@ class Daemon:
         self._code = _code_stamp()
         self._code_checked = time.monotonic()
         self._upgraded = False
+        self._rebuild = False  # a request missed its deadline: warm up again, unasked
+        self.misses = 0
 
     def close(self) -> None:
         self.listener.close()  # first: a hook that comes now finds no daemon
@@ -145,6 +148,11 @@ class Daemon:
                 elif key.fileobj is self.inbox.wake:
                     self._answer_all()
                     last = time.monotonic()
+                    if self._rebuild:  # before the next request, which finds it warm
+                        began = time.monotonic()
+                        self._prepare()
+                        spent = round(time.monotonic() - began, 2)
+                        log(f"warm again {spent} s after a request missed its deadline")
                 else:
                     self.live.refresh()  # drained as it comes: the queue never overflows
                     changed = time.monotonic()
@@ -262,7 +270,9 @@ class Daemon:
         except Exception as exc:  # the session itself failed: allow, start afresh
             self._renew()
             return allow(f"driftcheck: allowing the edit after a daemon error: {exc!r}"[:400])
-        if answer.trouble:
+        if answer.trouble and answer.late:
+            self._recover()
+        elif answer.trouble:
             self._renew()
         return {
             "stdout": (answer.stdout or "").encode(),
@@ -296,7 +306,7 @@ class Daemon:
         except ValueError:
             answer = tools.error("bad-input", "arguments are not JSON")
         except DeadlineExceeded:
-            self._renew()  # a read cut short may have left the session half-way
+            self._recover()
             answer = tools.error("deadline", f"no answer within {seconds} s")
         except Exception as exc:
             self._renew()
@@ -338,6 +348,7 @@ class Daemon:
         writes all the time costs nothing here."""
         self.prepared += 1
         since = self.live.changes
+        self._rebuild = False
         if self.session is None:
             self._open_session()
         assert self.session is not None
@@ -384,6 +395,20 @@ class Daemon:
             log(f"warming up failed: {exc!r}")
             self._renew()
 
+    def _recover(self) -> None:
+        """After a deadline: a read from git cut short may have left the session
+        half-way, so it is renewed; the worktree states are kept (each is recorded
+        only once whole, live_states.py) and the rest is rebuilt as soon as this
+        batch is answered, with no deadline. Dropping the states too made the next
+        request capture every worktree again: on a large repository it missed as
+        well, and so did every one after it."""
+        self.misses += 1
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                self.session.close()
+        self.session = None
+        self._rebuild = True
+
     def _renew(self) -> None:
         """Start afresh: a new session, and every worktree captured again (what went
         wrong may have been a kept state, say its objects removed by `cache clear`)."""
@@ -401,6 +426,7 @@ class Daemon:
             "uptime_s": round(time.time() - self.started),
             "requests": self.requests,
             "prepared": self.prepared,
+            "deadline_misses": self.misses,
             "idle_exit_s": self.idle_s,
             "watcher": self.watcher is not None,
             # Inotify watches all of this user's daemons may hold, and this one's share.

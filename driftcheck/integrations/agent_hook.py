@@ -37,6 +37,8 @@ class HookAnswer:
     # Something went wrong past the payload (a deadline, git, a bug): a long-lived
     # caller should not trust what it keeps between judgements.
     trouble: bool = False
+    # The trouble was the deadline: what was kept is sound, only cut short.
+    late: bool = False
 
 
 class HookInputError(DriftcheckError):
@@ -99,6 +101,7 @@ def run(
         return answer
     except DeadlineExceeded:
         answer.stderr.append(_late(started))
+        answer.late = True
     except DriftcheckError as exc:
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: {exc}"))
     except OSError as exc:  # a path the system refuses (too long, unreadable, ...)
@@ -107,6 +110,7 @@ def run(
     except Exception as exc:  # a driftcheck bug must never block an edit
         if caused_by_deadline(exc):
             answer.stderr.append(_late(started))
+            answer.late = True
         else:
             text = f"driftcheck: allowing the edit after an internal error: {exc!r}"
             answer.stderr.append(one_line(text))
@@ -155,15 +159,26 @@ def _judge(
     config = load_config(root)
     budget = (deadline_ms if deadline_ms is not None else config.hook_deadline_ms) / 1000
     remaining = budget - (time.monotonic() - started)
+    wants_daemon = start_daemon and config.daemon
+    try:
+        if remaining > 0:
+            # The deadline sits inside the private temp folder: once the clock is
+            # stopped, the folder (and whatever a cut-short clean-up left in it) goes.
+            with private_tempdir(), deadline(remaining):
+                judgement = judge_edit(
+                    root, files=proposed, repo=repo, config=config, session=session
+                )
+    except BaseException as exc:
+        # Above all when judging alone missed the deadline (a large repository: only
+        # a daemon answers in time there); not on Ctrl-C or SIGTERM.
+        if wants_daemon and isinstance(exc, DeadlineExceeded | Exception):
+            start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
+        raise
+    if wants_daemon:
+        start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if remaining <= 0:
         answer.stderr.append(_late(started))
         return answer
-    # The deadline sits inside the private temp folder: once the clock is stopped,
-    # the folder (and whatever a cut-short clean-up left in it) is removed.
-    with private_tempdir(), deadline(remaining):
-        judgement = judge_edit(root, files=proposed, repo=repo, config=config, session=session)
-    if start_daemon and config.daemon:
-        start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))

@@ -10,10 +10,11 @@ above `--fail-on` stop it.
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftcheck.deadline import owned_tempdir
 from driftcheck.model import ExitCode, fails
 from driftcheck.workspace import git
 
@@ -79,7 +80,8 @@ def _ids_at_head(root: Path, repo: git.RepoInfo) -> set[str]:
     way, is not touched)."""
     from driftcheck.engine.judge import judge
 
-    with tempfile.TemporaryDirectory(prefix="driftcheck-head-") as folder:
+    folder = owned_tempdir("driftcheck-head-")
+    try:
         index = Path(folder) / "index"
         env = git.clean_env({"GIT_INDEX_FILE": str(index)})
         try:
@@ -87,4 +89,6 @@ def _ids_at_head(root: Path, repo: git.RepoInfo) -> set[str]:
         except Exception:  # no commit yet: everything staged is new
             return set()
         before = judge(root, staged_index=index, repo=repo)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return {f.id for f in before.result.findings}

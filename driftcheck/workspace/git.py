@@ -16,14 +16,14 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftcheck.deadline import owned_tempdir
 from driftcheck.errors import GitError, UsageError
-from driftcheck.workspace import filters
+from driftcheck.workspace import filters, warden
 
 # Variables that describe the user's git setup rather than a repository location.
 _KEEP_GIT_VARS = frozenset(
@@ -163,12 +163,15 @@ def start_git(
         except NotADirectoryError as exc:
             raise UsageError(f"not a directory: {cwd}") from exc
         _RUNNING.children.add(child)
+        warden.guard(child.pid)  # its group goes with us, even if we are killed outright
     return child
 
 
 def forget(child: subprocess.Popen[bytes]) -> None:
     with _RUNNING.lock:
         _RUNNING.children.discard(child)
+        if child.returncode is not None:  # reaped: its group id may be reused now
+            warden.release(child.pid)
 
 
 def kill(child: subprocess.Popen[bytes]) -> None:
@@ -367,7 +370,7 @@ class Scratch:
 
     def __init__(self, repo: RepoInfo) -> None:
         self.repo = repo
-        self.root = Path(tempfile.mkdtemp(prefix="driftcheck-"))
+        self.root = Path(owned_tempdir("driftcheck-"))
         try:
             (self.root / "objects" / "info").mkdir(parents=True)
             (self.root / "objects" / "pack").mkdir()

@@ -35,13 +35,13 @@ import contextlib
 import hashlib
 import os
 import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftcheck.deadline import owned_tempdir
 from driftcheck.errors import GitError
 from driftcheck.workspace import git
 from driftcheck.workspace.capture import (
@@ -77,7 +77,7 @@ class LiveStates:
     def __init__(self, repo: git.RepoInfo, watcher: Watcher | None) -> None:
         self.repo = repo
         self.watcher = watcher
-        self.folder = Path(tempfile.mkdtemp(prefix="driftcheck-live-"))
+        self.folder = Path(owned_tempdir("driftcheck-live-"))
         self.captures = 0  # worktree captures done (for `daemon status` and tests)
         self.reused = 0  # worktree states served without a capture
         self._entries: list[WorktreeEntry] | None = None
@@ -254,8 +254,10 @@ class LiveStates:
             # Cleared first: a change while git lists them is seen next time.
             entries = list_worktrees(self.repo)
             self._admin_names = _admin_names(self.repo.common_dir)
-            self._entries = entries
+            # Kept only once all are watched: a deadline half-way lists them again, so
+            # no worktree is ever kept without a watch (its changes would go unseen).
             self._watch(entries)
+            self._entries = entries
         for label in self._rewatch & {e.path for e in self._entries}:
             self._watch_worktree(label)
         self._rewatch.clear()

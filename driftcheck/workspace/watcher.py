@@ -191,8 +191,13 @@ class Watcher:
         """Watch every folder under `top` (not following links), except skipped ones."""
         self.unwatch(label)
         tree = self._trees[label] = _Tree(top=top, skip=skip)
-        self._add_tree(tree, label, "")
-        self._give_back()
+        try:
+            self._add_tree(tree, label, "")
+        except BaseException:  # a deadline: folders left unwatched, changes unseen
+            tree.broken = True
+            raise
+        finally:
+            self._give_back()
 
     def unwatch(self, label: str) -> None:
         tree = self._trees.pop(label, None)
