@@ -298,3 +298,36 @@ def test_a_hard_stop_while_git_support_is_half_imported_still_ends_the_hook(
     assert result.code == 0 and result.stdout == ""
     assert "deadline reached" in result.stderr
     assert spent < 1.5 + LATE_S
+
+
+def test_hooks_judging_alone_take_turns(agent: Path, tmp_path: Path) -> None:
+    """One hook per core judges alone at a time (bench/stress.py: 32 at once on two
+    cores all ran out of time, and ended late). With every turn taken, a hook allows
+    the edit at its deadline having judged nothing; once a turn is free, it judges."""
+    import fcntl
+
+    from driftcheck.cli.turns import turn_names
+
+    runtime = tmp_path / "run"
+    runtime.mkdir(mode=0o700)
+    env = {"DRIFTCHECK_DAEMON": "0", "DRIFTCHECK_RUNTIME_DIR": str(runtime)}
+    common = str((agent.parent / "repo" / ".git").resolve())
+    held = []
+    for name in turn_names(common):
+        handle = (runtime / name).open("a")
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        held.append(handle)
+    payload = edit(agent / "lib.py", agent, "return a", "return 1")
+    result, spent = hook_process("", payload, agent, env, "--deadline-ms", "1000")
+    assert result.code == 0 and result.stdout == ""
+    assert result.stderr.strip() == (
+        "driftcheck: allowing the edit: other hooks were judging alone, no turn within the deadline"
+    )
+    assert 0.8 < spent < 1.0 + LATE_S
+
+    threading.Timer(0.3, held[0].close).start()  # a turn comes free
+    result, spent = hook_process("", payload, agent, env, "--deadline-ms", "30000")
+    for handle in held:
+        handle.close()
+    assert result.code == 0 and "no turn" not in result.stderr, result.stderr
+    assert "DC201" in result.stdout or "f(" in result.stdout, result.stdout  # judged: f changed

@@ -25,6 +25,10 @@ _FLAGS = ("--strict", "--no-strict")
 _NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer within the deadline"
 # The configuration's default (config.py); the fast path does not import it.
 DEFAULT_DEADLINE_MS = 1500
+_NO_TURN = (
+    "driftcheck: allowing the edit: other hooks were judging alone, no turn within the deadline"
+)
+_NO_TURN_S = 0.05  # to say so before the deadline
 # A start-up longer than this is not believed (a clock that counted a suspend).
 _MAX_STARTUP_S = 30.0
 
@@ -90,11 +94,16 @@ def budget_ms(deadline_ms: int | None) -> int:
 
 
 def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> None:
-    """Run the agent hook in this process under a hard stop at its deadline plus
-    the grace, then leave at once (never returns)."""
+    """Run the agent hook in this process, in its turn (turns.py), under a hard
+    stop at its deadline, then leave at once (never returns)."""
+    from driftcheck.cli.turns import take_turn
     from driftcheck.deadline import HardStop
 
-    stop = HardStop(started + budget_ms(deadline_ms) / 1000, started)
+    until = started + budget_ms(deadline_ms) / 1000
+    stop = HardStop(until, started)
+    if not take_turn(until - _NO_TURN_S):
+        print(_NO_TURN, file=sys.stderr)
+        stop.leave(0)
     from driftcheck.cli.main import main
 
     stop.leave(main(handoff=handoff))
