@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -116,14 +117,30 @@ def daemon_pid(repo: Path, env: dict[str, str]) -> int | None:
 
 
 def stop_daemons(repo: Path, env: dict[str, str]) -> None:
-    """Stop the daemon, and any a hook started meanwhile (one may still be warming up)."""
-    for _ in range(20):
+    """Stop the daemon, and any a hook started meanwhile: one still warming up does
+    not listen yet, but holds its name's lock file (listener.py) until it leaves."""
+    runtime = Path(env[daemon_client.RUNTIME_DIR_VARIABLE])
+    until = time.monotonic() + 300
+    while time.monotonic() < until:
         daemon_cli("stop", repo, env)
-        time.sleep(0.3)
-        if daemon_pid(repo, env) is None:
-            time.sleep(0.5)  # a late starter: it takes the name only after warming up
-            if daemon_pid(repo, env) is None:
-                return
+        if not any(_held(lock) for lock in runtime.glob("*.sock.lock")):
+            return
+        time.sleep(0.5)
+    raise SystemExit("a daemon did not stop within 300 s")
+
+
+def _held(lock: Path) -> bool:
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
 
 
 def warm_daemon(repo: Path, env: dict[str, str], prime: list[tuple[Path, bytes]]) -> None:

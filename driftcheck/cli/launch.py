@@ -100,6 +100,10 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     from driftcheck.deadline import HardStop
 
     until = started + budget_ms(deadline_ms) / 1000
+    # The stop's thread needs the interpreter lock at the deadline: a busy main
+    # thread hands it over after this long on the CPU (5 ms by default, which a
+    # starved process takes many scheduler rounds to run).
+    sys.setswitchinterval(0.001)
     stop = HardStop(until, started)
     if not take_turn(until - _NO_TURN_S):
         print(_NO_TURN, file=sys.stderr)
