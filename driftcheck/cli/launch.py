@@ -106,6 +106,7 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     sys.setswitchinterval(0.001)
     stop = HardStop(until, started)
     if not take_turn(until - _NO_TURN_S):
+        stop.claim()  # one line on stderr: this one, or the stop's if it came first
         print(_NO_TURN, file=sys.stderr)
         stop.leave(0)
     from driftcheck.cli.main import main
