@@ -16,7 +16,6 @@ Imported on the way to judging alone, so it uses nothing but the interpreter.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import time
 
@@ -35,7 +34,14 @@ def turn_names(common_dir: str) -> list[str]:
 def take_turn(until: float) -> bool:
     """True once this process may judge (a turn is held, or there are no turns
     here); False if no turn came before `until` (time.monotonic())."""
-    common = client.find_common_dir(os.getcwd())
+    try:
+        import fcntl  # not on Windows: no turns there
+    except ImportError:
+        return True
+    try:
+        common = client.find_common_dir(os.getcwd())
+    except OSError:  # the working folder is gone
+        return True
     if common is None:
         return True
     try:
