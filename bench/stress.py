@@ -32,6 +32,7 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -371,6 +372,7 @@ def main() -> int:
             print(f"  done: {name} ({len(scenario.outcomes)} hooks)", flush=True)
     finally:
         stop_daemons(repo, env)
+        shutil.rmtree(runtime, ignore_errors=True)
     passed = report(scenarios, deadline_s)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
     for scenario in scenarios:
