@@ -16,11 +16,13 @@ import os
 import re
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from typing import NoReturn
 
 
 class DeadlineExceeded(BaseException):
@@ -86,6 +88,7 @@ def private_tempdir(prefix: str = "driftcheck-hook-") -> Iterator[str]:
     """
     previous = tempfile.tempdir
     folder = owned_tempdir(prefix)
+    _FOLDERS.add(folder)
     tempfile.tempdir = folder
     try:
         yield folder
@@ -93,6 +96,7 @@ def private_tempdir(prefix: str = "driftcheck-hook-") -> Iterator[str]:
         with alarms_held():
             tempfile.tempdir = previous
             shutil.rmtree(folder, ignore_errors=True)
+            _FOLDERS.discard(folder)
 
 
 # <prefix><pid>-<pid namespace>-<random>: the owner, told apart from a process of
@@ -157,3 +161,91 @@ def _pid_namespace() -> int:
         return os.stat("/proc/self/ns/pid").st_ino
     except OSError:
         return 0
+
+
+# The private temp folders in use: a hard stop removes them on its way out.
+_FOLDERS: set[str] = set()
+
+
+class HardStop:
+    """Ends the process at `at` (on time.monotonic()'s clock) with exit 0 and the
+    hook's "deadline reached" line, whatever the main thread is doing: importing
+    on a starved machine, cleaning up after the deadline, tearing the interpreter
+    down. SIGALRM cannot do that (it waits for the main thread), so a thread does:
+    it kills the git processes still running and removes the private temp folders
+    first. The main thread `claim`s the exit before it writes its answer, and
+    `leave`s without the interpreter's teardown (an agent waits for the exit)."""
+
+    def __init__(self, at: float, started: float) -> None:
+        self._started = started
+        self._owner = threading.RLock()  # whoever holds it ends the process
+        self._cancelled = threading.Event()
+        global _ACTIVE
+        _ACTIVE = self
+        threading.Thread(target=self._wait, args=(at,), daemon=True).start()
+
+    def claim(self) -> None:
+        """From here on the main thread ends the process; blocks for good if the
+        stop is already under way."""
+        self._owner.acquire()
+        self._cancelled.set()
+
+    def leave(self, code: int) -> NoReturn:
+        self.claim()
+        for stream in (sys.stdout, sys.stderr):
+            with suppress(Exception):  # an agent that went away: nothing to tell
+                stream.flush()
+        os._exit(code)
+
+    def _wait(self, at: float) -> None:
+        if self._cancelled.wait(max(0.0, at - time.monotonic())):
+            return
+        if not self._owner.acquire(blocking=False):
+            return  # the main thread is writing its answer and leaving
+        # Nothing below may keep the process alive: the main thread now waits for
+        # good in `claim`. A module half imported (the main thread was importing it)
+        # can lack what is used here, and a lock can be held: so every step may
+        # fail, and the process ends anyway, at the latest _LAST_S from now.
+        threading.Thread(target=_exit_after, args=(_LAST_S,), daemon=True).start()
+        try:
+            with suppress(Exception):
+                halt = getattr(sys.modules.get("driftcheck.workspace.git"), "halt", None)
+                if halt is not None:
+                    halt()
+            spent = round((time.monotonic() - self._started) * 1000)
+            line = f"driftcheck: allowing the edit: deadline reached after {spent} ms, not judged\n"
+            with suppress(OSError):
+                os.write(2, line.encode())
+            for folder in list(_FOLDERS):
+                shutil.rmtree(folder, ignore_errors=True)
+            for last in list(_LAST_WORDS):
+                with suppress(Exception):
+                    last()
+        finally:
+            os._exit(0)
+
+
+def _exit_after(seconds: float) -> NoReturn:
+    time.sleep(seconds)
+    os._exit(0)
+
+
+_LAST_S = 0.2
+_ACTIVE: HardStop | None = None
+# What a hard stop still does before the process ends (start a daemon, say).
+_LAST_WORDS: list[Callable[[], object]] = []
+
+
+def on_hard_stop(action: Callable[[], object]) -> None:
+    _LAST_WORDS.append(action)
+
+
+def forget_hard_stop(action: Callable[[], object]) -> None:
+    with suppress(ValueError):
+        _LAST_WORDS.remove(action)
+
+
+def claim_exit() -> None:
+    """The main thread is about to answer: a hard stop, if any, must not cut in."""
+    if _ACTIVE is not None:
+        _ACTIVE.claim()

@@ -9,6 +9,7 @@ import click
 
 from driftcheck.cli.common import Commands, debug_option, emit, repo_option, report_options
 from driftcheck.cli.handoff import Handoff
+from driftcheck.deadline import claim_exit
 from driftcheck.errors import DriftcheckError, UsageError
 
 
@@ -44,6 +45,7 @@ def _agent_hook(agent: str, strict: bool | None, deadline_ms: int | None) -> Non
         started=handoff.started,
         start_daemon=handoff.daemon_missing,
     )
+    claim_exit()  # the answer goes out whole, or not at all
     for line in answer.stderr:
         click.echo(line, err=True)
     if answer.stdout:

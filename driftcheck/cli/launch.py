@@ -5,6 +5,12 @@ the hook process only starts Python, reads the payload and passes it on; nothing
 heavy is imported. Without one (none running, another platform, switched off,
 the daemon's code is older than ours), everything runs here as before, and the
 hook starts a daemon for the next edits.
+
+The deadline counts from the process's start as the kernel recorded it, not from
+this module's first line: starting Python is part of what the agent waits for, and
+on a busy machine it is a good part. A hook judged here is also held to it by a
+hard stop (deadline.HardStop) a moment after the deadline, whatever it is doing
+then (importing, cleaning up), and leaves without the interpreter's teardown.
 """
 
 from __future__ import annotations
@@ -19,21 +25,93 @@ _FLAGS = ("--strict", "--no-strict")
 _NO_ANSWER_IN_TIME = "driftcheck: allowing the edit: the daemon did not answer within the deadline"
 # The configuration's default (config.py); the fast path does not import it.
 DEFAULT_DEADLINE_MS = 1500
-_GRACE_S = 0.1
+_NO_TURN = (
+    "driftcheck: allowing the edit: other hooks were judging alone, no turn within the deadline"
+)
+_NO_TURN_S = 0.05  # to say so before the deadline
+# A start-up longer than this is not believed (a clock that counted a suspend).
+_MAX_STARTUP_S = 30.0
 
 
 def entry() -> None:
-    started = time.monotonic()
+    started = process_started()
     handoff = Handoff(started=started)
     hook = _hook_arguments(sys.argv[1:])
     if hook is not None:
         code = _through_daemon(*hook, started, handoff)
         if code is not None:
-            sys.exit(code)
+            _leave(code)
+        _judge_here(hook[2], started, handoff)
     # Imported only here: a hook the daemon answered never loads click or the rest.
     from driftcheck.cli.main import entry as full_entry
 
     full_entry(handoff)
+
+
+def _leave(code: int) -> None:
+    """Exit now: the agent waits for the process to end, and the interpreter's
+    teardown is time spent for nobody."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:  # noqa: SIM105 (contextlib is not imported on this path)
+            stream.flush()
+        except Exception:  # an agent that went away: nothing to tell
+            pass
+    os._exit(code)
+
+
+def process_started() -> float:
+    """When this process started, on time.monotonic()'s clock (Linux: the start
+    time in /proc/self/stat, in clock ticks since boot); now where that is unknown."""
+    import os
+
+    now = time.monotonic()
+    try:
+        with open("/proc/self/stat", "rb") as handle:
+            stat = handle.read()
+        # Field 22 (starttime); the command name before it may hold spaces.
+        ticks = int(stat[stat.rindex(b")") + 2 :].split()[19])
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - age if 0.0 <= age < _MAX_STARTUP_S else now
+
+
+def budget_ms(deadline_ms: int | None) -> int:
+    """The hook's deadline: the flag's, else the configuration's, else the default."""
+    import os
+
+    from driftcheck.daemon import client
+
+    if deadline_ms is not None:
+        return deadline_ms
+    try:
+        root = client.worktree_root(os.getcwd())
+    except OSError:
+        root = None
+    return client.configured_deadline_ms(root) or DEFAULT_DEADLINE_MS
+
+
+def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> None:
+    """Run the agent hook in this process, in its turn (turns.py), under a hard
+    stop at its deadline, then leave at once (never returns)."""
+    from driftcheck.cli.turns import take_turn
+    from driftcheck.deadline import HardStop
+
+    until = started + budget_ms(deadline_ms) / 1000
+    # The stop's thread needs the interpreter lock at the deadline: a busy main
+    # thread hands it over after this long on the CPU (5 ms by default, which a
+    # starved process takes many scheduler rounds to run).
+    sys.setswitchinterval(0.001)
+    stop = HardStop(until, started)
+    if not take_turn(until - _NO_TURN_S):
+        stop.claim()  # one line on stderr: this one, or the stop's if it came first
+        print(_NO_TURN, file=sys.stderr)
+        stop.leave(0)
+    from driftcheck.cli.main import main
+
+    stop.leave(main(handoff=handoff))
 
 
 def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | None:
@@ -89,9 +167,8 @@ def _through_daemon(
         "payload": raw,
     }
     # The whole exchange fits in the hook's deadline: the daemon keeps the same
-    # deadline (it answers "allow" on reaching it), and gets a moment to say so.
-    budget_ms = deadline_ms or client.configured_deadline_ms(client.worktree_root(cwd))
-    budget = (budget_ms or DEFAULT_DEADLINE_MS) / 1000 + _GRACE_S
+    # deadline, less a moment to answer in (agent_hook.py).
+    budget = budget_ms(deadline_ms) / 1000
     try:
         answer = client.ask(common, request, started + budget - time.monotonic())
     except TimeoutError:

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from driftcheck.deadline import DeadlineExceeded, caused_by_deadline, deadline, private_tempdir
+from driftcheck.deadline import (
+    DeadlineExceeded,
+    alarms_held,
+    caused_by_deadline,
+    deadline,
+    forget_hard_stop,
+    on_hard_stop,
+    private_tempdir,
+)
 from driftcheck.errors import DriftcheckError
 from driftcheck.integrations import proposal
 from driftcheck.model import Finding, Severity
@@ -26,6 +34,7 @@ if TYPE_CHECKING:
 
 from driftcheck.daemon.client import MAX_STDIN_BYTES, start_in_background
 
+_ANSWER_S = 0.1
 _WARNED_FILE = "codex-warned.json"
 _WARNED_KEEP = 200
 
@@ -158,27 +167,39 @@ def _judge(
         proposed[relative_to_root(item.path, root)] = item.content
     config = load_config(root)
     budget = (deadline_ms if deadline_ms is not None else config.hook_deadline_ms) / 1000
-    remaining = budget - (time.monotonic() - started)
-    wants_daemon = start_daemon and config.daemon
-    try:
-        if remaining > 0:
-            # The deadline sits inside the private temp folder: once the clock is
-            # stopped, the folder (and whatever a cut-short clean-up left in it) goes.
-            with private_tempdir(), deadline(remaining):
-                judgement = judge_edit(
-                    root, files=proposed, repo=repo, config=config, session=session
-                )
-    except BaseException as exc:
-        # Above all when judging alone missed the deadline (a large repository: only
-        # a daemon answers in time there); not on Ctrl-C or SIGTERM.
-        if wants_daemon and isinstance(exc, DeadlineExceeded | Exception):
-            start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
-        raise
-    if wants_daemon:
+    # Stop judging a moment before the deadline: cleaning up and answering (from
+    # the daemon: sending the answer) must fit in it too.
+    remaining = budget - min(_ANSWER_S, budget / 10) - (time.monotonic() - started)
+    wanted = start_daemon and config.daemon
+
+    def daemon() -> None:
         start_in_background(repo.common_dir, idle_minutes=config.daemon_idle_minutes)
+
     if remaining <= 0:
+        # Above all when judging alone misses the deadline (a large repository: only
+        # a daemon answers in time there).
+        if wanted:
+            daemon()
         answer.stderr.append(_late(started))
         return answer
+    if wanted:  # cut short by the hard stop at the deadline, the process starts it there
+        on_hard_stop(daemon)
+    interrupted = False
+    try:
+        # The deadline sits inside the private temp folder: once the clock is
+        # stopped, the folder (and whatever a cut-short clean-up left in it) is removed.
+        with private_tempdir(), deadline(remaining):
+            judgement = judge_edit(root, files=proposed, repo=repo, config=config, session=session)
+    except BaseException as exc:
+        interrupted = not isinstance(exc, DeadlineExceeded | Exception)  # Ctrl-C, SIGTERM
+        raise
+    finally:
+        # Also when the deadline cut this one short: the next edits need it more.
+        if wanted:
+            forget_hard_stop(daemon)
+            if not interrupted:
+                with alarms_held():
+                    daemon()
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))

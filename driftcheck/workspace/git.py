@@ -39,7 +39,6 @@ _KEEP_GIT_VARS = frozenset(
         "GIT_SSL_CAINFO",
         "GIT_SSL_NO_VERIFY",
         "GIT_ASKPASS",
-        "GIT_ALLOW_PROTOCOL",
         "GIT_TRACE",
         "GIT_TRACE2",
         "GIT_TRACE2_EVENT",
@@ -47,7 +46,9 @@ _KEEP_GIT_VARS = frozenset(
 )
 
 # -c options on every call: no background maintenance, no fsmonitor daemon, no
-# auto-gc (they would write into the user's .git), and stable path output.
+# auto-gc (they would write into the user's .git), stable path output, and no
+# signature checks (`log.showSignature` makes `git log` and `git show` run
+# `gpg.program`, which a repository's config may name).
 _SAFE_CONFIG = (
     "-c",
     "gc.auto=0",
@@ -57,6 +58,8 @@ _SAFE_CONFIG = (
     "core.fsmonitor=false",
     "-c",
     "core.quotePath=false",
+    "-c",
+    "log.showSignature=false",
 )
 # ... and no hooks: writing a private index would run the repository's
 # post-index-change hook, where the user's own read-only git runs none.
@@ -86,6 +89,11 @@ def clean_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env.pop("LANGUAGE", None)
     env["GIT_TERMINAL_PROMPT"] = "0"
     env["GIT_OPTIONAL_LOCKS"] = "0"
+    # No transport at all: driftcheck reads only what is here. A partial clone's
+    # promisor remote would otherwise be asked for a missing object, running
+    # `core.sshCommand` or a credential helper and writing into the user's objects.
+    # (Set but empty, this list allows nothing, whatever `protocol.*.allow` says.)
+    env["GIT_ALLOW_PROTOCOL"] = ""
     if extra:
         env.update(extra)
     filters.config_env(env)  # no filter driver driftcheck was not asked to run
@@ -215,6 +223,17 @@ def stopping() -> Iterator[None]:
     finally:
         with _RUNNING.lock:
             _RUNNING.halted -= 1
+
+
+def halt() -> None:
+    """Kill every running git call with its children, and start none from now on
+    (the process is about to end: a hard stop at the hook's deadline)."""
+    with _RUNNING.lock:
+        _RUNNING.halted += 1
+        children = list(_RUNNING.children)
+    for child in children:
+        with contextlib.suppress(OSError):
+            os.killpg(child.pid, signal.SIGKILL)
 
 
 def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:
@@ -378,6 +397,8 @@ class Scratch:
             self.close()
             raise
         self._counter = itertools.count(1)
+        # merge_setup.py's private git dirs for merge-tree, by object id length.
+        self.merge_setup: dict[int, tuple[list[str], dict[str, str]]] = {}
         alternates = [str(repo.objects_dir)]
         # GIT_OBJECT_DIRECTORY replaces objects/info/alternates of the repository,
         # so carry those over ourselves (e.g. a clone made with --reference).

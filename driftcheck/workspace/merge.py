@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from driftcheck.errors import GitError
 from driftcheck.workspace import git
+from driftcheck.workspace.merge_setup import merge_tree_setup
 from driftcheck.workspace.object_reader import MAX_BLOB_BYTES, stand_in_size
 
 # When git names several conflict types for one path, the most specific wins.
@@ -74,13 +75,16 @@ class MergeResult:
 
 def simulate(left_commit: str, right_commit: str, *, cwd: str, scratch: git.Scratch) -> MergeResult:
     """Merge two commits the way `git merge` would, without touching any ref or index."""
+    # Built-in merges only: no merge driver a repository configures ever runs.
+    options, env = merge_tree_setup(scratch, cwd=cwd, oid_length=len(left_commit))
     proc = git.run_git(
         [
+            *options,
             *("-c", "merge.conflictStyle=merge", "merge-tree", "--write-tree", "-z"),
             *("--messages", left_commit, right_commit),
         ],
         cwd=cwd,
-        env=scratch.env,
+        env=env,
         ok_codes=(0, 1),
     )
     result = parse_merge_tree(proc.stdout, clean=proc.returncode == 0)
