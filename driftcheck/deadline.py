@@ -192,6 +192,10 @@ class HardStop:
 
     def leave(self, code: int) -> NoReturn:
         self.claim()
+        with suppress(Exception):  # atexit's work, which os._exit skips
+            retire = getattr(sys.modules.get("driftcheck.workspace.warden"), "retire", None)
+            if retire is not None:
+                retire()
         for stream in (sys.stdout, sys.stderr):
             with suppress(Exception):  # an agent that went away: nothing to tell
                 stream.flush()

@@ -399,7 +399,8 @@ def test_deadline_allows_and_leaves_nothing_behind(
         assert len(result.stderr.splitlines()) == 1
         assert "deadline" in result.stderr
     assert list(tmp.iterdir()) == []
-    assert processes_with(f"TMPDIR={tmp}") == []
+    left = processes_with(f"TMPDIR={tmp}")
+    assert left == [], [Path(f"/proc/{p}/cmdline").read_bytes() for p in left]
 
 
 def test_deadline_from_config(shop: Shop) -> None:

@@ -105,6 +105,13 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     # starved process takes many scheduler rounds to run).
     sys.setswitchinterval(0.001)
     stop = HardStop(until, started)
+    if handoff.daemon_missing:
+        # Cut short before judging even began (a deadline spent starting Python),
+        # the hook still starts the daemon the next edits need (agent_hook does it
+        # too once judging has begun: a second one started finds the name taken).
+        from driftcheck.deadline import on_hard_stop
+
+        on_hard_stop(_start_daemon)
     if not take_turn(until - _NO_TURN_S):
         stop.claim()  # one line on stderr: this one, or the stop's if it came first
         print(_NO_TURN, file=sys.stderr)
@@ -112,6 +119,23 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     from driftcheck.cli.main import main
 
     stop.leave(main(handoff=handoff))
+
+
+def _start_daemon() -> None:
+    """Start this worktree's daemon, where the configuration asks for one."""
+    import os
+    from pathlib import Path
+
+    from driftcheck.config import load_config
+    from driftcheck.daemon import client
+
+    cwd = os.getcwd()
+    common, root = client.find_common_dir(cwd), client.worktree_root(cwd)
+    if common is None or root is None:
+        return
+    config = load_config(Path(root))
+    if config.daemon:
+        client.start_in_background(common, idle_minutes=config.daemon_idle_minutes)
 
 
 def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | None:

@@ -222,7 +222,9 @@ def ask_at(name: str, request: dict[str, bytes], timeout: float) -> dict[str, by
     folder = open_runtime_dir(create=False)
     conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
-        conn.settimeout(_left(until))
+        # Connecting is tried even with no time left: a refusal (no daemon there) is
+        # immediate and tells the hook to start one, which a timeout would not.
+        conn.settimeout(max(until - time.monotonic(), _CONNECT_MIN_S))
         conn.connect(through(folder, name))
         uid = listener_uid(conn)
         if uid != os.getuid():  # checked before a byte of the request leaves
@@ -242,6 +244,9 @@ def ask_at(name: str, request: dict[str, bytes], timeout: float) -> dict[str, by
         conn.close()
         os.close(folder)
     return unpack(b"".join(chunks))
+
+
+_CONNECT_MIN_S = 0.02
 
 
 def _left(until: float) -> float:

@@ -234,6 +234,7 @@ def halt() -> None:
     for child in children:
         with contextlib.suppress(OSError):
             os.killpg(child.pid, signal.SIGKILL)
+    warden.dismiss()  # nothing left for it to kill; os._exit would leave it a moment
 
 
 def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:

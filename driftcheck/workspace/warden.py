@@ -118,6 +118,17 @@ _WARDEN = _Warden()
 atexit.register(_WARDEN.retire)
 
 
+def retire() -> None:
+    """What a normal exit does (atexit), for a process about to leave by os._exit."""
+    _WARDEN.retire()
+
+
+def dismiss() -> None:
+    """End the warden now: every group it guards was just killed (git.halt)."""
+    _WARDEN.announced.clear()
+    _WARDEN.retire()
+
+
 def guard(pgid: int) -> None:
     """Kill process group `pgid` if this process dies before `release(pgid)`."""
     _send(b"+%d\n" % pgid)
