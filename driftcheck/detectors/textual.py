@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from driftcheck.detectors.context import PairContext
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Severity
-from driftcheck.symbols.index import MAX_PARSE_BYTES
+from driftcheck.symbols.index import MAX_PARSE_BYTES, SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.symbols.table import Symbol
 from driftcheck.workspace import merge
@@ -38,7 +38,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
     labels = {left_commit: left.name, right_commit: right.name}
     for conflict in result.conflicts:
         finding = _finding(conflict, left.name, right.name, labels)
-        added = _member_adds(conflict)
+        added = _member_adds(conflict, context.shared.index)
         if added is not None:
             owner, by_side = added
             names = [
@@ -59,7 +59,7 @@ def detect(context: PairContext) -> Iterator[Finding]:
 
 
 def _member_adds(
-    conflict: merge.FileConflict,
+    conflict: merge.FileConflict, index: SymbolIndex
 ) -> tuple[str, tuple[list[Symbol], list[Symbol]]] | None:
     """(owners, members added by left and right) when, in every hunk, both sides only
     insert lines at the same base position and those lines belong to definitions that
@@ -74,7 +74,7 @@ def _member_adds(
     if any(len(c) > MAX_PARSE_BYTES for c in conflict.contents.values()):
         return None  # too large to parse (a 50 MB file took minutes and gigabytes)
     base = conflict.contents.get(1, b"")
-    known = {s.qualname for s in frontend.parse(conflict.path, base).symbols}
+    known = {s.qualname for s in _symbols(index, conflict.path, base)}
     found: list[list[Symbol]] = []
     places: list[list[tuple[str | None, frozenset[int]]]] = []
     for stage, side in ((2, "left"), (3, "right")):
@@ -87,7 +87,7 @@ def _member_adds(
         for tag, i1, _i2, j1, j2 in codes:
             if tag == "insert":
                 inserted.update({j: i1 for j in range(j1 + 1, j2 + 1)})
-        added = [s for s in frontend.parse(conflict.path, text).symbols if s.qualname not in known]
+        added = [s for s in _symbols(index, conflict.path, text) if s.qualname not in known]
         members: list[Symbol] = []
         places.append([])
         for hunk in conflict.hunks:
@@ -113,6 +113,13 @@ def _member_adds(
         return None
     owners = dict.fromkeys(o.rpartition(".")[2] if o else conflict.path for o, _ in places[0])
     return ", ".join(owners), (found[0], found[1])
+
+
+def _symbols(index: SymbolIndex, path: str, content: bytes) -> tuple[Symbol, ...]:
+    """The definitions in one side of a conflict: the three sides are blobs the
+    pair's analysis has mostly parsed already, so the index's tables serve."""
+    table = index.definitions_of_content(path, content)
+    return table.symbols if table is not None else ()
 
 
 def _structural(line: bytes) -> bool:
