@@ -91,8 +91,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--sizes", default="25,50,100,150", help="refs to time unsharded")
     parser.add_argument("--driftcheck", default=sys.executable, help="the Python to run")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "bench" / ".cache" / "scale" / "out",
+        help="where the reports go (two runs at once need two folders)",
+    )
     args = parser.parse_args(argv)
-    work = ROOT / "bench" / ".cache" / "scale" / "out"
+    work = args.work
     work.mkdir(parents=True, exist_ok=True)
     python = args.driftcheck
 
