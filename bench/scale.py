@@ -65,8 +65,11 @@ def build(project: str, refs: int) -> Path:
     return target
 
 
-def run(python: str, repo: Path, out: Path, *extra: str) -> tuple[float, float, int]:
-    """One cold scan in its own process: seconds, peak RSS in MB, exit code."""
+def run(python: str, repo: Path, out: Path, *extra: str) -> tuple[float, float, float]:
+    """One cold scan in its own process: wall seconds, peak RSS in MB, CPU seconds.
+
+    The CPU time (user and system, the scan's parse workers included) is what the
+    scan costs whatever else the machine runs; wall time on a shared machine is not."""
     args = [python, "-m", "driftcheck", "scan", "--repo", str(repo), "--refs", "refs/pr/*"]
     args += ["--trunk", "main", "--no-cache", "--format", "json", "--fail-on", "never"]
     started = time.monotonic()
@@ -78,7 +81,7 @@ def run(python: str, repo: Path, out: Path, *extra: str) -> tuple[float, float, 
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode not in (0, 1):
         sys.exit(f"scan failed ({child.returncode}): {error}")
-    return elapsed, usage.ru_maxrss / 1024, child.returncode
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,28 +91,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=8)
     parser.add_argument("--sizes", default="25,50,100,150", help="refs to time unsharded")
     parser.add_argument("--driftcheck", default=sys.executable, help="the Python to run")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=ROOT / "bench" / ".cache" / "scale" / "out",
+        help="where the reports go (two runs at once need two folders)",
+    )
     args = parser.parse_args(argv)
-    work = ROOT / "bench" / ".cache" / "scale" / "out"
+    work = args.work
     work.mkdir(parents=True, exist_ok=True)
     python = args.driftcheck
 
     repo = build(args.project, args.refs)
     whole = work / f"whole-{args.refs}.json"
-    seconds, rss, _ = run(python, repo, whole)
+    seconds, rss, cpu = run(python, repo, whole)
     stats = json.loads(whole.read_text())["stats"]
     print(f"## {args.project}, {args.refs} refs ({stats['pairs']} pairs)")
-    print("| run | time (s) | peak RSS (MB) |\n| --- | ---: | ---: |")
-    print(f"| unsharded | {seconds:.1f} | {rss:.0f} |")
+    print(
+        "| run | time (s) | CPU (s) | peak RSS (MB) | pairs |\n| --- | ---: | ---: | ---: | ---: |"
+    )
+    print(f"| unsharded | {seconds:.1f} | {cpu:.1f} | {rss:.0f} | {stats['pairs_enumerated']} |")
     keys = ("pairs_enumerated", "pairs_pruned", "pairs_analysed", "merge_simulations")
     counts = ", ".join(f"{k} {stats.get(k)}" for k in keys)
     shards: list[Path] = []
     shard_times: list[float] = []
+    shard_cpu: list[float] = []
     for k in range(1, args.shards + 1):
         out = work / f"shard-{args.refs}-{k}.json"
-        took, peak, _ = run(python, repo, out, "--shard", f"{k}/{args.shards}")
+        took, peak, used = run(python, repo, out, "--shard", f"{k}/{args.shards}")
         shards.append(out)
-        print(f"| shard {k}/{args.shards} | {took:.1f} | {peak:.0f} |", flush=True)
+        mine = json.loads(out.read_text())["stats"]["shard"]["pairs"]
+        print(
+            f"| shard {k}/{args.shards} | {took:.1f} | {used:.1f} | {peak:.0f} | {mine} |",
+            flush=True,
+        )
         shard_times.append(took)
+        shard_cpu.append(used)
     if shards:
         merged = subprocess.run(
             [python, "-m", "driftcheck", "merge-reports", *map(str, shards), "--format", "json"],
@@ -120,15 +137,16 @@ def main(argv: list[str] | None = None) -> int:
         got, expected = json.loads(merged.stdout), json.loads(whole.read_text())
         for document in (got, expected):
             document["stats"].pop("elapsed_ms", None)
-        path = max(shard_times)
+        path, path_cpu = max(shard_times), max(shard_cpu)
         print(f"\ncritical path (slowest shard) {path:.1f} s = 1/{seconds / path:.1f} of unsharded")
+        print(f"in CPU time: {path_cpu:.1f} s = 1/{cpu / path_cpu:.1f} of unsharded")
         print(f"merged report equals the unsharded one: {got == expected}")
     print(f"stats: {counts}\n")
     print("| refs | pairs | enumerated | analysed | time (s) | peak RSS (MB) |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for size in [int(s) for s in args.sizes.split(",") if s]:
         out = work / f"size-{size}.json"
-        took, peak, _ = run(python, build(args.project, size), out)
+        took, peak, _cpu = run(python, build(args.project, size), out)
         s = json.loads(out.read_text())["stats"]
         print(
             f"| {size} | {s['pairs']} | {s.get('pairs_enumerated', s['pairs'])} | "

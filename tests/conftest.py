@@ -17,7 +17,7 @@ SLOW_MODULES = frozenset(
         "test_hardening_deadline", "test_hardening_readonly", "test_real_codebase",
         "test_real_typescript", "test_judge_equivalence", "test_session_equivalence",
         "test_merge_equivalence", "test_plan_html", "test_plan_generated", "test_verify",
-        "test_fixtures", "test_ci_workflow", "test_daemon_watches",
+        "test_fixtures", "test_ci_workflow", "test_daemon_watches", "test_ci_sharded",
     }
 )  # fmt: skip
 

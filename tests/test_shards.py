@@ -29,7 +29,14 @@ from driftcheck.report import render
 
 HELPER = (
     "def {name}(rows, key):\n    out = []\n    for row in rows:\n"
-    "        if row.get(key):\n            out.append(sorted(row))\n    return out\n"
+    "        if row.get(key):\n            out.append(sorted(row))\n"
+    "        else:\n            out.append(list(row))\n    return out\n"
+)
+# The helper's loop written inline (the duplicate detector's DC301 `inlined`).
+INLINE = (
+    "    chosen = []\n    for row in [{}]:\n        if row.get(x):\n"
+    "            chosen.append(sorted(row))\n        else:\n"
+    "            chosen.append(list(row))\n    print(chosen)\n"
 )
 
 
@@ -77,7 +84,7 @@ def build(root: Path, seed: int) -> tuple[Path, int]:
 
 def _edit(repo: Path, rng: random.Random, modules: int, n: int) -> None:
     i = rng.randrange(modules)
-    choice = rng.randrange(7)
+    choice = rng.randrange(8)
     path = repo / f"pkg/m{i}.py"
     text = path.read_text() if path.exists() else _module(i)
     if choice == 0:  # a signature others call
@@ -97,8 +104,11 @@ def _edit(repo: Path, rng: random.Random, modules: int, n: int) -> None:
             write(repo, {f"docs/c/n{n}.md": "new\n"})
     elif choice == 5:  # a body edit in a shared function
         write(repo, {f"pkg/m{i}.py": text.replace("total += v", f"total += v * {n + 2}")})
-    else:
+    elif choice == 6:
         write(repo, {f"docs/only{n}.md": "docs\n"})
+    else:  # a shared function that writes a helper's loop inline
+        inlined = text.replace("    total = 0\n", "    total = 0\n" + INLINE, 1)
+        write(repo, {f"pkg/m{i}.py": inlined})
 
 
 def _options(repo: Path, **kw: Any) -> ScanOptions:

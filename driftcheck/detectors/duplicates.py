@@ -302,13 +302,9 @@ def _inlined(
             hosts.setdefault(host.qualname, (host, change.before))
     operands: dict[str, list[str]] = {}  # a host's, folded once for every helper
     for helper in adds:
-        if helper.qualname in paired or helper.kind == "class" or _is_test(helper):
+        if helper.qualname in paired or not spottable(helper, minimum):
             continue
-        if helper.name.startswith("__") or not _does_something(helper.body_tokens):
-            continue  # `self.a = a; self.b = b`: every constructor looks like that
         needle = _operands(helper.body_tokens, helper.path)
-        if len(needle) < max(minimum * 6, _MIN_NEEDLE):
-            continue
         vocabulary = _vocabulary(needle, helper.path)
         for host, before in hosts.values():
             if host.qualname in paired or host.body_size <= helper.body_size:
@@ -339,6 +335,16 @@ def _inlined(
                 inlined=True,
                 right_definition=index.definition_text(adder.tree, helper, _QUOTED),
             )
+
+
+def spottable(helper: Symbol, minimum: int) -> bool:
+    """Whether `_inlined` looks for this added definition inside another side's
+    functions (the overlap index pairs sides by the same test)."""
+    if helper.kind == "class" or _is_test(helper) or helper.name.startswith("__"):
+        return False
+    if not _does_something(helper.body_tokens):
+        return False  # `self.a = a; self.b = b`: every constructor looks like that
+    return len(_operands(helper.body_tokens, helper.path)) >= max(minimum * 6, _MIN_NEEDLE)
 
 
 _FLOW = frozenset(

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from driftcheck.detectors.duplicates import _claims_name, _does_something, _is_test
+from driftcheck.detectors.duplicates import _claims_name, _does_something, spottable
 from driftcheck.detectors.implementers import is_required
 from driftcheck.detectors.semantics import own_facts
 from driftcheck.model import DUPLICATE, Participant
@@ -39,14 +39,16 @@ from driftcheck.symbols.table import Symbol
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _COMPARABLE = {"function": "callable", "method": "callable", "class": "class"}
-# Two lengths whose near-duplicate bound 2·min/(x+y) can reach the lowest threshold
-# a configuration may set fall in the same or neighbouring buckets.
+# Below this threshold the length buckets are not worth keeping: one bucket for all.
 _LOWEST_THRESHOLD = 0.5
-_RATIO = _LOWEST_THRESHOLD / (2 - _LOWEST_THRESHOLD)
 
 
-def _bucket(length: int) -> int:
-    return int(math.log(max(length, 1)) / -math.log(_RATIO))
+def _bucket(length: int, threshold: float) -> int:
+    """Two lengths whose near-duplicate bound 2·min/(x+y) can reach `threshold`
+    (min/max >= t/(2-t)) fall in the same or neighbouring buckets: the buckets are
+    that ratio wide on a log scale."""
+    t = min(threshold, 0.99)  # a lower threshold only widens the buckets
+    return int(math.log(max(length, 1)) / -math.log(t / (2 - t)))
 
 
 Pairing = tuple[int, int]  # positions in the participants' list, smaller first
@@ -64,12 +66,13 @@ class Footprint:
     names: set[str] = field(default_factory=set)  # symbol and module names it changes
     words: set[str] = field(default_factory=set)  # words its changed source files use
     # Duplicates: (callable|class, length bucket) of what it adds that does
-    # something, the public names it adds, whether it adds a helper worth spotting
-    # inlined, and whether it adds or edits a function that could hold one.
+    # something, the public names it adds, the smallest helper it adds that is worth
+    # spotting inlined, and the largest function it adds or edits (a host must be
+    # larger than the helper it holds).
     buckets: set[tuple[str, int]] = field(default_factory=set)
     claimed: set[str] = field(default_factory=set)
-    helpers: bool = False
-    hosts: bool = False
+    helper_size: int | None = None
+    host_size: int | None = None
     required: bool = False  # adds a member every implementer must define
     classes: bool = False  # adds a class
 
@@ -110,20 +113,20 @@ def read_semantics(
         for change in changes:
             for qualname in (change.qualname, change.new_qualname or ""):
                 fp.names.update(_below_module(qualname, modules.get(change.path, "")))
-            _learn_definition(fp, change.kind, change.after, minimum, threshold < _LOWEST_THRESHOLD)
+            _learn_definition(fp, change.kind, change.after, minimum, threshold)
         for _path, ref in references:
             for text in (ref.target, ref.resolved or "", ref.text, ref.receiver or "", ref.name):
                 fp.words.update(_WORD.findall(text))
 
 
 def _learn_definition(
-    fp: Footprint, kind: str, symbol: Symbol | None, minimum: int, loose: bool
+    fp: Footprint, kind: str, symbol: Symbol | None, minimum: int, threshold: float
 ) -> None:
     """The duplicate detector's own gates, as keys (detectors/duplicates.py)."""
     if symbol is None:
         return
     if kind in ("added", "body", "signature") and symbol.kind in ("function", "method"):
-        fp.hosts = True
+        fp.host_size = max(fp.host_size if fp.host_size is not None else -1, symbol.body_size)
     if kind != "added":
         return
     fp.required |= is_required(symbol)
@@ -132,12 +135,14 @@ def _learn_definition(
         return
     if _claims_name(symbol):
         fp.claimed.add(symbol.name)
-    if symbol.kind != "class" and not _is_test(symbol):
-        fp.helpers = True
+    if spottable(symbol, minimum):
+        known = fp.helper_size
+        fp.helper_size = symbol.body_size if known is None else min(known, symbol.body_size)
+    loose = threshold < _LOWEST_THRESHOLD
     if _does_something(symbol.body_tokens) or loose:
         length = min(len(symbol.body_tokens), MAX_TOKENS)
         # Below the lowest threshold the buckets cannot tell: one bucket for all.
-        fp.buckets.add((_COMPARABLE[symbol.kind], 0 if loose else _bucket(length)))
+        fp.buckets.add((_COMPARABLE[symbol.kind], 0 if loose else _bucket(length, threshold)))
 
 
 def _below_module(qualname: str, module: str) -> list[str]:
@@ -257,13 +262,14 @@ def _semantic_pairs(
         for owners in by_claim.values():
             for a, b in combinations(owners, 2):
                 add(a, b, "duplicate")
-        # An inlined copy: a helper one side adds, written into a function the other
-        # adds or edits.
-        hosts = [fp.number for fp in sides if fp.hosts]
+        # An inlined copy: a helper one side adds, written into a larger function
+        # the other adds or edits.
+        hosts = [fp for fp in sides if fp.host_size is not None]
         for fp in sides:
-            if fp.helpers:
-                for other in hosts:
-                    add(fp.number, other, "duplicate")
+            if fp.helper_size is not None:
+                for host in hosts:
+                    if (host.host_size or 0) > fp.helper_size:
+                        add(fp.number, host.number, "duplicate")
 
 
 def _ancestors(paths: Iterable[str]) -> set[str]:

@@ -34,7 +34,7 @@ from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.store.pair_cache import distinct, pair_key
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
-from driftcheck.workspace import batch, git
+from driftcheck.workspace import batch, git, history
 
 if TYPE_CHECKING:
     from driftcheck.verify.merges import VerifyOutcome
@@ -87,6 +87,7 @@ class PairRun:
     trunk: Participant | None = None
     forks: dict[str, MergeBase] = field(default_factory=dict)  # side -> trunk, by heads_key
     diffs: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    sources: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def diff(self, base_tree: str, tree: str) -> dict[str, str]:
         """path -> A/M/D/T from `base_tree` to `tree`, once per run."""
@@ -104,6 +105,14 @@ class PairRun:
             session.index.learn(tree, {p: c[2] for p, c in found.items()})
             self.diffs[base_tree, tree] = {p: c[0] for p, c in found.items()}
         return self.diffs[base_tree, tree]
+
+    def source_files(self, base_tree: str, tree: str) -> int:
+        """How many of a diff's paths a frontend parses, once per diff (thousands of
+        pairs share a few hundred diffs)."""
+        key = (base_tree, tree)
+        if key not in self.sources:
+            self.sources[key] = sum(1 for p in self.diff(base_tree, tree) if frontend_for(p))
+        return self.sources[key]
 
     def base_of(self, left: Participant, right: Participant) -> MergeBase | None:
         return self.bases.get(heads_key(left, right))
@@ -294,7 +303,7 @@ def _cost(run: PairRun, pair: Sides) -> float:
     if found is None:
         return 1.0
     left, right = run.diff(found.tree, pair[0].tree), run.diff(found.tree, pair[1].tree)
-    source = sum(1 for p in (*left, *right) if frontend_for(p))
+    source = run.source_files(found.tree, pair[0].tree) + run.source_files(found.tree, pair[1].tree)
     return 1.0 + source + (10.0 if paths_can_meet(left, right) else 0.0)
 
 
@@ -474,13 +483,18 @@ def merge_bases(pairs: list[Sides], *, cwd: str, cache: Cache) -> dict[str, Merg
     cached for good (a missing one is not: a shallow clone may deepen)."""
     keys = {heads_key(a, b): (a.head, b.head) for a, b in pairs if a.head and b.head}
     known = {k: MergeBase(*v) for k, v in cache.get_many("merge-bases", keys).items()}
+    fresh: dict[str, list[str]] = {}
     for key, (a, b) in keys.items():
         if key in known or a is None or b is None:
             continue
         found = [a] if a == b else git.merge_bases(a, b, cwd=cwd)
         if found:
-            known[key] = MergeBase(found[0], git.tree_of(found[0], cwd=cwd), len(found) > 1)
-            cache.put("merge-bases", key, tuple(known[key]))  # plain data in the cache
+            fresh[key] = found
+    # The bases' trees in one call: a scan of many pull requests has thousands of pairs.
+    trees = history.trees_of((found[0] for found in fresh.values()), cwd=cwd)
+    for key, found in fresh.items():
+        known[key] = MergeBase(found[0], trees[found[0]], len(found) > 1)
+        cache.put("merge-bases", key, tuple(known[key]))  # plain data in the cache
     return known
 
 

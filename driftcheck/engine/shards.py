@@ -48,12 +48,13 @@ def assign(items: Sequence[T], cost: Callable[[T], float], shard: Shard) -> list
     first, each to the least loaded shard; ties by position and shard number)."""
     if shard.count == 1:
         return list(range(len(items)))
-    order = sorted(range(len(items)), key=lambda i: (-cost(items[i]), i))
+    costs = [cost(item) for item in items]  # once each: an estimate may read diffs
+    order = sorted(range(len(items)), key=lambda i: (-costs[i], i))
     loads = [(0.0, s) for s in range(shard.count)]
     mine: list[int] = []
     for i in order:
         load, s = heapq.heappop(loads)
         if s == shard.index - 1:
             mine.append(i)
-        heapq.heappush(loads, (load + cost(items[i]), s))
+        heapq.heappush(loads, (load + costs[i], s))
     return sorted(mine)
