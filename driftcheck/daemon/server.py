@@ -33,7 +33,6 @@ import json
 import os
 import selectors
 import signal
-import sys
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +44,7 @@ from driftcheck.daemon.budget import SharedBudget
 from driftcheck.daemon.connections import Inbox, Request, allow
 from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
+from driftcheck.daemon.upkeep import Signalled, code_stamp, identity, log, signalled, trim_log
 from driftcheck.deadline import DeadlineExceeded, deadline
 from driftcheck.engine.judge import judge
 from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
@@ -53,7 +53,6 @@ from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.watcher import Watcher, WatchUnavailable, kernel_half, user_budget
 
-_LOG_LIMIT = 1 << 20
 # How often the daemon looks at its own files for an upgrade (a stat of each).
 _CODE_CHECK_S = 1.0
 # How long the worktrees must be quiet before changed ones are captured unasked.
@@ -109,7 +108,7 @@ class Daemon:
         self.warming = feed.Warming()
         self.session: Session | None = None
         self._cache_identity: tuple[int, int] | None = None
-        self._code = _code_stamp()
+        self._code = code_stamp()
         self._code_checked = time.monotonic()
         self._upgraded = False
         self._rebuild = False  # a request missed its deadline: warm up again, unasked
@@ -240,7 +239,7 @@ class Daemon:
         at most once every _CODE_CHECK_S (a stat of every module costs a
         millisecond or two)."""
         if not self._upgraded and time.monotonic() - self._code_checked >= _CODE_CHECK_S:
-            self._upgraded = _code_stamp() != self._code
+            self._upgraded = code_stamp() != self._code
             self._code_checked = time.monotonic()
         return self._upgraded
 
@@ -320,7 +319,7 @@ class Daemon:
         folder was removed under us (`cache clear` by another installation): its
         kept states went with it."""
         if self.session is not None and (
-            self.session.worn or _identity(self.repo.cache_dir) != self._cache_identity
+            self.session.worn or identity(self.repo.cache_dir) != self._cache_identity
         ):
             self._renew()
         if self.session is None:
@@ -333,7 +332,7 @@ class Daemon:
 
     def _open_session(self) -> None:
         self.session = Session(self.repo, self.live)
-        self._cache_identity = _identity(self.repo.cache_dir)
+        self._cache_identity = identity(self.repo.cache_dir)
 
     def warm_up(self) -> None:
         """Watch and capture every worktree, and open the session."""
@@ -445,13 +444,13 @@ def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
     daemon serves this repository already. DaemonUnavailable when there is no
     private folder to listen in."""
     repo = git.open_repo(common_dir)
-    _trim_log(repo.cache_dir / "daemon.log")
+    trim_log(repo.cache_dir / "daemon.log")
     try:
         listener = Listener(repo.common_dir)
     except NameTaken:
         return 0  # a daemon serves this repository already
     for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
-        signal.signal(signum, _signalled)
+        signal.signal(signum, signalled)
     try:
         daemon = Daemon(repo, listener, idle_minutes * 60, hook)
     except BaseException as exc:
@@ -480,18 +479,6 @@ def run(common_dir: Path, *, idle_minutes: float, hook: HookRunner) -> int:
     return 0
 
 
-class Signalled(BaseException):
-    """SIGTERM, SIGHUP or SIGINT: unwind (the socket's files go) and say so."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _signalled(signum: int, _frame: object) -> None:
-    raise Signalled(signum)
-
-
 def _shared_budget() -> SharedBudget | None:
     """This daemon's share of the watches all of the user's daemons hold; None
     (the watcher keeps to half of the limit alone) without a runtime folder."""
@@ -505,32 +492,3 @@ def _shared_budget() -> SharedBudget | None:
     except OSError as exc:
         log(f"no shared watch budget ({exc})")
         return None
-
-
-def log(text: str) -> None:
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} driftcheck daemon: {text}", file=sys.stderr, flush=True)
-
-
-def _trim_log(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        if path.stat().st_size > _LOG_LIMIT:
-            path.write_bytes(path.read_bytes()[-_LOG_LIMIT // 2 :])
-
-
-def _identity(folder: Path) -> tuple[int, int] | None:
-    try:
-        st = folder.stat()
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _code_stamp() -> tuple[tuple[str, int], ...]:
-    """driftcheck's own files and their times: a daemon must not outlive an upgrade."""
-    package = Path(__file__).resolve().parents[1]
-    stamp = []
-    for path in sorted(package.rglob("*.py")):
-        with contextlib.suppress(OSError):
-            stamp.append((str(path), path.stat().st_mtime_ns))
-    return tuple(stamp)

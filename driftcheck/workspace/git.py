@@ -10,13 +10,10 @@ Two rules keep the user's repository untouched:
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import shutil
-import signal
 import subprocess
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +21,10 @@ from pathlib import Path
 from driftcheck.deadline import owned_tempdir
 from driftcheck.errors import GitError, UsageError
 from driftcheck.workspace import filters, warden
+from driftcheck.workspace.git_children import RUNNING, forget, kill_group
+from driftcheck.workspace.git_children import halt as halt  # deadline.HardStop finds it here
+from driftcheck.workspace.git_children import kill as kill
+from driftcheck.workspace.git_children import stopping as stopping
 
 # Variables that describe the user's git setup rather than a repository location.
 _KEEP_GIT_VARS = frozenset(
@@ -129,7 +130,7 @@ def run_git(
     try:
         stdout, stderr = child.communicate(input)
     except BaseException:
-        _kill(child)
+        kill_group(child)
         raise
     finally:
         forget(child)
@@ -149,8 +150,8 @@ def start_git(
 ) -> subprocess.Popen[bytes]:
     """Start git with a clean environment, known to `stopping()` until `forget`."""
     cmd = ["git", *_SAFE_CONFIG, *(() if user_hooks_path else _NO_HOOKS), *args]
-    with _RUNNING.lock:
-        if _RUNNING.halted:
+    with RUNNING.lock:
+        if RUNNING.halted:
             raise GitError(list(args), -1, "not started: driftcheck is stopping")
         try:
             # Its own process group: on a deadline or Ctrl-C, git goes together with
@@ -170,71 +171,9 @@ def start_git(
             raise UsageError("git is not installed or not on PATH") from exc
         except NotADirectoryError as exc:
             raise UsageError(f"not a directory: {cwd}") from exc
-        _RUNNING.children.add(child)
+        RUNNING.children.add(child)
         warden.guard(child.pid)  # its group goes with us, even if we are killed outright
     return child
-
-
-def forget(child: subprocess.Popen[bytes]) -> None:
-    with _RUNNING.lock:
-        _RUNNING.children.discard(child)
-        if child.returncode is not None:  # reaped: its group id may be reused now
-            warden.release(child.pid)
-
-
-def kill(child: subprocess.Popen[bytes]) -> None:
-    """Kill git and whatever it started, and reap it."""
-    _kill(child)
-    forget(child)
-
-
-class _Running:
-    """The git processes this process started and is still waiting for."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.children: set[subprocess.Popen[bytes]] = set()
-        self.halted = 0
-
-
-_RUNNING = _Running()
-
-
-def _kill(child: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(OSError):
-        os.killpg(child.pid, signal.SIGKILL)
-    with contextlib.suppress(OSError):
-        child.kill()
-    child.wait()
-
-
-@contextlib.contextmanager
-def stopping() -> Iterator[None]:
-    """While inside, no git starts and every running one is killed with its children:
-    worker threads still in git calls give up at once (a deadline, Ctrl-C)."""
-    with _RUNNING.lock:
-        _RUNNING.halted += 1
-        children = list(_RUNNING.children)
-    try:
-        for child in children:
-            with contextlib.suppress(OSError):
-                os.killpg(child.pid, signal.SIGKILL)
-        yield
-    finally:
-        with _RUNNING.lock:
-            _RUNNING.halted -= 1
-
-
-def halt() -> None:
-    """Kill every running git call with its children, and start none from now on
-    (the process is about to end: a hard stop at the hook's deadline)."""
-    with _RUNNING.lock:
-        _RUNNING.halted += 1
-        children = list(_RUNNING.children)
-    for child in children:
-        with contextlib.suppress(OSError):
-            os.killpg(child.pid, signal.SIGKILL)
-    warden.dismiss()  # nothing left for it to kill; os._exit would leave it a moment
 
 
 def git_out(args: Sequence[str], *, cwd: str | Path, env: Mapping[str, str] | None = None) -> str:
