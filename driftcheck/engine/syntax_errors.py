@@ -8,6 +8,7 @@ changed file that has one, with the participant and line, as a one-line warning.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 
@@ -38,13 +39,19 @@ def syntax_warnings(
             line = _LINE.search(error)
             where = f" at line {line.group(1)}" if line else ""
             found.append(
-                f"{participant.name}: {path} has a syntax error{where}; "
+                f"{participant.name}: {_shown(path)} has a syntax error{where}; "
                 "its symbols were analysed only where they parse"
             )
     if len(found) > _MAX_SHOWN:
         more = len(found) - _MAX_SHOWN
         found = [*found[:_MAX_SHOWN], f"… and {more} more files with a syntax error"]
     return found
+
+
+def _shown(path: str) -> str:
+    """`path` on one line: a name holding a newline or another control character
+    is quoted with escapes, as JSON writes it."""
+    return path if path.isprintable() else json.dumps(path, ensure_ascii=False)
 
 
 def _unpack_text(blob: bytes) -> str:
