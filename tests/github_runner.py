@@ -275,29 +275,46 @@ def run_job(
         if "uses" in step:
             job.skipped.append(step["uses"])
             continue
-        assert (step.get("shell") or shell) == "bash", f"{name}: run steps are bash"
-        step_env = {**env, **{k: resolve(v, env, context) for k, v in step.get("env", {}).items()}}
-        script = runner.root / f"step-{index}.sh"
-        script.write_text(step["run"])
-        # GitHub's own command line for `shell: bash`.
-        proc = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=str(runner.workspace),
-            env=step_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        proc = run_step(step, index, shell, env, context, runner)
         job.ran.append(name)
         job.log += f"## {name}\n{proc.stdout}{proc.stderr}"
         if proc.returncode != 0:
             job.code, job.failed_step = proc.returncode, name
             return job
-        for line in Path(env["GITHUB_ENV"]).read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep:
-                env[key] = value
+        absorb_github_env(env)
         if stop_after and name.startswith(stop_after):
             break
     return job
+
+
+def run_step(
+    step: dict[str, Any],
+    index: int,
+    shell: str | None,
+    env: dict[str, str],
+    context: dict[str, str],
+    runner: Runner,
+) -> subprocess.CompletedProcess[str]:
+    """One `run:` step, as GitHub runs it for `shell: bash`."""
+    name = step.get("name") or f"step {index}"
+    assert (step.get("shell") or shell) == "bash", f"{name}: run steps are bash"
+    step_env = {**env, **{k: resolve(v, env, context) for k, v in step.get("env", {}).items()}}
+    script = runner.root / f"step-{index}.sh"
+    script.write_text(step["run"])
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=str(runner.workspace),
+        env=step_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def absorb_github_env(env: dict[str, str]) -> None:
+    """What a step wrote to $GITHUB_ENV holds for the steps after it."""
+    for line in Path(env["GITHUB_ENV"]).read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            env[key] = value

@@ -15,12 +15,19 @@ import fnmatch
 import json
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from github_runner import Runner, checkout, github_env, load_workflow, resolve
+from github_runner import (
+    Runner,
+    absorb_github_env,
+    checkout,
+    github_env,
+    load_workflow,
+    resolve,
+    run_step,
+)
 from helpers import git
 
 _FROM_JSON = re.compile(r"^\$\{\{\s*fromJSON\((.*)\)\s*\}\}$")
@@ -181,28 +188,13 @@ def _run_one(
         if "uses" in step:
             _action(step, env, context, runner, run)
             continue
-        assert (step.get("shell") or shell) == "bash", f"{title}: run steps are bash"
-        step_env = {**env, **{k: resolve(v, env, context) for k, v in step.get("env", {}).items()}}
-        script = runner.root / f"step-{index}.sh"
-        script.write_text(step["run"])
-        proc = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-            cwd=str(runner.workspace),
-            env=step_env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+        proc = run_step(step, index, shell, env, context, runner)
         run.ran.append(title)
         run.log += f"## {name}: {title}\n{proc.stdout}{proc.stderr}"
         if proc.returncode != 0:
             run.code, run.failed_step = proc.returncode, title
             return run
-        for line in Path(env["GITHUB_ENV"]).read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep:
-                env[key] = value
+        absorb_github_env(env)
         if "id" in step:
             step_outputs[step["id"]] = _pairs(output_file.read_text())
         output_file.write_text("")  # each step gets its own outputs file on GitHub
