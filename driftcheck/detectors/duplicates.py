@@ -20,7 +20,6 @@ inside a function); `existing` and `added` locations for DC303.
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import re
 from collections import Counter
@@ -34,7 +33,12 @@ from driftcheck.model import DUPLICATE, Finding, Severity
 from driftcheck.symbols.changes import GONE
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
-from driftcheck.symbols.similarity import MAX_TOKENS, loose_similarity, size_bound
+from driftcheck.symbols.similarity import (
+    containment,
+    does_something,
+    loose_similarity,
+    size_bound,
+)
 from driftcheck.symbols.table import Symbol
 from driftcheck.symbols.tree_index import is_test_path
 
@@ -204,7 +208,7 @@ def _compare(a: Symbol, b: Symbol, semantics: PairSemantics, threshold: float) -
         score = loose_similarity(a.body_tokens, b.body_tokens)
     left, right = semantics.left.name, semantics.right.name
     # Straight assignments are no duplicate: every constructor looks like every other.
-    if score >= threshold and _does_something(a.body_tokens) and _does_something(b.body_tokens):
+    if score >= threshold and does_something(a.body_tokens) and does_something(b.body_tokens):
         what = "the same code as" if score == 1.0 else "near-identical code to"
         message = (
             f"{left} adds {a.qualname} ({a.path}:{a.start_line}), {what} {right}'s new "
@@ -313,7 +317,7 @@ def _inlined(
                 continue  # one definition both add: a clash (DC403), not an inlined copy
             if host.qualname not in operands:
                 operands[host.qualname] = _operands(host.body_tokens, host.path)
-            score = _containment(needle, operands[host.qualname])
+            score = containment(needle, operands[host.qualname])
             if score < threshold or not _calls_alike(vocabulary, operands[host.qualname]):
                 continue
             if before is not None and _contains(needle, before, threshold):
@@ -342,51 +346,13 @@ def spottable(helper: Symbol, minimum: int) -> bool:
     functions (the overlap index pairs sides by the same test)."""
     if helper.kind == "class" or _is_test(helper) or helper.name.startswith("__"):
         return False
-    if not _does_something(helper.body_tokens):
+    if not does_something(helper.body_tokens):
         return False  # `self.a = a; self.b = b`: every constructor looks like that
     return len(_operands(helper.body_tokens, helper.path)) >= max(minimum * 6, _MIN_NEEDLE)
 
 
-_FLOW = frozenset(
-    {"If", "For", "While", "Try", "With", "Match", "AsyncFor", "AsyncWith"}
-    | {"if_statement", "for_statement", "for_in_statement", "while_statement"}
-    | {"try_statement", "switch_statement", "for_expression", "match_expression"}
-)
-
-
-def _does_something(tokens: Sequence[str]) -> bool:
-    """A body with control flow, or calls to at least two different things: worth
-    recognising when written inline. Straight assignments are not."""
-    if _FLOW.intersection(tokens):
-        return True
-    called = {tokens[i + 1] for i, t in enumerate(tokens[:-1]) if t in ("Call", "call_expression")}
-    return len(called) >= 2
-
-
-def _containment(needle: list[str], haystack: list[str]) -> float:
-    """Share of `needle` found, in order, inside one stretch of `haystack` at most
-    twice its length (matches scattered over a long body are chance, not a copy)."""
-    needle, haystack = needle[:MAX_TOKENS], haystack[:MAX_TOKENS]
-    score = _matched(needle, haystack)
-    width = 2 * len(needle)
-    if len(haystack) <= width:
-        return score
-    best = 0.0
-    step = max(len(needle) // 4, 1)
-    for start in range(0, len(haystack) - len(needle) + step, step):
-        best = max(best, _matched(needle, haystack[start : start + width]))
-        if best >= score:
-            break
-    return best
-
-
 def _contains(needle: list[str], host: Symbol, threshold: float) -> bool:
-    return _containment(needle, _operands(host.body_tokens, host.path)) >= threshold
-
-
-def _matched(needle: list[str], haystack: list[str]) -> float:
-    matcher = difflib.SequenceMatcher(None, needle, haystack, False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / len(needle)
+    return containment(needle, _operands(host.body_tokens, host.path)) >= threshold
 
 
 def _existing(
@@ -498,7 +464,7 @@ def _best_match(
             return other, 1.0
         if not size or abs(len(other.body_tokens) - size) > size * (1 - threshold) + 2:
             continue
-        if _embed_different_data(symbol, other) or not _does_something(other.body_tokens):
+        if _embed_different_data(symbol, other) or not does_something(other.body_tokens):
             continue
         score = loose_similarity(symbol.body_tokens, other.body_tokens)
         if score >= threshold and (best is None or score > best[1]):

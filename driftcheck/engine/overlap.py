@@ -28,13 +28,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from driftcheck.detectors.duplicates import _claims_name, _does_something, spottable
+from driftcheck.detectors.duplicates import _claims_name, spottable
 from driftcheck.detectors.implementers import is_required
 from driftcheck.detectors.semantics import own_facts
 from driftcheck.model import DUPLICATE, Participant
 from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
-from driftcheck.symbols.similarity import MAX_TOKENS
+from driftcheck.symbols.similarity import MAX_TOKENS, does_something
 from driftcheck.symbols.table import Symbol
 
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -139,7 +139,7 @@ def _learn_definition(
         known = fp.helper_size
         fp.helper_size = symbol.body_size if known is None else min(known, symbol.body_size)
     loose = threshold < _LOWEST_THRESHOLD
-    if _does_something(symbol.body_tokens) or loose:
+    if does_something(symbol.body_tokens) or loose:
         length = min(len(symbol.body_tokens), MAX_TOKENS)
         # Below the lowest threshold the buckets cannot tell: one bucket for all.
         fp.buckets.add((_COMPARABLE[symbol.kind], 0 if loose else _bucket(length, threshold)))

@@ -58,3 +58,41 @@ def size_bound(a: Sequence[str], b: Sequence[str]) -> float:
     """The highest similarity two token streams of these lengths can reach."""
     x, y = min(len(a), MAX_TOKENS), min(len(b), MAX_TOKENS)
     return 2 * min(x, y) / (x + y) if x + y else 0.0
+
+
+_FLOW = frozenset(
+    {"If", "For", "While", "Try", "With", "Match", "AsyncFor", "AsyncWith"}
+    | {"if_statement", "for_statement", "for_in_statement", "while_statement"}
+    | {"try_statement", "switch_statement", "for_expression", "match_expression"}
+)
+
+
+def does_something(tokens: Sequence[str]) -> bool:
+    """A body with control flow, or calls to at least two different things: worth
+    recognising when written inline. Straight assignments are not."""
+    if _FLOW.intersection(tokens):
+        return True
+    called = {tokens[i + 1] for i, t in enumerate(tokens[:-1]) if t in ("Call", "call_expression")}
+    return len(called) >= 2
+
+
+def containment(needle: list[str], haystack: list[str]) -> float:
+    """Share of `needle` found, in order, inside one stretch of `haystack` at most
+    twice its length (matches scattered over a long body are chance, not a copy)."""
+    needle, haystack = needle[:MAX_TOKENS], haystack[:MAX_TOKENS]
+    score = matched(needle, haystack)
+    width = 2 * len(needle)
+    if len(haystack) <= width:
+        return score
+    best = 0.0
+    step = max(len(needle) // 4, 1)
+    for start in range(0, len(haystack) - len(needle) + step, step):
+        best = max(best, matched(needle, haystack[start : start + width]))
+        if best >= score:
+            break
+    return best
+
+
+def matched(needle: list[str], haystack: list[str]) -> float:
+    matcher = difflib.SequenceMatcher(None, needle, haystack, False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(needle)
