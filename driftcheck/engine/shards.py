@@ -1,20 +1,31 @@
 """`scan --shard K/N`: a deterministic share of the pairs, balanced by estimated cost.
 
-Every shard enumerates the same pairs (the same repository, refs and options give
-the same list in every runner) and gives each to the shard with the least estimated
-work so far, most expensive pair first. Counting pairs would not balance: a pair of
-two large pull requests that meet costs a thousand pairs of documentation fixes.
+Every shard sees the same facts (the same repository, refs and options give the
+same list in every runner) and gives each piece of work to the shard with the least
+estimated work so far, most expensive first. Counting pairs would not balance: a
+pair of two large pull requests that meet costs a thousand pairs of documentation
+fixes.
+
+With a trunk the share is planned before anything is parsed (`share_of`): the
+participants are dealt into blocks, and a shard takes whole pairs of blocks, so it
+parses only its blocks' participants (about 2/sqrt(2N) of them) instead of all.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import combinations
+from typing import TYPE_CHECKING, TypeVar
 
 from driftcheck.errors import UsageError
+from driftcheck.symbols.languages import frontend_for
+
+if TYPE_CHECKING:
+    from driftcheck.engine.overlap import Footprint, Pairing
 
 T = TypeVar("T")
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
@@ -58,3 +69,64 @@ def assign(items: Sequence[T], cost: Callable[[T], float], shard: Shard) -> list
             mine.append(i)
         heapq.heappush(loads, (load + costs[i], s))
     return sorted(mine)
+
+
+@dataclass
+class ShardShare:
+    """A shard's part of the pairs that may meet, planned from footprints alone."""
+
+    pairs: set[Pairing] = field(default_factory=set)  # this shard's candidate pairs
+    participants: set[int] = field(default_factory=set)  # its blocks' participants
+    candidates: int = 0  # candidate pairs in all shards together
+
+
+def share_of(
+    footprints: Sequence[Footprint],
+    cheap: Mapping[Pairing, set[str]],
+    shard: Shard,
+    *,
+    semantic: bool,
+) -> ShardShare:
+    """This shard's candidate pairs: the pairs the footprints' paths, history and
+    trunk keep (`cheap`), plus, when semantic detectors run, every pair of sides
+    that both change source files (whether their symbols meet is decided inside the
+    shard, from the same keys). Participants are dealt into blocks by weight; the
+    block pairs go to the shards by estimated cost."""
+    source = {fp.number for fp in footprints if not fp.everyone and fp.source}
+    candidates: dict[Pairing, float] = {}
+    size = {fp.number: sum(1 for p in fp.changes if frontend_for(p)) for fp in footprints}
+
+    def cost(pairing: Pairing, why: Iterable[str]) -> float:
+        meets = "path" in why or "trunk" in why or "everyone" in why
+        return 1.0 + size[pairing[0]] + size[pairing[1]] + (10.0 if meets else 0.0)
+
+    for pairing, why in cheap.items():
+        candidates[pairing] = cost(pairing, why)
+    if semantic:
+        for pairing in combinations(sorted(source), 2):
+            if pairing not in candidates:
+                candidates[pairing] = cost(pairing, ())
+    numbers = [fp.number for fp in footprints]
+    count = max(1, min(len(numbers), math.ceil(math.sqrt(2 * shard.count))))
+    weight = dict.fromkeys(numbers, 0.0)
+    for (a, b), c in candidates.items():
+        weight[a] += c
+        weight[b] += c
+    block: dict[int, int] = {}
+    # Heaviest first, dealt back and forth: the blocks weigh about the same.
+    for rank, n in enumerate(sorted(numbers, key=lambda n: (-weight[n], n))):
+        lap, place = divmod(rank, count)
+        block[n] = place if lap % 2 == 0 else count - 1 - place
+    units = [(i, j) for i in range(count) for j in range(i, count)]
+    unit_cost = dict.fromkeys(units, 0.0)
+    for (a, b), c in candidates.items():
+        unit_cost[_unit(block[a], block[b])] += c
+    mine = {units[i] for i in assign(units, lambda u: unit_cost[u], shard)}
+    share = ShardShare(candidates=len(candidates))
+    share.pairs = {p for p in candidates if _unit(block[p[0]], block[p[1]]) in mine}
+    share.participants = {n for n in numbers if any(block[n] in u for u in mine)}
+    return share
+
+
+def _unit(a: int, b: int) -> tuple[int, int]:
+    return (a, b) if a <= b else (b, a)
