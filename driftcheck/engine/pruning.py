@@ -95,7 +95,7 @@ def plan_pairs(
     share = None
     if shard is not None and shard.count > 1:
         cheap = candidate_pairs(footprints, trunk_changes, options.only, semantic=False)
-        share = share_of(footprints, cheap, shard, semantic=semantic)
+        share = share_of(footprints, cheap, shard, semantic=semantic, trunk_changes=trunk_changes)
     read = footprints if share is None else [footprints[n] for n in sorted(share.participants)]
     if semantic:
         bases = {n: key[0] for n, key in own_diffs.items()}

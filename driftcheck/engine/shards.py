@@ -60,15 +60,20 @@ def assign(items: Sequence[T], cost: Callable[[T], float], shard: Shard) -> list
     if shard.count == 1:
         return list(range(len(items)))
     costs = [cost(item) for item in items]  # once each: an estimate may read diffs
-    order = sorted(range(len(items)), key=lambda i: (-costs[i], i))
-    loads = [(0.0, s) for s in range(shard.count)]
-    mine: list[int] = []
+    owner = owners(costs, shard.count)
+    return [i for i in range(len(items)) if owner[i] == shard.index - 1]
+
+
+def owners(costs: Sequence[float], count: int) -> list[int]:
+    """The shard (0-based) of each item: largest first, to the least loaded."""
+    order = sorted(range(len(costs)), key=lambda i: (-costs[i], i))
+    loads = [(0.0, s) for s in range(count)]
+    owner = [0] * len(costs)
     for i in order:
         load, s = heapq.heappop(loads)
-        if s == shard.index - 1:
-            mine.append(i)
+        owner[i] = s
         heapq.heappush(loads, (load + costs[i], s))
-    return sorted(mine)
+    return owner
 
 
 @dataclass
@@ -86,6 +91,7 @@ def share_of(
     shard: Shard,
     *,
     semantic: bool,
+    trunk_changes: Sequence[Mapping[str, str]] = (),
 ) -> ShardShare:
     """This shard's candidate pairs: the pairs the footprints' paths, history and
     trunk keep (`cheap`), plus, when semantic detectors run, every pair of sides
@@ -96,9 +102,29 @@ def share_of(
     candidates: dict[Pairing, float] = {}
     size = {fp.number: sum(1 for p in fp.changes if frontend_for(p)) for fp in footprints}
 
+    # Source files the trunk changed after each first-parent position: the side
+    # that forked later carries those since the other's fork into the pair's diff
+    # (they are parsed too), and the trunk or a merged side carries them all.
+    seen: set[str] = set()
+    since = [0]
+    for changes in trunk_changes:
+        seen.update(p for p in changes if frontend_for(p))
+        since.append(len(seen))
+    position = {
+        fp.number: min(fp.position, len(trunk_changes)) if fp.position is not None else None
+        for fp in footprints
+    }
+
+    def between(a: int, b: int) -> int:
+        known = [p for p in (position[a], position[b]) if p is not None]
+        if len(known) < 2:
+            return since[max(known, default=len(trunk_changes))]
+        return since[max(known)] - since[min(known)]
+
     def cost(pairing: Pairing, why: Iterable[str]) -> float:
         meets = "path" in why or "trunk" in why or "everyone" in why
-        return 1.0 + size[pairing[0]] + size[pairing[1]] + (10.0 if meets else 0.0)
+        a, b = pairing
+        return 1.0 + size[a] + size[b] + between(a, b) + (10.0 if meets else 0.0)
 
     for pairing, why in cheap.items():
         candidates[pairing] = cost(pairing, why)
@@ -121,10 +147,27 @@ def share_of(
     unit_cost = dict.fromkeys(units, 0.0)
     for (a, b), c in candidates.items():
         unit_cost[_unit(block[a], block[b])] += c
-    mine = {units[i] for i in assign(units, lambda u: unit_cost[u], shard)}
+    # The block pairs decide which blocks each shard holds (it parses their
+    # participants) ...
+    held: list[set[int]] = [set() for _ in range(shard.count)]
+    for unit, k in zip(units, owners([unit_cost[u] for u in units], shard.count), strict=True):
+        held[k].update(unit)
+    # ... then each pair goes to the least loaded shard that holds both its blocks:
+    # the balance of single pairs, the parsing of whole blocks. A shard's load starts
+    # at what parsing its blocks' participants costs.
+    parse = {n: 2.0 * (size[n] or (since[-1] if position[n] is None else 0)) for n in numbers}
+    loads = [sum(parse[n] for n in numbers if block[n] in blocks) for blocks in held]
     share = ShardShare(candidates=len(candidates))
-    share.pairs = {p for p in candidates if _unit(block[p[0]], block[p[1]]) in mine}
-    share.participants = {n for n in numbers if any(block[n] in u for u in mine)}
+    for pairing in sorted(candidates, key=lambda p: (-candidates[p], p)):
+        a, b = block[pairing[0]], block[pairing[1]]
+        k = min(
+            (k for k in range(shard.count) if a in held[k] and b in held[k]),
+            key=lambda k: (loads[k], k),
+        )
+        loads[k] += candidates[pairing]
+        if k == shard.index - 1:
+            share.pairs.add(pairing)
+    share.participants = {n for n in numbers if block[n] in held[shard.index - 1]}
     return share
 
 
