@@ -290,3 +290,37 @@ def test_shares_partition_the_candidate_pairs() -> None:
         for s in shares:
             assert all(a in s.participants and b in s.participants for a, b in s.pairs)
         assert set().union(*(s.participants for s in shares)) == set(range(size))
+
+
+def test_merged_local_shards_keep_warnings_and_too_large_files(tmp_path: Path) -> None:
+    """What each shard sees of the participants (syntax errors in changed files,
+    files too large to parse, changed paths) is united by merge-reports into what
+    one unsharded scan reports."""
+    repo = _own_files_repo(tmp_path, 6)
+    for n, files in {
+        1: {"pkg/broken.py": "def f(:\n    return 1\n"},
+        4: {"pkg/huge.py": "X = 1\n" * 400_000},  # above the 2,000,000-byte parse limit
+        5: {"pkg/broken5.py": "class (:\n"},
+    }.items():
+        git("checkout", "-q", f"pr{n}", cwd=repo)
+        write(repo, files)
+        commit_all(repo, f"more {n}")
+        git("update-ref", f"refs/pr/{n}", "HEAD", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    args = ["scan", "--refs", "refs/pr/*", "--trunk", "main", "--format", "json", "--no-cache"]
+    run_cli(*args, "--output", str(tmp_path / "whole.json"), cwd=repo)
+    outputs = []
+    for k in range(1, 5):
+        out = tmp_path / f"shard{k}.json"
+        done = run_cli(*args, "--shard", f"{k}/4", "--output", str(out), cwd=repo)
+        assert done.code in (0, 1), done.stderr
+        assert json.loads(out.read_text())["stats"]["shard"]["plan"] == "local"
+        outputs.append(str(out))
+    merged = run_cli("merge-reports", *outputs, "--format", "json", cwd=tmp_path)
+    expected = json.loads((tmp_path / "whole.json").read_text())
+    got = merged.json()
+    for document in (expected, got):
+        document["stats"].pop("elapsed_ms")
+    assert any("pkg/broken.py has a syntax error" in w for w in expected["warnings"])
+    assert expected["stats"]["files_too_large"][0]["path"] == "pkg/huge.py"
+    assert got == expected
