@@ -233,11 +233,16 @@ def analyse_pairs(
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
         gc.freeze()
-        for done, number in enumerate(mine):
+        # A one-off shard takes its pairs by merge base and frees each tree's
+        # whole-tree index after its last pair (the order changes no finding).
+        order, last = _by_base(run, pairs, list(mine)) if local else (list(mine), {})
+        for done, number in enumerate(order):
             left, right = pairs[number]
             if progress:
                 progress(done, len(mine), f"{left.name} ↔ {right.name}")
             _analyse_pair(run, number, left, right, result, semantic_ok[number])
+            for tree in last.get(done, ()):
+                session.index.forget_tree(tree)
     finally:
         gc.unfreeze()
     result.findings = distinct(result.findings)
@@ -246,6 +251,31 @@ def analyse_pairs(
     if progress:
         progress(len(mine), len(mine), "done")
     return result
+
+
+def _by_base(
+    run: PairRun, pairs: list[Sides], mine: list[int]
+) -> tuple[list[int], dict[int, list[str]]]:
+    """`mine` grouped by merge base tree, and at each position the trees (bases,
+    sides, fork points) no later pair reads."""
+
+    def base_tree(number: int) -> str:
+        found = run.base_of(*pairs[number])
+        return found.tree if found is not None else ""
+
+    order = sorted(mine, key=lambda n: (base_tree(n), n))
+    final: dict[str, int] = {}
+    for position, number in enumerate(order):
+        left, right = pairs[number]
+        trees = [base_tree(number), left.tree, right.tree]
+        trees += [fork.tree for side in (left, right) if (fork := run.fork_of(side))]
+        for tree in trees:
+            if tree:
+                final[tree] = position
+    last: dict[int, list[str]] = {}
+    for tree, position in final.items():
+        last.setdefault(position, []).append(tree)
+    return order, last
 
 
 def _heads(pair: Sides) -> tuple[str, str]:
