@@ -214,3 +214,113 @@ def test_without_a_trunk_every_pair_is_enumerated(tmp_path: Path) -> None:
     result = scan(replace(_options(repo, use_cache=False), trunk=None))
     assert result.stats["pairs_pruned"] == 0
     assert result.stats["pairs_enumerated"] == result.stats["pairs"] == (prs + 1) * prs // 2
+
+
+def _own_files_repo(root: Path, prs: int) -> Path:
+    """A trunk and `prs` pull requests, each adding a module only it has (its own
+    blob) and changing a shared one, so every pair may meet."""
+    repo = init_repo(root / "repo", {"pkg/__init__.py": "", "pkg/core.py": _module(0)})
+    for n in range(prs):
+        git("checkout", "-q", "-B", f"pr{n}", "main", cwd=repo)
+        own = HELPER.format(name=f"own{n}").replace("out = []", f"out = [{n}]")
+        write(repo, {f"pkg/own{n}.py": own, "pkg/core.py": _module(0) + f"\nSTEP = {n}\n"})
+        commit_all(repo, f"pr {n}")
+        git("update-ref", f"refs/pr/{n}", "HEAD", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    return repo
+
+
+def test_a_shard_parses_only_its_own_participants(tmp_path: Path) -> None:
+    """A shard plans its pairs from the footprints alone: the files of a pull
+    request none of its pairs involves are never parsed, and the shards' parts of
+    the plan add up to the unsharded one."""
+    from driftcheck.engine.scan import scanning
+
+    prs, count = 12, 8
+    repo = _own_files_repo(tmp_path, prs)
+    whole = scan(_options(repo, use_cache=False))
+    enumerated, pruned, parsed_anywhere = 0, 0, set()
+    for k in range(1, count + 1):
+        options = _options(repo, use_cache=False, shard=Shard(k, count))
+        with scanning(options) as scanned:
+            stats = scanned.result.stats
+            parsed = {path for _oid, path in scanned.session.index._by_blob}
+        own = {p for p in parsed if p.startswith("pkg/own")}
+        involved = set(stats["shard"]["changed_paths"])  # the participants of its pairs
+        # At most two blocks of four (of 13 participants): never all twelve.
+        assert 0 < len(own) <= 7, (k, sorted(own))
+        assert {f"pkg/own{n}.py" for n in range(prs) if f"pr/{n}" in involved} <= own
+        parsed_anywhere |= own
+        enumerated += stats["pairs_enumerated"]
+        pruned += stats["pairs_pruned"]
+    assert parsed_anywhere == {f"pkg/own{n}.py" for n in range(prs)}
+    assert enumerated == whole.stats["pairs_enumerated"]
+    assert pruned == whole.stats["pairs_pruned"]
+
+
+def test_shares_partition_the_candidate_pairs() -> None:
+    from driftcheck.engine.overlap import Footprint
+    from driftcheck.engine.shards import share_of
+
+    rng = random.Random(7)
+    for _ in range(20):
+        size, count = rng.randint(2, 30), rng.randint(2, 12)
+        footprints = [
+            Footprint(
+                number=n,
+                changes={f"src/f{rng.randrange(6)}.py": "M"} if rng.random() < 0.8 else {},
+                everyone=rng.random() < 0.1,
+            )
+            for n in range(size)
+        ]
+        cheap = {
+            (a, b): {rng.choice(["path", "trunk", "history", "everyone"])}
+            for a in range(size)
+            for b in range(a + 1, size)
+            if rng.random() < 0.3
+        }
+        shares = [
+            share_of(footprints, cheap, Shard(k, count), semantic=True) for k in range(1, count + 1)
+        ]
+        union = [p for s in shares for p in s.pairs]
+        assert len(union) == len(set(union)) == shares[0].candidates  # each pair once
+        assert set(cheap) <= set(union)
+        source = sorted(fp.number for fp in footprints if fp.source and not fp.everyone)
+        assert {(a, b) for a in source for b in source if a < b} <= set(union)
+        for s in shares:
+            assert all(a in s.participants and b in s.participants for a, b in s.pairs)
+        assert set().union(*(s.participants for s in shares)) == set(range(size))
+
+
+def test_merged_local_shards_keep_warnings_and_too_large_files(tmp_path: Path) -> None:
+    """What each shard sees of the participants (syntax errors in changed files,
+    files too large to parse, changed paths) is united by merge-reports into what
+    one unsharded scan reports."""
+    repo = _own_files_repo(tmp_path, 6)
+    for n, files in {
+        1: {"pkg/broken.py": "def f(:\n    return 1\n"},
+        4: {"pkg/huge.py": "X = 1\n" * 400_000},  # above the 2,000,000-byte parse limit
+        5: {"pkg/broken5.py": "class (:\n"},
+    }.items():
+        git("checkout", "-q", f"pr{n}", cwd=repo)
+        write(repo, files)
+        commit_all(repo, f"more {n}")
+        git("update-ref", f"refs/pr/{n}", "HEAD", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    args = ["scan", "--refs", "refs/pr/*", "--trunk", "main", "--format", "json", "--no-cache"]
+    run_cli(*args, "--output", str(tmp_path / "whole.json"), cwd=repo)
+    outputs = []
+    for k in range(1, 5):
+        out = tmp_path / f"shard{k}.json"
+        done = run_cli(*args, "--shard", f"{k}/4", "--output", str(out), cwd=repo)
+        assert done.code in (0, 1), done.stderr
+        assert json.loads(out.read_text())["stats"]["shard"]["plan"] == "local"
+        outputs.append(str(out))
+    merged = run_cli("merge-reports", *outputs, "--format", "json", cwd=tmp_path)
+    expected = json.loads((tmp_path / "whole.json").read_text())
+    got = merged.json()
+    for document in (expected, got):
+        document["stats"].pop("elapsed_ms")
+    assert any("pkg/broken.py has a syntax error" in w for w in expected["warnings"])
+    assert expected["stats"]["files_too_large"][0]["path"] == "pkg/huge.py"
+    assert got == expected

@@ -58,6 +58,9 @@ class PairAnalysis:
     enumerated: int = 0
     pruned: int = 0
     assigned: int = 0  # the pairs this shard analyses (all enumerated ones unsharded)
+    # A shard that planned only its own pairs: `enumerated`, `pruned` and
+    # `changed_by` are its part, which merge-reports adds up.
+    local: bool = False
     analysed: int = 0
     skipped_disjoint: int = 0
     merge_simulations: int = 0
@@ -159,8 +162,9 @@ def analyse_pairs(
         if kind in options.only and (detector := detectors.load(kind)) is not None
     ]
     cwd = str(session.repo.common_dir)
-    plan = plan_pairs(session, participants, trunk, options) if participants else None
-    result = PairAnalysis(pairs=len(pairs))
+    plan = plan_pairs(session, participants, trunk, options, shard) if participants else None
+    local = plan is not None and plan.share is not None
+    result = PairAnalysis(pairs=len(pairs), local=local)
     semantic_ok: list[bool] = [True] * len(pairs)
     if plan is not None and participants is not None:
         number = {id(p): n for n, p in enumerate(participants)}
@@ -174,6 +178,12 @@ def analyse_pairs(
         semantic_ok = [ok for _, ok in kept]
     result.enumerated = len(pairs)
     result.pruned = result.pairs - result.enumerated
+    if plan is not None and plan.share is not None and shard is not None:
+        # A local plan knows only its own pairs: the shards' counts add up (the
+        # pairs no shard took are counted by the first).
+        result.pruned = len(plan.share.pairs) - result.enumerated
+        if shard.index == 1:
+            result.pruned += result.pairs - plan.share.candidates
     bases = _known_bases(plan, pairs) | merge_bases(
         [p for p in pairs if plan is None or _heads(p) not in plan.bases], cwd=cwd, cache=cache
     )
@@ -199,8 +209,8 @@ def analyse_pairs(
         forks=forks,
     )
     _prime_diffs(run, pairs)
-    # Every shard counts every enumerated pair's changes: the merged report then
-    # says what an unsharded scan says.
+    # Every shard counts its enumerated pairs' changes (with a plan shared by all
+    # shards, all of them): the merged report then says what an unsharded scan says.
     for left, right in pairs:
         result.changed_by.setdefault(left.name, set())
         result.changed_by.setdefault(right.name, set())
@@ -209,7 +219,7 @@ def analyse_pairs(
             result.changed_by[left.name].update(run.diff(found.tree, left.tree))
             result.changed_by[right.name].update(run.diff(found.tree, right.tree))
     mine = range(len(pairs))
-    if shard is not None:
+    if shard is not None and not local:
         mine = assign(pairs, lambda pair: _cost(run, pair), shard)  # type: ignore[assignment]
     result.assigned = len(mine)
     result.mine = [pairs[n] for n in mine]
@@ -223,11 +233,16 @@ def analyse_pairs(
         # The symbol tables just loaded make no garbage: the cyclic collector need
         # not walk them again and again while the pairs are analysed.
         gc.freeze()
-        for done, number in enumerate(mine):
+        # A one-off shard takes its pairs by merge base and frees each tree's
+        # whole-tree index after its last pair (the order changes no finding).
+        order, last = _by_base(run, pairs, list(mine)) if local else (list(mine), {})
+        for done, number in enumerate(order):
             left, right = pairs[number]
             if progress:
                 progress(done, len(mine), f"{left.name} ↔ {right.name}")
             _analyse_pair(run, number, left, right, result, semantic_ok[number])
+            for tree in last.get(done, ()):
+                session.index.forget_tree(tree)
     finally:
         gc.unfreeze()
     result.findings = distinct(result.findings)
@@ -236,6 +251,31 @@ def analyse_pairs(
     if progress:
         progress(len(mine), len(mine), "done")
     return result
+
+
+def _by_base(
+    run: PairRun, pairs: list[Sides], mine: list[int]
+) -> tuple[list[int], dict[int, list[str]]]:
+    """`mine` grouped by merge base tree, and at each position the trees (bases,
+    sides, fork points) no later pair reads."""
+
+    def base_tree(number: int) -> str:
+        found = run.base_of(*pairs[number])
+        return found.tree if found is not None else ""
+
+    order = sorted(mine, key=lambda n: (base_tree(n), n))
+    final: dict[str, int] = {}
+    for position, number in enumerate(order):
+        left, right = pairs[number]
+        trees = [base_tree(number), left.tree, right.tree]
+        trees += [fork.tree for side in (left, right) if (fork := run.fork_of(side))]
+        for tree in trees:
+            if tree:
+                final[tree] = position
+    last: dict[int, list[str]] = {}
+    for tree, position in final.items():
+        last.setdefault(position, []).append(tree)
+    return order, last
 
 
 def _heads(pair: Sides) -> tuple[str, str]:

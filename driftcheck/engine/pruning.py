@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from driftcheck.config import Config
 from driftcheck.engine.overlap import Footprint, Pairing, candidate_pairs, read_semantics
+from driftcheck.engine.shards import Shard, ShardShare, share_of
 from driftcheck.model import KINDS, Participant
 from driftcheck.workspace import batch, history
 
@@ -34,6 +35,9 @@ class PairPlan:
     # side head -> (fork commits with the trunk, the first one's tree)
     forks: dict[str, tuple[list[str], str]] = field(default_factory=dict)
     footprints: dict[int, Footprint] = field(default_factory=dict)
+    # With a shard: its share, planned from cheap facts only; `reasons` then holds
+    # only the shard's own pairs (every other shard plans the same share for itself).
+    share: ShardShare | None = None
 
     def semantic(self, pairing: Pairing) -> bool:
         """Whether the semantic detectors may find anything in this pair."""
@@ -45,9 +49,15 @@ def plan_pairs(
     participants: list[Participant],
     trunk: Participant | None,
     options: ScanOptions,
+    shard: Shard | None = None,
 ) -> PairPlan | None:
     """Which pairs can meet; None when the footprints cannot tell (no trunk with a
-    commit, or a judgement of one proposal): then every pair is enumerated."""
+    commit, or a judgement of one proposal): then every pair is enumerated.
+
+    With a `shard`, the pairs are shared out before anything is parsed (from the
+    footprints alone, alike in every shard), and only this shard's participants
+    are parsed for the semantic keys: the same keys, so the shards' pairs together
+    are the unsharded plan's."""
     if trunk is None or trunk.head is None or options.focus is not None:
         return None
     cwd = str(session.repo.common_dir)
@@ -82,21 +92,28 @@ def plan_pairs(
         # argument for pruning does not hold, so this side meets everyone.
         fp.everyone = fp.position is None or not fp.changes
     semantic = any(k in options.only for k in KINDS if k != "textual-conflict")
+    share = None
+    if shard is not None and shard.count > 1:
+        cheap = candidate_pairs(footprints, trunk_changes, options.only, semantic=False)
+        share = share_of(footprints, cheap, shard, semantic=semantic, trunk_changes=trunk_changes)
+    read = footprints if share is None else [footprints[n] for n in sorted(share.participants)]
     if semantic:
         bases = {n: key[0] for n, key in own_diffs.items()}
         config = options.config or Config()
         read_semantics(
-            footprints,
+            read,
             bases,
             participants,
             session.index,
             config.duplicate_min_statements,
             config.duplicate_similarity,
         )
-    plan = PairPlan(
-        reasons=candidate_pairs(footprints, trunk_changes, options.only, semantic=semantic),
-        footprints={fp.number: fp for fp in footprints},
-    )
+    # Every key is a fact of the two sides alone: the reasons of a pair within `read`
+    # are the same as among all participants.
+    reasons = candidate_pairs(read, trunk_changes, options.only, semantic=semantic)
+    if share is not None:
+        reasons = {pairing: why for pairing, why in reasons.items() if pairing in share.pairs}
+    plan = PairPlan(reasons=reasons, footprints={fp.number: fp for fp in footprints}, share=share)
     for head, forks in found.fork.items():
         if forks:
             plan.forks[head] = (forks, fork_trees[forks[0]])

@@ -15,7 +15,7 @@ from driftcheck.engine.inline_ignores import ContentReader, drop_inline_ignored
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.pairs import PairAnalysis, analyse_pairs
 from driftcheck.engine.session import AnalysisSession
-from driftcheck.engine.syntax_errors import syntax_warnings
+from driftcheck.engine.syntax_errors import syntax_errors, syntax_warnings, warning_lines
 from driftcheck.errors import UsageError
 from driftcheck.model import TEXTUAL_CONFLICT, Finding, Participant, ScanResult
 from driftcheck.store.cache import cache_enabled
@@ -83,8 +83,16 @@ def scanning(options: ScanOptions, progress: Progress | None = None) -> Iterator
             result = build_result(
                 repo, found, analysis, config, started, options=options, read=read
             )
-            broken = syntax_warnings(session, found.participants, analysis.changed_by)
-            result.warnings = [*result.warnings, *broken]
+            errors = syntax_errors(session, found.participants, analysis.changed_by)
+            result.warnings = [*result.warnings, *warning_lines(errors)]
+            if analysis.local and "shard" in result.stats:
+                # What merge-reports needs to rebuild the unsharded report's union.
+                result.stats["shard"].update(
+                    plan="local",
+                    changed_paths={k: sorted(v) for k, v in analysis.changed_by.items()},
+                    syntax_errors=[list(e) for e in errors],
+                    discovery_warnings=len(found.warnings),
+                )
             yield Scanned(repo, options, found, session, result, trunk)
 
 

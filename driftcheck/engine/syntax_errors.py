@@ -8,18 +8,17 @@ changed file that has one, with the participant and line, as a one-line warning.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.model import Participant
+from driftcheck.report.syntax import warning_lines
 from driftcheck.store.codec import Codec, Invalid, pack_plain, register, unpack_plain
 from driftcheck.symbols.languages import frontend_for
 
 _LINE = re.compile(r"\(line (\d+)\)")
 _NAMESPACE = "parse-error"
-_MAX_SHOWN = 20  # warnings about single files; the rest are counted
 
 
 def syntax_warnings(
@@ -28,7 +27,17 @@ def syntax_warnings(
     changed_by: Mapping[str, Iterable[str]],
 ) -> list[str]:
     """One line per changed source file that has a syntax error, by participant."""
-    found: list[str] = []
+    return warning_lines(syntax_errors(session, participants, changed_by))
+
+
+def syntax_errors(
+    session: AnalysisSession,
+    participants: Iterable[Participant],
+    changed_by: Mapping[str, Iterable[str]],
+) -> list[tuple[str, str, str | None]]:
+    """(participant, path, line) of each changed source file with a syntax error, in
+    participant order, paths sorted: what a shard reports for merge-reports."""
+    found: list[tuple[str, str, str | None]] = []
     for participant in participants:
         paths = sorted(p for p in changed_by.get(participant.name, ()) if frontend_for(p))
         errors = _parse_errors(session, participant.tree, paths) if paths else {}
@@ -37,21 +46,8 @@ def syntax_warnings(
             if not error or not error.startswith("syntax error"):
                 continue  # clean, or left unparsed for its size (said elsewhere)
             line = _LINE.search(error)
-            where = f" at line {line.group(1)}" if line else ""
-            found.append(
-                f"{participant.name}: {_shown(path)} has a syntax error{where}; "
-                "its symbols were analysed only where they parse"
-            )
-    if len(found) > _MAX_SHOWN:
-        more = len(found) - _MAX_SHOWN
-        found = [*found[:_MAX_SHOWN], f"… and {more} more files with a syntax error"]
+            found.append((participant.name, path, line.group(1) if line else None))
     return found
-
-
-def _shown(path: str) -> str:
-    """`path` on one line: a name holding a newline or another control character
-    is quoted with escapes, as JSON writes it."""
-    return path if path.isprintable() else json.dumps(path, ensure_ascii=False)
 
 
 def _unpack_text(blob: bytes) -> str:

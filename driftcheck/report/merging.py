@@ -5,6 +5,10 @@ pairs, so the union of their findings (without the repeats of a one-sided findin
 DC303, that two shards both saw) is the unsharded scan's. Counters that are per
 pair add up; what every shard counts alike (participants, pairs enumerated and
 pruned) is taken once and must agree; `elapsed_ms` is the longest shard's.
+
+A shard that planned only its own pairs (`stats.shard.plan` is "local") counts its
+part of the enumerated and pruned pairs, and lists its participants' changed paths,
+syntax errors and too-large files: those add up, or are united, here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from driftcheck.errors import UsageError
 from driftcheck.model import SCHEMA, Finding, Participant, ScanResult, Severity
+from driftcheck.report.syntax import warning_lines
 
 # Per-pair counters: each shard counts its own pairs.
 _SUMMED = (
@@ -70,12 +75,20 @@ def merge_reports(paths: Iterable[str]) -> ScanResult:
         missing = [str(k) for k in range(1, count + 1) if k not in shards]
         if missing:
             raise UsageError(f"shards missing: {', '.join(missing)} of {count}")
+    local = count is not None and all(
+        d["stats"]["shard"].get("plan") == "local" for _, d in documents
+    )
     for key in _SHARED:
+        if local and key in ("pairs_enumerated", "pairs_pruned"):
+            continue
         values = {json.dumps(d["stats"].get(key), sort_keys=True) for _, d in documents}
         if len(values) > 1:
             raise UsageError(f"the shards disagree on stats.{key}: not shards of one scan")
     try:
-        return _merged([d for _, d in documents])
+        merged = _merged([d for _, d in documents])
+        if local:
+            _unite_local([d for _, d in documents], merged)
+        return merged
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise UsageError(
             f"not a driftcheck JSON report: a finding or participant lacks {exc}"
@@ -114,6 +127,33 @@ def _merged(documents: list[dict[str, Any]]) -> ScanResult:
         changed_paths={p["name"]: int(p.get("changed_paths", 0)) for p in first["participants"]},
         warnings=list(first.get("warnings", [])),
     )
+
+
+def _unite_local(documents: list[dict[str, Any]], merged: ScanResult) -> None:
+    """What each local-plan shard saw of the participants, as one scan saw it all."""
+    stats = merged.stats
+    for key in ("pairs_enumerated", "pairs_pruned"):
+        stats[key] = sum(int(d["stats"].get(key, 0)) for d in documents)
+    too_large: dict[str, int] = {}
+    changed: dict[str, set[str]] = {}
+    errors: set[tuple[str, str, str | None]] = set()
+    for document in documents:
+        for entry in document["stats"].get("files_too_large", []):
+            too_large[str(entry["path"])] = int(entry["bytes"])
+        shard = document["stats"]["shard"]
+        for name, paths in shard.get("changed_paths", {}).items():
+            changed.setdefault(str(name), set()).update(map(str, paths))
+        for name, path, line in shard.get("syntax_errors", []):
+            errors.add((str(name), str(path), None if line is None else str(line)))
+    stats["files_too_large"] = [{"path": p, "bytes": b} for p, b in sorted(too_large.items())]
+    merged.changed_paths = {name: len(paths) for name, paths in changed.items()}
+    order = {p.name: n for n, p in enumerate(merged.participants)}
+    ranked = sorted(errors, key=lambda e: (order.get(e[0], len(order)), e[0], e[1]))
+    first = documents[0]
+    discovered = list(first.get("warnings", []))[
+        : int(first["stats"]["shard"].get("discovery_warnings", 0))
+    ]
+    merged.warnings = [*discovered, *warning_lines(ranked)]
 
 
 def _sum_counts(stats: list[dict[str, Any]]) -> dict[str, Any]:

@@ -311,6 +311,12 @@ class SymbolIndex:
         this is the cheaper question when it is the one asked."""
         return self._index_of(tree, tests=False)
 
+    def forget_tree(self, tree: str) -> None:
+        """Drop `tree`'s whole-tree indexes (a shard done with it frees their memory;
+        asked again, they are rebuilt from the summaries kept)."""
+        for tests in (True, False):
+            self._tree_indexes.pop((tree, tests), None)
+
     def _index_of(self, tree: str, *, tests: bool) -> TreeIndex:
         if (tree, tests) not in self._tree_indexes:
             self._collect_summaries()
