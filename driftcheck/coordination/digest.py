@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from driftcheck.coordination.sides import SideWork, claims_by_others, side_work, symbol_changes
 from driftcheck.coordination.view import View
-from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
+from driftcheck.engine.bases import heads_key, merge_bases, tree_changes
 from driftcheck.store.claims import clean_text
 from driftcheck.symbols.changes import SymbolChange
 from driftcheck.symbols.languages import frontend_for

@@ -14,7 +14,7 @@ from typing import Any
 
 from driftcheck.coordination.targets import covers
 from driftcheck.coordination.view import View
-from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
+from driftcheck.engine.bases import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
 from driftcheck.report.quoted import NOTE, kept
 from driftcheck.store.claims import Claim, ClaimStore, clean_text

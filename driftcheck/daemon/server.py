@@ -46,8 +46,8 @@ from driftcheck.daemon.listener import Listener, NameTaken
 from driftcheck.daemon.session import Session
 from driftcheck.daemon.upkeep import Signalled, code_stamp, identity, log, signalled, trim_log
 from driftcheck.deadline import DeadlineExceeded, deadline
+from driftcheck.engine.bases import heads_key, merge_bases, tree_changes
 from driftcheck.engine.judge import judge
-from driftcheck.engine.pairs import heads_key, merge_bases, tree_changes
 from driftcheck.model import Participant
 from driftcheck.workspace import git
 from driftcheck.workspace.live_states import LiveStates

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from driftcheck.detectors.semantics import own_facts
-from driftcheck.engine.pairs import MergeBase
+from driftcheck.engine.bases import MergeBase
 from driftcheck.engine.scan import Scanned
 from driftcheck.model import DEPENDS_ON, Participant, PlanEdge
 from driftcheck.plan.inventory import Inventory

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from driftcheck.engine.pairs import MergeBase, merge_bases, tree_changes
+from driftcheck.engine.bases import MergeBase, merge_bases, tree_changes
 from driftcheck.engine.scan import Scanned
 from driftcheck.model import InventoryRow, Participant
 from driftcheck.workspace import history
