@@ -156,10 +156,15 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def inotify_watches(pid: int) -> int:
-    """Inotify watches the kernel holds for process `pid` (from its descriptors' details)."""
+def inotify_watches(pid: int, fd: int | None = None) -> int:
+    """Inotify watches the kernel holds for process `pid` (from its descriptors'
+    details); only those of descriptor `fd` when given (a test process may hold
+    other tests' watchers)."""
     count = 0
-    for info in Path(f"/proc/{pid}/fdinfo").iterdir():
+    infos = (
+        Path(f"/proc/{pid}/fdinfo").iterdir() if fd is None else [Path(f"/proc/{pid}/fdinfo/{fd}")]
+    )
+    for info in infos:
         try:
             count += sum(line.startswith("inotify wd:") for line in info.read_text().splitlines())
         except OSError:

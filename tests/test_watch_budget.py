@@ -161,13 +161,13 @@ def test_a_tree_that_does_not_fit_holds_no_watches_and_is_tried_again(
     assert status["over_budget"] == [str(workspace / "wt")]
     assert str(workspace / "wt") in watcher.broken()  # captured on every request
     assert 0 < watcher.watches < needed
-    assert inotify_watches(os.getpid()) == watcher.watches
+    assert inotify_watches(os.getpid(), watcher.fd) == watcher.watches
     assert holders[0].granted + budget.held <= 60
 
     holders[0].kill()
     live.retry_starved()
     assert watcher.starved() == set() and watcher.broken() == set()
-    assert watcher.watches == needed == inotify_watches(os.getpid())
+    assert watcher.watches == needed == inotify_watches(os.getpid(), watcher.fd)
     assert [e.path for e in live.worktrees()] == [e.path for e in entries]
     watcher.close()
     budget.close()
