@@ -318,3 +318,12 @@ def absorb_github_env(env: dict[str, str]) -> None:
         key, sep, value = line.partition("=")
         if sep:
             env[key] = value
+
+
+def assert_shellcheck_clean(step: dict[str, Any]) -> None:
+    """A `run:` step passes shellcheck, read with GitHub's bash options."""
+    script = "set -eo pipefail\n" + step["run"]
+    check = subprocess.run(
+        ["shellcheck", "-s", "bash", "-"], input=script, text=True, capture_output=True, check=False
+    )
+    assert check.returncode == 0, f"{step.get('name')}:\n{check.stdout}"

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from github_runner import build_wheel, load_workflow
+from github_runner import assert_shellcheck_clean, build_wheel, load_workflow
 from github_workflow import WorkflowRun, run_workflow
 from helpers import run_cli
 from test_ci_workflow import GH_STUB, OPEN, PR_GLOB, REPOSITORY, build_origin, check_summary
@@ -127,15 +127,7 @@ def test_run_steps_pass_shellcheck() -> None:
     for job in load_workflow(WORKFLOW)["jobs"].values():
         for step in job["steps"]:
             if "run" in step:
-                script = "set -eo pipefail\n" + step["run"]
-                check = subprocess.run(
-                    ["shellcheck", "-s", "bash", "-"],
-                    input=script,
-                    text=True,
-                    capture_output=True,
-                    check=False,
-                )
-                assert check.returncode == 0, f"{step['name']}:\n{check.stdout}"
+                assert_shellcheck_clean(step)
 
 
 # --- the plan job alone -----------------------------------------------------------

@@ -27,6 +27,7 @@ import yaml
 from github_runner import (
     Job,
     Runner,
+    assert_shellcheck_clean,
     build_wheel,
     load_workflow,
     resolve,
@@ -258,15 +259,7 @@ def test_workflow_triggers_permissions_and_steps() -> None:
 def test_run_steps_pass_shellcheck() -> None:
     for step in the_job(load_workflow(WORKFLOW))["steps"]:
         if "run" in step:
-            script = "set -eo pipefail\n" + step["run"]  # GitHub's bash options
-            check = subprocess.run(
-                ["shellcheck", "-s", "bash", "-"],
-                input=script,
-                text=True,
-                capture_output=True,
-                check=False,
-            )
-            assert check.returncode == 0, f"{step['name']}:\n{check.stdout}"
+            assert_shellcheck_clean(step)
 
 
 @pytest.mark.parametrize(
