@@ -244,11 +244,6 @@ def on_hard_stop(action: Callable[[], object]) -> None:
     _LAST_WORDS.append(action)
 
 
-def forget_hard_stop(action: Callable[[], object]) -> None:
-    with suppress(ValueError):
-        _LAST_WORDS.remove(action)
-
-
 def claim_exit() -> None:
     """The main thread is about to answer: a hard stop, if any, must not cut in."""
     if _ACTIVE is not None:

@@ -106,9 +106,9 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     sys.setswitchinterval(0.001)
     stop = HardStop(until, started)
     if handoff.daemon_missing:
-        # Cut short before judging even began (a deadline spent starting Python),
-        # the hook still starts the daemon the next edits need (agent_hook does it
-        # too once judging has begun: a second one started finds the name taken).
+        # Cut short by the hard stop (before judging began, or while it ran), the
+        # hook still starts the daemon the next edits need; a judgement that ends
+        # by itself starts it in agent_hook.
         from driftcheck.deadline import on_hard_stop
 
         on_hard_stop(_start_daemon)

@@ -21,8 +21,6 @@ from driftcheck.deadline import (
     alarms_held,
     caused_by_deadline,
     deadline,
-    forget_hard_stop,
-    on_hard_stop,
     private_tempdir,
 )
 from driftcheck.errors import DriftcheckError
@@ -182,8 +180,6 @@ def _judge(
             daemon()
         answer.stderr.append(_late(started))
         return answer
-    if wanted:  # cut short by the hard stop at the deadline, the process starts it there
-        on_hard_stop(daemon)
     interrupted = False
     try:
         # The deadline sits inside the private temp folder: once the clock is
@@ -195,11 +191,10 @@ def _judge(
         raise
     finally:
         # Also when the deadline cut this one short: the next edits need it more.
-        if wanted:
-            forget_hard_stop(daemon)
-            if not interrupted:
-                with alarms_held():
-                    daemon()
+        # (Cut short by the hard stop instead, the process starts it: launch.py.)
+        if wanted and not interrupted:
+            with alarms_held():
+                daemon()
     if judgement.current is None:
         why = "; ".join(judgement.result.warnings) or "worktree not found"
         answer.stderr.append(one_line(f"driftcheck: allowing the edit: not judged: {why}"))
