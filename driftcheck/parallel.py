@@ -14,6 +14,8 @@ import os
 import pickle
 import signal
 import sys
+import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -144,17 +146,31 @@ def unpack(data: bytes) -> Any:
         return pickle.loads(zlib.decompress(data))
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}
+
+
 def _start(
     work: Callable[[T], R], items: Sequence[T], share: list[int], background: bool = False
 ) -> tuple[int, int]:
     read_end, write_end = os.pipe()
-    pid = os.fork()
+    parent = os.getpid()
+    # A Ctrl-C or deadline landing inside fork's own hooks (logging's, the warden's)
+    # is swallowed there as an "exception ignored": held back until fork is done.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    pid = -1
+    try:
+        pid = os.fork()
+    finally:
+        if pid != 0:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
     if pid == 0:  # the worker: compute its share, send it, and leave at once
         code = 1
         try:
             os.close(read_end)
+            _leave_when_orphaned(parent)
             # Ctrl-C goes to the whole process group; the parent does the clean-up.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             if background:
                 os.nice(10)
             # The cyclic collector would only scan (and so copy) the heap inherited
@@ -169,6 +185,19 @@ def _start(
             os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
     os.close(write_end)
     return pid, read_end
+
+
+def _leave_when_orphaned(parent: int) -> None:
+    """A parent killed outright (SIGKILL) cannot stop its workers: each notices on its
+    own and leaves, rather than finish a share nobody will read (minutes, for a big
+    tree) while holding what the parent held open."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _read_all(fd: int) -> bytes:

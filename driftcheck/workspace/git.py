@@ -153,6 +153,9 @@ def start_git(
     with RUNNING.lock:
         if RUNNING.halted:
             raise GitError(list(args), -1, "not started: driftcheck is stopping")
+        # The warden runs before git does: a kill while it was still starting would
+        # leave this git's group with nobody to end it.
+        marks = warden.prepare()
         try:
             # Its own process group: on a deadline or Ctrl-C, git goes together with
             # whatever it started (a clean filter, a hook), never leaving strays.
@@ -164,6 +167,7 @@ def start_git(
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 start_new_session=True,
+                pass_fds=marks,
             )
         except FileNotFoundError as exc:
             if not Path(cwd).is_dir():  # a worktree removed while we looked at it

@@ -14,6 +14,12 @@ warden kills every group still announced and leaves. A process that ends normall
 with no git left running ends its warden itself, so nothing outlives it even for
 the moment a fresh interpreter takes to start.
 
+A kill can also land while git is being started, before its group was announced:
+the child then runs on with nobody to end it. So every git also inherits the read
+end of the warden's pipe (a descriptor it never touches), and so does all it
+starts. Once the pipe closes, the warden also kills each process still holding that
+end, found through /proc: a child half-way through its start included.
+
 The warden runs `python -I -S` with this module's script and nothing imported
 from anywhere: it reads nothing but its pipe and signals nothing but the groups
 named there, which only this user's processes could have written.
@@ -30,7 +36,7 @@ import threading
 
 # What the warden runs: read announcements until end of file, then kill the rest.
 _SCRIPT = """
-import os, signal
+import os, signal, time
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 groups, pending = set(), b""
 while True:
@@ -50,6 +56,30 @@ for group in groups:
         os.killpg(group, signal.SIGKILL)
     except OSError:
         pass
+mark, me = "pipe:[%d]" % os.fstat(0).st_ino, os.getpid()
+for _ in range(100):
+    holders = []
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if name.isdigit() and int(name) != me:
+            try:
+                fds = os.listdir("/proc/%s/fd" % name)
+            except OSError:
+                continue
+            for fd in fds:
+                try:
+                    if os.readlink("/proc/%s/fd/%s" % (name, fd)) == mark:
+                        holders.append(int(name))
+                        break
+                except OSError:
+                    pass
+    if not holders:
+        break
+    for pid in holders:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    time.sleep(0.01)
 """
 
 
@@ -57,6 +87,7 @@ class _Warden:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.fd: int | None = None  # the write end of the warden's pipe
+        self.mark: int | None = None  # its read end, which every git inherits
         self.process: subprocess.Popen[bytes] | None = None
         self.owner = 0  # the pid that started it: a forked worker starts its own
         self.failed = False
@@ -71,9 +102,8 @@ class _Warden:
                 if self.process.poll() is None:
                     return self.fd
             if self.fd is not None:  # a dead warden's pipe, or the copy a fork inherited
-                with contextlib.suppress(OSError):
-                    os.close(self.fd)
-                self.fd = self.process = None
+                self._close()
+                self.process = None
             if self.failed or not sys.executable:
                 return None
             read_end, write_end = os.pipe()
@@ -89,13 +119,12 @@ class _Warden:
                 )
             except OSError:
                 os.close(write_end)
+                os.close(read_end)
                 self.failed = True
                 return None
-            finally:
-                os.close(read_end)
             # A stuck warden must never hold git up: a full pipe drops the message.
             os.set_blocking(write_end, False)
-            self.fd, self.owner = write_end, os.getpid()
+            self.fd, self.mark, self.owner = write_end, read_end, os.getpid()
             self.announced = set()
             return write_end
 
@@ -109,13 +138,30 @@ class _Warden:
                 with contextlib.suppress(OSError):
                     self.process.kill()
                     self.process.wait()
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.fd = None
+            self._close()
+
+    def _close(self) -> None:
+        # The read end first: the warden is not to find this process among its holders.
+        for fd in (self.mark, self.fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.fd = self.mark = None
+
+    def forget_inherited(self) -> None:
+        """In a child just forked: the parent's pipe and lock are not ours. Holding
+        that pipe open would keep the parent's warden waiting after the parent died,
+        and its git groups alive with it."""
+        self.lock = threading.Lock()  # another thread may have held it at the fork
+        self._close()
+        self.process = None
+        self.announced = set()
 
 
 _WARDEN = _Warden()
 atexit.register(_WARDEN.retire)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_WARDEN.forget_inherited)
 
 
 def retire() -> None:
@@ -127,6 +173,14 @@ def dismiss() -> None:
     """End the warden now: every group it guards was just killed (git.halt)."""
     _WARDEN.announced.clear()
     _WARDEN.retire()
+
+
+def prepare() -> tuple[int, ...]:
+    """Start this process's warden now (if none runs), before the group it is to
+    guard: the descriptors that git is to inherit (its mark), none if no warden runs."""
+    _WARDEN.ensure()
+    mark = _WARDEN.mark
+    return () if mark is None else (mark,)
 
 
 def guard(pgid: int) -> None:
