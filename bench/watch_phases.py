@@ -32,10 +32,11 @@ from workload import _ENV, CACHE
 from driftcheck import detectors
 from driftcheck.daemon.session import Session
 from driftcheck.detectors import context, duplicates, semantics
-from driftcheck.engine import merges, pairs
+from driftcheck.engine import merges, pairs, windows
 from driftcheck.engine import scan as scan_module
 from driftcheck.engine.options import ScanOptions
 from driftcheck.symbols.graph import SymbolGraph
+from driftcheck.symbols.index import SymbolIndex
 from driftcheck.workspace import git, merge
 from driftcheck.workspace.live_states import LiveStates
 from driftcheck.workspace.watcher import Watcher
@@ -74,8 +75,8 @@ def instrument() -> Callable[..., Any]:
     scan_module.discover = timed("discover (worktree states)", scan_module.discover)
     pairs.merge_bases = timed("merge bases", pairs.merge_bases)
     pairs._prime_diffs = timed("diffs", pairs._prime_diffs)
-    pairs._prefetch = timed("prefetch (tables, base summaries)", pairs._prefetch)
-    pairs.merge_ahead = timed("git's merges, side by side", merges.merge_ahead)
+    SymbolIndex.prefetch = timed("prefetch (tables)", SymbolIndex.prefetch)  # type: ignore[method-assign]
+    windows.merge_ahead = timed("git's merges, side by side", merges.merge_ahead)
     pairs._analyse_pair = timed("pairs, one by one", pairs._analyse_pair)
     context.build_semantics = timed("    semantic facts of a pair", context.build_semantics)
     semantics.own_facts = timed("      a side's own facts", semantics.own_facts)

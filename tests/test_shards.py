@@ -21,11 +21,13 @@ from typing import Any
 import pytest
 from helpers import commit_all, git, init_repo, run_cli, snapshot_repo, write
 
+from driftcheck.engine import windows
 from driftcheck.engine.options import ScanOptions
 from driftcheck.engine.scan import scan
 from driftcheck.engine.shards import Shard, assign, parse_shard
 from driftcheck.errors import UsageError
 from driftcheck.report import render
+from driftcheck.symbols.index import SymbolIndex
 
 HELPER = (
     "def {name}(rows, key):\n    out = []\n    for row in rows:\n"
@@ -324,3 +326,26 @@ def test_merged_local_shards_keep_warnings_and_too_large_files(tmp_path: Path) -
     assert any("pkg/broken.py has a syntax error" in w for w in expected["warnings"])
     assert expected["stats"]["files_too_large"][0]["path"] == "pkg/huge.py"
     assert got == expected
+
+
+@pytest.mark.parametrize("seed", [1, 5])
+def test_small_windows_find_what_one_window_finds(
+    tmp_path: Path, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-off scan prepares and frees its pairs a window at a time
+    (engine/windows.py): the findings cannot depend on the window's size."""
+    repo, _ = build(tmp_path, seed)
+    whole = scan(_options(repo, use_cache=False))
+    freed: list[int] = []
+    forget = SymbolIndex.forget_tables
+
+    def counted(self: SymbolIndex, keep: Any) -> None:
+        freed.append(len(self._by_blob))
+        forget(self, keep)
+
+    monkeypatch.setattr(windows, "WINDOW", 2)
+    monkeypatch.setattr(SymbolIndex, "forget_tables", counted)
+    windowed = scan(_options(repo, use_cache=False))
+    assert freed and max(freed) > 0, "no window let go of anything: nothing is tested"
+    assert _findings(windowed) == _findings(whole)
+    assert windowed.stats["pairs_analysed"] == whole.stats["pairs_analysed"]

@@ -31,6 +31,7 @@ KEPT_FACTS_LIMIT = 20_000
 
 class Session(AnalysisSession):
     live: LiveStates
+    keeps_between_runs = True  # the next judgement reads the same blobs again
 
     def __init__(self, repo: git.RepoInfo, live: LiveStates) -> None:
         self.judged = 0

@@ -8,24 +8,27 @@ through every selected detector, which share the pair's facts (detectors/context
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from driftcheck import detectors
 from driftcheck.detectors.context import PairContext, SharedFacts, SideScope
 from driftcheck.engine.bases import MergeBase, Sides, heads_key, merge_bases, tree_changes
-from driftcheck.engine.merges import merge_ahead
 from driftcheck.engine.options import Progress, ScanOptions
 from driftcheck.engine.overlap import paths_can_meet
 from driftcheck.engine.pruning import PairPlan, plan_pairs
 from driftcheck.engine.session import AnalysisSession
 from driftcheck.engine.shards import Shard, assign
+from driftcheck.engine.windows import (
+    by_base,
+    in_windows,
+    meet,
+    semantic_possible,
+    semantic_selected,
+)
 from driftcheck.model import (
-    DUPLICATE,
     KINDS,
-    STALE_CALLER,
-    TEXTUAL_CONFLICT,
     Finding,
     Pair,
     Participant,
@@ -33,7 +36,6 @@ from driftcheck.model import (
 from driftcheck.store.cache import Cache, NoCache
 from driftcheck.store.pair_cache import NAMESPACE as PAIR_NAMESPACE
 from driftcheck.store.pair_cache import distinct, pair_key
-from driftcheck.symbols.index import SymbolIndex
 from driftcheck.symbols.languages import frontend_for
 from driftcheck.workspace import batch
 
@@ -212,26 +214,24 @@ def analyse_pairs(
         mine = assign(pairs, lambda pair: _cost(run, pair), shard)  # type: ignore[assignment]
     result.assigned = len(mine)
     result.mine = [pairs[n] for n in mine]
+    # A one-off shard takes its pairs by merge base and frees each tree's whole-tree
+    # index after its last pair (the order changes no finding).
+    order, last = by_base(run, pairs, list(mine)) if local else (list(mine), {})
+    todo = {n for n in mine if keys.get(n) not in run.answered}
+    done = 0
     try:
-        todo = [pairs[n] for n in mine if keys.get(n) not in run.answered]
-        if options.focus is None and _semantic_selected(options):
-            _prefetch(session.index, todo, run)
-        if options.focus is None and any(kind == TEXTUAL_CONFLICT for kind, _ in selected):
-            meeting = [pair for pair in todo if _meet(run, *pair)]
-            merge_ahead(run.shared, meeting, scratch=session.scratch, cwd=cwd)
-        # The symbol tables just loaded make no garbage: the cyclic collector need
-        # not walk them again and again while the pairs are analysed.
-        gc.freeze()
-        # A one-off shard takes its pairs by merge base and frees each tree's
-        # whole-tree index after its last pair (the order changes no finding).
-        order, last = _by_base(run, pairs, list(mine)) if local else (list(mine), {})
-        for done, number in enumerate(order):
-            left, right = pairs[number]
-            if progress:
-                progress(done, len(mine), f"{left.name} ↔ {right.name}")
-            _analyse_pair(run, number, left, right, result, semantic_ok[number])
-            for tree in last.get(done, ()):
-                session.index.forget_tree(tree)
+        for window in in_windows(run, pairs, order, todo):
+            # The symbol tables just loaded make no garbage: the cyclic collector
+            # need not walk them again and again while the pairs are analysed.
+            gc.freeze()
+            for number in window:
+                left, right = pairs[number]
+                if progress:
+                    progress(done, len(mine), f"{left.name} ↔ {right.name}")
+                _analyse_pair(run, number, left, right, result, semantic_ok[number])
+                for tree in last.get(done, ()):
+                    session.index.forget_tree(tree)
+                done += 1
     finally:
         gc.unfreeze()
     result.findings = distinct(result.findings)
@@ -240,31 +240,6 @@ def analyse_pairs(
     if progress:
         progress(len(mine), len(mine), "done")
     return result
-
-
-def _by_base(
-    run: PairRun, pairs: list[Sides], mine: list[int]
-) -> tuple[list[int], dict[int, list[str]]]:
-    """`mine` grouped by merge base tree, and at each position the trees (bases,
-    sides, fork points) no later pair reads."""
-
-    def base_tree(number: int) -> str:
-        found = run.base_of(*pairs[number])
-        return found.tree if found is not None else ""
-
-    order = sorted(mine, key=lambda n: (base_tree(n), n))
-    final: dict[str, int] = {}
-    for position, number in enumerate(order):
-        left, right = pairs[number]
-        trees = [base_tree(number), left.tree, right.tree]
-        trees += [fork.tree for side in (left, right) if (fork := run.fork_of(side))]
-        for tree in trees:
-            if tree:
-                final[tree] = position
-    last: dict[int, list[str]] = {}
-    for tree, position in final.items():
-        last.setdefault(position, []).append(tree)
-    return order, last
 
 
 def _heads(pair: Sides) -> tuple[str, str]:
@@ -351,18 +326,18 @@ def _analyse_pair(
         return
     base, base_tree = found.commit, found.tree
     left_changes, right_changes = run.diff(base_tree, left.tree), run.diff(base_tree, right.tree)
-    meet = _meet(run, left, right)
-    if meet and options.focus is not None:
+    meets = meet(run, left, right)
+    if meets and options.focus is not None:
         # Only conflicts about the proposed files are reported, and only they
         # (or a deletion, through a rename) can make one.
         focused = {p: s for p, s in left_changes.items() if p in options.focus or s == "D"}
-        meet = paths_can_meet(focused, right_changes)
+        meets = paths_can_meet(focused, right_changes)
     left_scope, right_scope = run.scope(left, found), run.scope(right, found)
     if not left_changes or not right_changes:
         # One side is the merge base (a pull request stacked on the other): merging is
         # a fast-forward to the other side, which holds all of this side's work.
         left_scope = right_scope = None
-    if not meet:
+    if not meets:
         # No merge simulation for this pair; semantic detectors may still look.
         result.skipped_disjoint += 1
         own_left = left_scope.changes if left_scope else left_changes
@@ -370,12 +345,12 @@ def _analyse_pair(
         # A pair the overlap index kept for its paths alone has nothing semantic.
         if not (
             semantic_ok
-            and _semantic_selected(options)
-            and _semantic_possible(own_left, own_right, options)
+            and semantic_selected(options)
+            and semantic_possible(own_left, own_right, options)
         ):
             return
     result.analysed += 1
-    if meet and any(kind == "textual-conflict" for kind, _ in run.selected):
+    if meets and any(kind == "textual-conflict" for kind, _ in run.selected):
         result.merge_simulations += 1
     key = run.keys.get(number)
     if key is not None and key in run.answered:
@@ -391,7 +366,7 @@ def _analyse_pair(
         base_tree=base_tree,
         left_changes=left_changes,
         right_changes=right_changes,
-        paths_meet=meet,
+        paths_meet=meets,
         shared=run.shared,
         config=options.config,
         focus=options.focus,
@@ -406,19 +381,6 @@ def _analyse_pair(
     _note_too_large(findings, result)
     if key is not None:
         run.session.cache.put(PAIR_NAMESPACE, key, findings)
-
-
-def _meet(run: PairRun, left: Participant, right: Participant) -> bool:
-    """Whether git must merge the pair: its changed paths can meet. Against one of
-    several bases the changes may look apart while git, merging against all of
-    them, conflicts: such a pair is always merged."""
-    found = run.base_of(left, right)
-    if found is None:
-        return False
-    left_changes, right_changes = run.diff(found.tree, left.tree), run.diff(found.tree, right.tree)
-    return paths_can_meet(left_changes, right_changes) or (
-        found.several and bool(left_changes or right_changes)
-    )
 
 
 def _note_too_large(findings: list[Finding], result: PairAnalysis) -> None:
@@ -453,55 +415,3 @@ def _pair_keys(
             ]
             keys[n] = pair_key(left, right, found.commit, found.tree, options.config, kinds, forked)
     return keys
-
-
-def _prefetch(index: SymbolIndex, pairs: list[Sides], run: PairRun) -> None:
-    """Parse every changed file the pairs will analyse in one parallel batch: a
-    cold scan would otherwise parse them pair by pair."""
-    options = run.options
-    wanted: dict[str, set[str]] = {}
-    for left, right in pairs:
-        found = run.base_of(left, right)
-        if found is None:
-            continue
-        base_tree = found.tree
-        left_changes, right_changes = (
-            run.diff(base_tree, left.tree),
-            run.diff(base_tree, right.tree),
-        )
-        if not (
-            paths_can_meet(left_changes, right_changes)
-            or _semantic_possible(left_changes, right_changes, options)
-        ):
-            continue
-        for tree, changes in ((left.tree, left_changes), (right.tree, right_changes)):
-            wanted.setdefault(tree, set()).update(p for p, s in changes.items() if s != "D")
-            wanted.setdefault(base_tree, set()).update(p for p, s in changes.items() if s != "A")
-        for side in (left, right):
-            scope = run.scope(side, found)
-            if scope is not None:
-                own = scope.changes.items()
-                wanted.setdefault(scope.base_tree, set()).update(p for p, s in own if s != "A")
-    if pairs and {DUPLICATE, STALE_CALLER} & set(options.only):
-        # Whole-tree questions (a function that exists already, how many classes
-        # define a method) are asked of the base trees: a cold scan summarises
-        # them meanwhile, all but the files parsed here anyway.
-        base_trees = {found.tree for pair in pairs if (found := run.base_of(*pair))}
-        index.start_summaries(base_trees, parsed=wanted)
-    index.prefetch(wanted)
-
-
-def _semantic_selected(options: ScanOptions) -> bool:
-    return any(k in options.only for k in detectors.DETECTOR_MODULES if k != "textual-conflict")
-
-
-def _semantic_possible(
-    left: Mapping[str, str], right: Mapping[str, str], options: ScanOptions
-) -> bool:
-    """Drift between two sides needs source changes on both (a definition and a
-    use); "this already exists at the base" needs them on one side only."""
-    left_src = any(frontend_for(p) for p in left)
-    right_src = any(frontend_for(p) for p in right)
-    if DUPLICATE in options.only:
-        return left_src or right_src
-    return left_src and right_src

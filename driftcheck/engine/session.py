@@ -18,6 +18,10 @@ from driftcheck.workspace.live_states import LiveStates
 
 
 class AnalysisSession:
+    # Whether later analyses ask again for what this one reads: a one-off run lets
+    # go of each symbol table after the last pair that reads it (engine/windows.py).
+    keeps_between_runs = False
+
     def __init__(
         self,
         repo: git.RepoInfo,

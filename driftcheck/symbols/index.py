@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from driftcheck.parallel import Forked, collector_paused, unpack
@@ -42,6 +42,10 @@ class SymbolIndex:
         self.env = dict(env)
         self.cache = cache or NoCache()
         self._tree_indexes: dict[tuple[str, bool], TreeIndex] = {}
+        # At most this many whole-tree indexes kept, the least recently asked for
+        # dropped first (None: all): a one-off run over many trees sets it, each
+        # index holding a few MB for a large tree.
+        self.trees_kept: int | None = None
         self._probes: dict[tuple[str, str], TreeIndex | None] = {}
         self._summaries: dict[tuple[str, str], FileSummary] = {}
         self._by_blob: dict[tuple[str, str], ModuleSymbols] = {}
@@ -311,6 +315,15 @@ class SymbolIndex:
         this is the cheaper question when it is the one asked."""
         return self._index_of(tree, tests=False)
 
+    def forget_tables(self, keep: Callable[[tuple[str, str]], bool]) -> None:
+        """Drop the symbol tables (and raw texts) of the blobs `keep` does not name
+        (blob, path): a one-off run done with them frees their memory; asked again,
+        they are loaded again."""
+        self._by_blob = {item: table for item, table in self._by_blob.items() if keep(item)}
+        self._definitions.clear()
+        self._raw.clear()
+        self._texts.clear()
+
     def forget_tree(self, tree: str) -> None:
         """Drop `tree`'s whole-tree indexes (a shard done with it frees their memory;
         asked again, they are rebuilt from the summaries kept)."""
@@ -318,6 +331,13 @@ class SymbolIndex:
             self._tree_indexes.pop((tree, tests), None)
 
     def _index_of(self, tree: str, *, tests: bool) -> TreeIndex:
+        found = self._tree_indexes.pop((tree, tests), None)
+        if found is not None:  # back in as the most recently asked for
+            self._tree_indexes[tree, tests] = found
+            return found
+        if self.trees_kept is not None:
+            while len(self._tree_indexes) >= max(1, self.trees_kept):
+                del self._tree_indexes[next(iter(self._tree_indexes))]
         if (tree, tests) not in self._tree_indexes:
             self._collect_summaries()
             wanted = self._parsable(tree, tests=tests)
