@@ -26,7 +26,7 @@ from driftcheck.symbols.languages import frontend_for
 if TYPE_CHECKING:
     from driftcheck.engine.bases import Sides
     from driftcheck.engine.options import ScanOptions
-    from driftcheck.engine.pairs import PairRun
+    from driftcheck.engine.pair_run import PairRun
     from driftcheck.symbols.index import SymbolIndex
 
 # Pairs prepared at once: enough for the parse and the merges to run in parallel,
@@ -72,14 +72,30 @@ def in_windows(
     for number, window in enumerate(windows):
         if semantic:
             index.prefetch(wanted[number])
-        for start in range(0, len(window), MERGES_AHEAD):
-            batch = window[start : start + MERGES_AHEAD]
-            if textual:
-                meeting = [pairs[n] for n in batch if n in todo and meet(run, *pairs[n])]
-                merge_ahead(run.shared, meeting, scratch=run.session.scratch, cwd=cwd)
+        for batch, meeting in _batches(run, pairs, window, todo if textual else set()):
+            merge_ahead(run.shared, meeting, scratch=run.session.scratch, cwd=cwd)
             yield batch
         if free:
-            index.forget_tables(lambda item, done=number: last.get(item, -1) > done)
+            later = {item for item, final in last.items() if final > number}
+            index.forget_tables(later.__contains__)
+
+
+def _batches(
+    run: PairRun, pairs: list[Sides], window: list[int], todo: set[int]
+) -> Iterator[tuple[list[int], list[Sides]]]:
+    """`window` cut so that each part holds at most MERGES_AHEAD pairs (of `todo`)
+    git must merge: each part with those pairs."""
+    batch: list[int] = []
+    meeting: list[Sides] = []
+    for number in window:
+        batch.append(number)
+        if number in todo and meet(run, *pairs[number]):
+            meeting.append(pairs[number])
+            if len(meeting) == MERGES_AHEAD:
+                yield batch, meeting
+                batch, meeting = [], []
+    if batch:
+        yield batch, meeting
 
 
 def _last_window(
