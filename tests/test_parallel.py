@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -72,3 +74,44 @@ def test_stopping_background_work_leaves_no_worker() -> None:
     running.stop()
     assert _children() <= before
     assert time.monotonic() - started < 5
+
+
+_KILLED_PARENT = """
+import os, sys, time
+from driftcheck.parallel import Forked
+
+def slow(item):
+    time.sleep(120)
+    return item
+
+running = Forked(slow, list(range(4)), 2)
+print(" ".join(str(pid) for pid in running._children), flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="workers are forked on Linux only")
+def test_workers_of_a_parent_killed_outright_leave() -> None:
+    """SIGKILL gives the parent no chance to stop its workers: they notice on their
+    own instead of finishing a share nobody will read."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    workers = [int(pid) for pid in parent.stdout.readline().split()]
+    assert len(workers) == 2
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers)
+
+
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (a worker reparented to init is reaped by it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
