@@ -317,7 +317,7 @@ def _inlined(
                 continue  # one definition both add: a clash (DC403), not an inlined copy
             if host.qualname not in operands:
                 operands[host.qualname] = _operands(host.body_tokens, host.path)
-            score = containment(needle, operands[host.qualname])
+            score = containment(needle, operands[host.qualname], threshold)
             if score < threshold or not _calls_alike(vocabulary, operands[host.qualname]):
                 continue
             if before is not None and _contains(needle, before, threshold):
@@ -352,7 +352,7 @@ def spottable(helper: Symbol, minimum: int) -> bool:
 
 
 def _contains(needle: list[str], host: Symbol, threshold: float) -> bool:
-    return containment(needle, _operands(host.body_tokens, host.path)) >= threshold
+    return containment(needle, _operands(host.body_tokens, host.path), threshold) >= threshold
 
 
 def _existing(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 # Longer bodies are compared on their first tokens: the ratio is quadratic.
@@ -76,10 +77,17 @@ def does_something(tokens: Sequence[str]) -> bool:
     return len(called) >= 2
 
 
-def containment(needle: list[str], haystack: list[str]) -> float:
+def containment(needle: list[str], haystack: list[str], floor: float = 0.0) -> float:
     """Share of `needle` found, in order, inside one stretch of `haystack` at most
-    twice its length (matches scattered over a long body are chance, not a copy)."""
+    twice its length (matches scattered over a long body are chance, not a copy).
+
+    A score below `floor` is not worked out exactly: what the tokens the two share in
+    any order allow (an upper bound) is returned instead. That bound is counted, not
+    matched, and settles most comparisons of a large helper against unrelated hosts."""
     needle, haystack = needle[:MAX_TOKENS], haystack[:MAX_TOKENS]
+    wanted = Counter(needle)
+    if needle and (bound := _shared(wanted, haystack) / len(needle)) < floor:
+        return bound
     score = matched(needle, haystack)
     width = 2 * len(needle)
     if len(haystack) <= width:
@@ -87,10 +95,22 @@ def containment(needle: list[str], haystack: list[str]) -> float:
     best = 0.0
     step = max(len(needle) // 4, 1)
     for start in range(0, len(haystack) - len(needle) + step, step):
-        best = max(best, matched(needle, haystack[start : start + width]))
+        window = haystack[start : start + width]
+        # A stretch whose shared tokens cannot beat the best so far, or reach the
+        # floor, cannot change the answer.
+        reach = _shared(wanted, window) / len(needle)
+        if reach <= best or reach < floor:
+            continue
+        best = max(best, matched(needle, window))
         if best >= score:
             break
     return best
+
+
+def _shared(wanted: Counter[str], tokens: list[str]) -> int:
+    """How many of `wanted` (a multiset) `tokens` holds, in any order."""
+    found = Counter(tokens)
+    return sum(min(count, found[token]) for token, count in wanted.items())
 
 
 def matched(needle: list[str], haystack: list[str]) -> float:
