@@ -109,9 +109,7 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
         # Cut short by the hard stop (before judging began, or while it ran), the
         # hook still starts the daemon the next edits need; a judgement that ends
         # by itself starts it in agent_hook.
-        from driftcheck.deadline import on_hard_stop
-
-        on_hard_stop(_start_daemon)
+        _start_daemon_on_hard_stop()
     if not take_turn(until - _NO_TURN_S):
         stop.claim()  # one line on stderr: this one, or the stop's if it came first
         print(_NO_TURN, file=sys.stderr)
@@ -121,21 +119,43 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     stop.leave(main(handoff=handoff))
 
 
-def _start_daemon() -> None:
-    """Start this worktree's daemon, where the configuration asks for one."""
+def _start_daemon_on_hard_stop() -> None:
+    """Have a hard stop start this worktree's daemon. What to start is worked out
+    now, after the stop knows to do it: a hard stop leaves a fraction of a second,
+    which reading the configuration and importing `subprocess` can take on a loaded
+    machine (a stop that comes before that is done works it out itself)."""
+    from driftcheck.deadline import on_hard_stop
+
+    known: list[tuple[str, float] | None] = []
+    on_hard_stop(lambda: _start_daemon(known[0] if known else _daemon_wanted()))
+    known.append(_daemon_wanted())
+
+
+def _daemon_wanted() -> tuple[str, float] | None:
+    """(common dir, idle minutes) of the daemon the configuration asks for, if any."""
     import os
+    import subprocess  # noqa: F401 (imported now for start_in_background)
     from pathlib import Path
 
     from driftcheck.config import load_config
     from driftcheck.daemon import client
 
-    cwd = os.getcwd()
-    common, root = client.find_common_dir(cwd), client.worktree_root(cwd)
-    if common is None or root is None:
-        return
-    config = load_config(Path(root))
-    if config.daemon:
-        client.start_in_background(common, idle_minutes=config.daemon_idle_minutes)
+    try:
+        cwd = os.getcwd()
+        common, root = client.find_common_dir(cwd), client.worktree_root(cwd)
+        if common is None or root is None:
+            return None
+        config = load_config(Path(root))
+    except Exception:  # a broken configuration: the judgement says so, not this
+        return None
+    return (str(common), config.daemon_idle_minutes) if config.daemon else None
+
+
+def _start_daemon(wanted: tuple[str, float] | None) -> None:
+    from driftcheck.daemon import client
+
+    if wanted is not None:
+        client.start_in_background(wanted[0], idle_minutes=wanted[1])
 
 
 def _hook_arguments(args: list[str]) -> tuple[str, bool | None, int | None] | None:
