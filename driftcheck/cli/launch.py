@@ -97,19 +97,26 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     """Run the agent hook in this process, in its turn (turns.py), under a hard
     stop at its deadline, then leave at once (never returns)."""
     from driftcheck.cli.turns import take_turn
-    from driftcheck.deadline import HardStop
+    from driftcheck.deadline import HardStop, on_hard_stop
 
     until = started + budget_ms(deadline_ms) / 1000
     # The stop's thread needs the interpreter lock at the deadline: a busy main
     # thread hands it over after this long on the CPU (5 ms by default, which a
     # starved process takes many scheduler rounds to run).
     sys.setswitchinterval(0.001)
+    # Cut short by the hard stop (before judging began, or while it ran), the hook
+    # still starts the daemon the next edits need; a judgement that ends by itself
+    # starts it in agent_hook. Told before the stop is armed: a deadline already
+    # past stops at once. What to start is worked out after, under the stop: a hard
+    # stop leaves a fraction of a second, which reading the configuration and
+    # importing `subprocess` can take on a loaded machine (a stop that comes before
+    # that is done works it out itself).
+    known: list[tuple[str, float] | None] = []
+    if handoff.daemon_missing:
+        on_hard_stop(lambda: _start_daemon(known[0] if known else _daemon_wanted()))
     stop = HardStop(until, started)
     if handoff.daemon_missing:
-        # Cut short by the hard stop (before judging began, or while it ran), the
-        # hook still starts the daemon the next edits need; a judgement that ends
-        # by itself starts it in agent_hook.
-        _start_daemon_on_hard_stop()
+        known.append(_daemon_wanted())
     if not take_turn(until - _NO_TURN_S):
         stop.claim()  # one line on stderr: this one, or the stop's if it came first
         print(_NO_TURN, file=sys.stderr)
@@ -117,18 +124,6 @@ def _judge_here(deadline_ms: int | None, started: float, handoff: Handoff) -> No
     from driftcheck.cli.main import main
 
     stop.leave(main(handoff=handoff))
-
-
-def _start_daemon_on_hard_stop() -> None:
-    """Have a hard stop start this worktree's daemon. What to start is worked out
-    now, after the stop knows to do it: a hard stop leaves a fraction of a second,
-    which reading the configuration and importing `subprocess` can take on a loaded
-    machine (a stop that comes before that is done works it out itself)."""
-    from driftcheck.deadline import on_hard_stop
-
-    known: list[tuple[str, float] | None] = []
-    on_hard_stop(lambda: _start_daemon(known[0] if known else _daemon_wanted()))
-    known.append(_daemon_wanted())
 
 
 def _daemon_wanted() -> tuple[str, float] | None:
