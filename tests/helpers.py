@@ -156,6 +156,21 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
+def command_lines(pids: list[int], stat: bool = False) -> list[str]:
+    """Each running process's command line; with `stat`, after its /proc stat line
+    (state, parent, group), which says who should have ended it."""
+    found = []
+    for pid in pids:
+        try:
+            line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            if stat:
+                line = Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:40] + line
+        except OSError:
+            continue
+        found.append(line)
+    return found
+
+
 def inotify_watches(pid: int, fd: int | None = None) -> int:
     """Inotify watches the kernel holds for process `pid` (from its descriptors'
     details); only those of descriptor `fd` when given (a test process may hold

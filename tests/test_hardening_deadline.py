@@ -19,6 +19,7 @@ import pytest
 from corpus.harness import claude_write, codex_patch
 from helpers import (
     add_worktree,
+    command_lines,
     commit_all,
     eventually,
     git,
@@ -170,21 +171,6 @@ def test_big_repository_scan_interrupted(workspace: Path, tmpdir_env: dict[str, 
     assert_nothing_left(tmpdir_env)
 
 
-def _commands(pids: list[int], stat: bool = False) -> list[str]:
-    """Each process's command line; with `stat`, after its /proc stat line (state,
-    parent, group), which says who should have ended it."""
-    found = []
-    for pid in pids:
-        try:
-            line = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-            if stat:
-                line = Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:40] + line
-        except OSError:
-            continue
-        found.append(line)
-    return found
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("command", ["hook", "scan"])
 def test_sigkill_leaves_no_git_and_the_next_run_removes_its_folders(
@@ -206,7 +192,7 @@ def test_sigkill_leaves_no_git_and_the_next_run_removes_its_folders(
         proc = start(["scan"], stuck, tmpdir_env)
 
     def filter_running() -> bool:
-        return any(c.startswith(f"sleep {SLEEP}") for c in _commands(processes_with(marker)))
+        return any(c.startswith(f"sleep {SLEEP}") for c in command_lines(processes_with(marker)))
 
     eventually(filter_running, 30, "the stuck filter never started")
     assert proc.poll() is None
@@ -217,7 +203,7 @@ def test_sigkill_leaves_no_git_and_the_next_run_removes_its_folders(
     deadline = time.monotonic() + 10  # what the kill left notices it on its own
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not processes_with(marker), f"left: {_commands(processes_with(marker), stat=True)}"
+    assert not processes_with(marker), f"left: {command_lines(processes_with(marker), stat=True)}"
     nothing = run_cli("hook", "claude", cwd=wt, input="{}", env=tmpdir_env)
     assert nothing.code == 0, nothing.stderr
     assert_nothing_left(tmpdir_env)

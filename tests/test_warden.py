@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import processes_with
+from helpers import command_lines, processes_with
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -33,13 +33,7 @@ _PARENT = textwrap.dedent(
 
 
 def _left(marker: str) -> list[str]:
-    found = []
-    for pid in processes_with(marker):
-        try:
-            found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
-        except OSError:
-            continue
-    return found
+    return command_lines(processes_with(marker))
 
 
 def test_sigkill_ends_announced_and_unannounced_children(tmp_path: Path) -> None:

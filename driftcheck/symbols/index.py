@@ -338,17 +338,15 @@ class SymbolIndex:
         if self.trees_kept is not None:
             while len(self._tree_indexes) >= max(1, self.trees_kept):
                 del self._tree_indexes[next(iter(self._tree_indexes))]
-        if (tree, tests) not in self._tree_indexes:
-            self._collect_summaries()
-            wanted = self._parsable(tree, tests=tests)
-            # Trees of one repository share most blobs: load each summary once.
-            todo = [item for item in wanted if item not in self._summaries]
-            if todo:
-                self._summaries.update(self._load("summary", todo))
-            self._tree_indexes[tree, tests] = TreeIndex(
-                self._summaries[item] for item in wanted if item in self._summaries
-            )
-        return self._tree_indexes[tree, tests]
+        self._collect_summaries()
+        wanted = self._parsable(tree, tests=tests)
+        # Trees of one repository share most blobs: load each summary once.
+        todo = [item for item in wanted if item not in self._summaries]
+        if todo:
+            self._summaries.update(self._load("summary", todo))
+        built = TreeIndex(self._summaries[item] for item in wanted if item in self._summaries)
+        self._tree_indexes[tree, tests] = built
+        return built
 
     def _parsable(self, tree: str, *, tests: bool) -> list[tuple[str, str]]:
         """(blob, path) of the files of `tree` a frontend reads; without test code
