@@ -14,6 +14,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -45,7 +46,11 @@ class Forked:
     """A `forked_map` started now and collected later, so the caller can go on with
     other work meanwhile. `background` workers run at a lower priority: they take
     the cores the caller leaves idle, not the caller's own. `stop` (or `results`)
-    must follow, on every path."""
+    must follow, on every path.
+
+    Each worker appends its results, one framed pickle per item, to a scratch file
+    of its own as it goes, so what a worker has done can be read whether or not it
+    finished."""
 
     def __init__(
         self,
@@ -58,36 +63,62 @@ class Forked:
     ) -> None:
         self._work: Callable[[Any], Any] = work
         self._items: Sequence[Any] = items
-        self._children: dict[int, int] = {}  # pid -> read end of its pipe
-        self._shares: list[list[int]] = []
+        self._workers = workers
+        self._cost: Callable[[Any], int] | None = cost
+        self._background = background
+        self._children: dict[int, int] = {}  # pid -> its results file, while it runs
+        # pid -> (stopped by us, exit status, its results file's bytes)
+        self._ended: dict[int, tuple[bool, int, bytes]] = {}
+        self._shares: list[tuple[int, list[int]]] = []  # (pid, item indexes)
         if workers < 2 or not CAN_FORK:
             return
         try:
-            self._shares = _shares(items, workers, cost)
-            for share in self._shares:
-                pid, read_end = _start(work, items, share, background)
-                self._children[pid] = read_end
+            for share in _shares(items, workers, cost):
+                pid, results_file = _start(work, items, share, background)
+                self._children[pid] = results_file
+                self._shares.append((pid, share))
         except OSError:  # no fork today (a process limit): the work runs here, later
             self.stop()
             self._shares = []
+
+    def done(self) -> bool:
+        """Whether every worker has finished (never waits)."""
+        for pid in list(self._children):
+            self._end(pid, os.WNOHANG)
+        return not self._children
 
     def results(self) -> list[Any]:
         if not self._shares:
             return [self._work(item) for item in self._items]
         try:
+            # Foreground workers are waited for. Background ones only had the cores
+            # nobody else wanted, which on a busy machine can be next to nothing: what
+            # they have not done yet is done now, at the caller's priority.
+            for pid in list(self._children):
+                if not self._background:
+                    self._end(pid, 0)
+                elif not self._end(pid, os.WNOHANG):
+                    with contextlib.suppress(OSError):
+                        os.kill(pid, signal.SIGKILL)
+                    self._end(pid, 0, killed=True)
             results: list[Any] = [None] * len(self._items)
-            for share, (pid, read_end) in zip(
-                self._shares, list(self._children.items()), strict=True
-            ):
-                data = _read_all(read_end)
-                del self._children[pid]
-                os.close(read_end)
-                _pid, status = os.waitpid(pid, 0)
-                if status != 0 or not data:
+            rest: list[int] = []
+            for pid, share in self._shares:
+                killed, status, data = self._ended[pid]
+                frames = _frames(data)
+                if not killed and (status != 0 or len(frames) != len(share)):
                     raise _WorkerFailed
                 with collector_paused():
-                    for index, result in zip(share, pickle.loads(data), strict=True):
-                        results[index] = result
+                    for index, frame in zip(share, frames, strict=False):
+                        results[index] = pickle.loads(frame)
+                rest.extend(share[len(frames) :])
+            if rest:
+                todo = [self._items[index] for index in rest]
+                workers = self._workers if len(rest) >= _REST_FORK_MIN else 1
+                for index, value in zip(
+                    rest, forked_map(self._work, todo, workers, cost=self._cost), strict=True
+                ):
+                    results[index] = value
             return results
         except _WorkerFailed:
             self.stop()
@@ -97,7 +128,34 @@ class Forked:
 
     def stop(self) -> None:
         """Kill and reap the workers still running (their results are dropped)."""
-        _stop(self._children)
+        for pid, results_file in list(self._children.items()):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(results_file)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+            del self._children[pid]
+
+    def _end(self, pid: int, flags: int, *, killed: bool = False) -> bool:
+        """Reap `pid` (with WNOHANG, only if it has ended) and read its results file."""
+        try:
+            found, status = os.waitpid(pid, flags)
+        except ChildProcessError:
+            found, status = pid, -1
+        if found == 0:
+            return False
+        results_file = self._children.pop(pid)
+        try:
+            data = _read_file(results_file)
+        finally:
+            os.close(results_file)
+        self._ended[pid] = (killed, status, data)
+        return True
+
+
+# Fewer items left over than this are done in the caller rather than forked again.
+_REST_FORK_MIN = 8
 
 
 def _shares(items: Sequence[T], workers: int, cost: Callable[[T], int] | None) -> list[list[int]]:
@@ -152,7 +210,7 @@ _HELD = {signal.SIGINT, signal.SIGTERM, signal.SIGALRM}
 def _start(
     work: Callable[[T], R], items: Sequence[T], share: list[int], background: bool = False
 ) -> tuple[int, int]:
-    read_end, write_end = os.pipe()
+    results_file = _results_file()
     parent = os.getpid()
     # A Ctrl-C or deadline landing inside fork's own hooks (logging's, the warden's)
     # is swallowed there as an "exception ignored": held back until fork is done.
@@ -166,7 +224,6 @@ def _start(
     if pid == 0:  # the worker: compute its share, send it, and leave at once
         code = 1
         try:
-            os.close(read_end)
             _leave_when_orphaned(parent)
             # Ctrl-C goes to the whole process group; the parent does the clean-up.
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -177,14 +234,13 @@ def _start(
             # from the parent, and the parse makes no cycles: off, for this short life.
             gc.freeze()
             gc.disable()
-            data = pickle.dumps([work(items[index]) for index in share], protocol=5)
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            for index in share:
+                data = pickle.dumps(work(items[index]), protocol=5)
+                _write_all(results_file, len(data).to_bytes(8, "little") + data)
             code = 0
         finally:
             os._exit(code)  # no atexit handlers, no flushing of the parent's buffers
-    os.close(write_end)
-    return pid, read_end
+    return pid, results_file
 
 
 def _leave_when_orphaned(parent: int) -> None:
@@ -200,19 +256,40 @@ def _leave_when_orphaned(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _read_all(fd: int) -> bytes:
+def _results_file() -> int:
+    """An anonymous file for a worker's results: in memory where the kernel can."""
+    try:
+        return os.memfd_create("driftcheck-results", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):
+        with tempfile.TemporaryFile() as handle:  # already unlinked
+            return os.dup(handle.fileno())
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_file(fd: int) -> bytes:
+    """The whole file from its start (the worker moved the shared offset)."""
     chunks = []
-    while chunk := os.read(fd, 1 << 20):
+    offset = 0
+    while chunk := os.pread(fd, 1 << 20, offset):
         chunks.append(chunk)
+        offset += len(chunk)
     return b"".join(chunks)
 
 
-def _stop(children: dict[int, int]) -> None:
-    for pid, read_end in list(children.items()):
-        with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.close(read_end)
-        with contextlib.suppress(OSError):
-            os.waitpid(pid, 0)
-        del children[pid]
+def _frames(data: bytes) -> list[bytes]:
+    """The complete frames (8-byte length, then a pickle) at the start of `data`; a
+    worker killed mid-write leaves a partial one, which is dropped."""
+    frames = []
+    offset = 0
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset : offset + 8], "little")
+        if offset + 8 + size > len(data):
+            break
+        frames.append(data[offset + 8 : offset + 8 + size])
+        offset += 8 + size
+    return frames

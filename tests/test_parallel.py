@@ -76,6 +76,51 @@ def test_stopping_background_work_leaves_no_worker() -> None:
     assert time.monotonic() - started < 5
 
 
+def _niceness_then_stall(item: tuple[int, str]) -> tuple[int, int]:
+    """(n squared, the niceness it was computed at); a lower-priority worker stalls
+    (as on a machine busy with others) from n = 2 on, saying so in a file."""
+    n, folder = item
+    niceness = os.nice(0)
+    if niceness > PARENT_NICENESS and n >= 2:
+        (Path(folder) / f"stalled-{os.getpid()}").touch()
+        time.sleep(60)
+    return n * n, niceness
+
+
+PARENT_NICENESS = os.nice(0)
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="workers are forked on Linux only")
+def test_background_work_not_done_yet_is_done_at_the_callers_priority(tmp_path: Path) -> None:
+    """A busy machine gives lower-priority workers next to no time: asked for the
+    results, the caller takes what they finished and does the rest itself."""
+    items = [(n, str(tmp_path)) for n in range(12)]
+    running = Forked(_niceness_then_stall, items, 2, background=True)
+    deadline = time.monotonic() + 30
+    while len(list(tmp_path.glob("stalled-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(list(tmp_path.glob("stalled-*"))) == 2
+    started = time.monotonic()
+    results = running.results()
+    assert [value for value, _ in results] == [n * n for n in range(12)]
+    # Round robin: items 0 and 1 were done in the background before the stall.
+    assert [niceness for _, niceness in results[:2]] == [PARENT_NICENESS + 10] * 2
+    assert {niceness for _, niceness in results[2:]} == {PARENT_NICENESS}
+    assert time.monotonic() - started < 30  # the stalled workers were not waited for
+    assert running.done()  # every worker reaped
+
+
+@pytest.mark.skipif(not CAN_FORK, reason="workers are forked on Linux only")
+def test_finished_background_work_is_not_done_again(tmp_path: Path) -> None:
+    items = [(n, str(tmp_path)) for n in (0, 1)]
+    running = Forked(_niceness_then_stall, items, 2, background=True)
+    deadline = time.monotonic() + 30
+    while not running.done() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert running.done()
+    assert running.results() == [(0, PARENT_NICENESS + 10), (1, PARENT_NICENESS + 10)]
+
+
 _KILLED_PARENT = """
 import os, sys, time
 from driftcheck.parallel import Forked
