@@ -48,8 +48,10 @@ DYNAMIC_IMPORTS = {
     ("symbols/languages/treesitter/frontend.py", "_load"),
     ("report/__init__.py", "_reporter"),  # render and render_plan: fixed module tables
 }
-# Reviewed: results a forked worker of this very process sends back through a private
-# pipe. Nothing read from a file is unpickled (the cache holds plain data: store/codec.py).
+# Reviewed: results a forked worker of this very process sends back through an
+# anonymous file the parent opened before the fork (no name another user could open).
+# Nothing read from a repository's files is unpickled (the cache holds plain data:
+# store/codec.py).
 PICKLE_LOADS = {
     ("parallel.py", "results"),  # Forked.results
     ("parallel.py", "unpack"),
