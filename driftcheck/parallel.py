@@ -281,15 +281,17 @@ def _read_file(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _frames(data: bytes) -> list[bytes]:
-    """The complete frames (8-byte length, then a pickle) at the start of `data`; a
-    worker killed mid-write leaves a partial one, which is dropped."""
+def _frames(data: bytes) -> list[memoryview]:
+    """The complete frames (8-byte length, then a pickle) at the start of `data`,
+    without copying them; a worker killed mid-write leaves a partial one, which is
+    dropped."""
     frames = []
+    view = memoryview(data)
     offset = 0
     while offset + 8 <= len(data):
         size = int.from_bytes(data[offset : offset + 8], "little")
         if offset + 8 + size > len(data):
             break
-        frames.append(data[offset + 8 : offset + 8 + size])
+        frames.append(view[offset + 8 : offset + 8 + size])
         offset += 8 + size
     return frames
